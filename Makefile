@@ -1,0 +1,110 @@
+# xmppsend - hand-written GNU Makefile (style.md 22).
+#   make                 build ./xmppsend
+#   make check           install what tests need, build, run every test
+#   make demo            install what the demo needs, run it on loopback
+#   make install         PREFIX, DESTDIR, BINDIR, MANDIR honoured
+#   make asan|valgrind   the whole suite on an instrumented build
+#   make fuzz            build and run the libFuzzer targets (FUZZ_SECONDS)
+#   make lint            cppcheck, clang-tidy, shellcheck, man page lint
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+PKGS = gnutls libxml-2.0 libcurl
+
+CFLAGS ?= -O2 -g
+WARN = -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow \
+       -Wstrict-prototypes -Wmissing-prototypes -Wold-style-definition \
+       -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla -Wundef \
+       -Wimplicit-fallthrough
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+HARDEN = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+LDHARDEN = -pie -Wl,-z,relro,-z,now
+XS_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -I. \
+              $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+XS_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS)
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lresolv -lanl
+
+# B: object directory; BIN: the program (instrumented builds use others).
+B ?= build
+BIN ?= xmppsend
+LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c
+LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
+UNITS = test_sasl test_util test_xmpp
+UNITBIN = $(UNITS:%=$(B)/unit/%)
+FUZZERS = fuzz_stream fuzz_session fuzz_scram fuzz_jid fuzz_config
+
+all: $(BIN)
+
+$(BIN): $(B)/xmppsend.o $(LIBOBJ)
+	$(CC) $(XS_CFLAGS) $(LDHARDEN) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/%.o: %.c $(wildcard *.h) | $(B)
+	$(CC) $(XS_CPPFLAGS) $(CPPFLAGS) $(XS_CFLAGS) -c -o $@ $<
+
+$(B)/unit/%: tests/unit/%.c tests/unit/test.h $(LIBOBJ) | $(B)
+	@mkdir -p $(B)/unit
+	$(CC) $(XS_CPPFLAGS) $(CPPFLAGS) $(XS_CFLAGS) $(LDHARDEN) $(LDFLAGS) \
+	    -o $@ $< $(LIBOBJ) $(LIBS)
+
+$(B):
+	mkdir -p $(B)
+
+unit: $(UNITBIN)
+
+deps:
+	sh scripts/deps.sh
+
+# Sub-makes so that pkg-config runs after deps.sh installed the -dev
+# packages on a fresh machine.
+check:
+	sh scripts/deps.sh
+	$(MAKE) WERROR=1 all unit
+	XMPPSEND=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/unit \
+	    timeout 3000 bats tests/
+
+demo:
+	sh scripts/deps.sh
+	$(MAKE) all
+	bash scripts/demo.sh
+
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+asan:
+	sh scripts/deps.sh
+	$(MAKE) WERROR=1 B=build-asan BIN=build-asan/xmppsend \
+	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" all unit
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:exitcode=99 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
+	XMPPSEND=$(CURDIR)/build-asan/xmppsend \
+	UNIT_DIR=$(CURDIR)/build-asan/unit timeout 3000 bats tests/
+
+valgrind:
+	sh scripts/deps.sh valgrind
+	$(MAKE) WERROR=1 B=build-vg BIN=build-vg/xmppsend CFLAGS="-O1 -g" \
+	    all unit
+	XMPPSEND=$(CURDIR)/build-vg/xmppsend UNIT_DIR=$(CURDIR)/build-vg/unit \
+	XS_WRAP="valgrind -q --error-exitcode=99 --leak-check=full \
+	    --errors-for-leak-kinds=definite,indirect \
+	    --suppressions=$(CURDIR)/tests/valgrind.supp" \
+	XS_SLOW=1 timeout 3000 bats tests/
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/xmppsend
+	install -m 644 xmppsend.1 $(DESTDIR)$(MANDIR)/man1/xmppsend.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/xmppsend $(DESTDIR)$(MANDIR)/man1/xmppsend.1
+
+format-check:
+	clang-format --dry-run -Werror *.c *.h tests/unit/*.c tests/unit/*.h
+
+clean:
+	rm -rf build build-asan build-vg build-fuzz xmppsend
+
+.PHONY: all unit deps check demo asan valgrind install uninstall \
+        format-check clean

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * http.h - HTTP client side (libcurl lives only in http.c).  For now only
+ * the library version; XEP-0363 upload will sit here.
+ */
+#ifndef XMPPSEND_HTTP_H
+#define XMPPSEND_HTTP_H
+
+/* libcurl runtime version, e.g. "7.88.1". */
+const char *http_library_version(void);
+
+#endif

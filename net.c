@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net.c - name resolution and TCP, bounded by the run's deadline.
+ *
+ * SRV (RFC 6120 3.2.1, RFC 2782): records sorted by priority, weighted
+ * random order within a priority; a single "." target means the service
+ * is not offered.  Only when there is no usable SRV answer does the
+ * domain itself on port 5222 get tried (3.2.2).  getaddrinfo runs
+ * through getaddrinfo_a so a dead resolver cannot outlast the deadline.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <resolv.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "xmpp.h"
+
+#define MAX_SRV 16
+
+struct srv {
+    char target[NS_MAXDNAME];
+    unsigned prio, weight, port;
+};
+
+static int ms_left(long long deadline)
+{
+    long long left = deadline - xs_now_ms();
+    if (left <= 0)
+        return 0;
+    return left > 0x7fffffff ? 0x7fffffff : (int)left;
+}
+
+int net_wait(int fd, int writable, int timeout_ms)
+{
+    struct pollfd p = {.fd = fd, .events = writable ? POLLOUT : POLLIN};
+    for (;;) {
+        int r = poll(&p, 1, timeout_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r < 0 ? -1 : (r > 0 ? 1 : 0);
+    }
+}
+
+static int cmp_srv(const void *a, const void *b)
+{
+    const struct srv *x = a, *y = b;
+    if (x->prio != y->prio)
+        return x->prio < y->prio ? -1 : 1;
+    /* Weight 0 first within a priority (RFC 2782), then the draw. */
+    return (x->weight != 0) - (y->weight != 0);
+}
+
+/* RFC 2782 weighted selection within each run of equal priority. */
+static void srv_order(struct srv *r, size_t n)
+{
+    qsort(r, n, sizeof *r, cmp_srv);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        unsigned long sum = 0;
+        while (j < n && r[j].prio == r[i].prio)
+            sum += r[j++].weight;
+        for (size_t k = i; k + 1 < j; k++) {
+            unsigned rnd = 0;
+            if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+                rnd = 0;
+            unsigned long pick = sum ? rnd % (sum + 1) : 0, run = 0;
+            size_t sel = k;
+            for (size_t m = k; m < j; m++) {
+                run += r[m].weight;
+                if (run >= pick) {
+                    sel = m;
+                    break;
+                }
+            }
+            struct srv t = r[k];
+            r[k] = r[sel];
+            r[sel] = t;
+            sum -= r[k].weight;
+        }
+        i = j;
+    }
+}
+
+/*
+ * Look up _xmpp-client._tcp.DOMAIN.  Returns the number of records
+ * (0: no usable answer), or -1 when the service is explicitly absent.
+ */
+static int srv_lookup(const char *domain, struct srv *out, long long deadline)
+{
+    char qname[NS_MAXDNAME];
+    unsigned char ans[65536];
+    if (snprintf(qname, sizeof qname, "_xmpp-client._tcp.%s", domain) >=
+        (int)sizeof qname)
+        return 0;
+    if (res_init() != 0)
+        return 0;
+    /* Keep the resolver inside the deadline: one try, bounded wait. */
+    int secs = ms_left(deadline) / 1000;
+    _res.retrans = secs < 1 ? 1 : (secs > 5 ? 5 : secs);
+    _res.retry = 1;
+    int len = res_query(qname, ns_c_in, ns_t_srv, ans, sizeof ans);
+    if (len < 0)
+        return 0;
+    if (len > (int)sizeof ans)
+        len = sizeof ans;
+    ns_msg m;
+    if (ns_initparse(ans, len, &m) < 0)
+        return 0;
+    int n = 0;
+    for (int i = 0; i < ns_msg_count(m, ns_s_an) && n < MAX_SRV; i++) {
+        ns_rr rr;
+        if (ns_parserr(&m, ns_s_an, i, &rr) < 0 ||
+            ns_rr_type(rr) != ns_t_srv || ns_rr_class(rr) != ns_c_in ||
+            ns_rr_rdlen(rr) < 7)
+            continue;
+        const unsigned char *rd = ns_rr_rdata(rr);
+        struct srv *s = &out[n];
+        s->prio = ns_get16(rd);
+        s->weight = ns_get16(rd + 2);
+        s->port = ns_get16(rd + 4);
+        if (ns_name_uncompress(ns_msg_base(m), ns_msg_end(m), rd + 6,
+                               s->target, sizeof s->target) < 0)
+            continue;
+        if (strcmp(s->target, ".") == 0 || s->target[0] == '\0')
+            return ns_msg_count(m, ns_s_an) == 1 ? -1 : n;
+        if (s->port == 0 || strlen(s->target) > 253)
+            continue;
+        n++;
+    }
+    srv_order(out, (size_t)n);
+    return n;
+}
+
+/* getaddrinfo bounded by the deadline.  0 or an EAI_* code. */
+static int resolve(const char *host, unsigned port, long long deadline,
+                   struct addrinfo **res)
+{
+    char service[8];
+    snprintf(service, sizeof service, "%u", port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+    struct gaicb req = {.ar_name = host, .ar_service = service,
+                        .ar_request = &hints};
+    struct gaicb *list[1] = {&req};
+    int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+    if (rc != 0)
+        return rc;
+    for (;;) {
+        int ms = ms_left(deadline);
+        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        rc = gai_suspend((const struct gaicb *const *)list, 1, &ts);
+        if (rc == EAI_INTR)
+            continue;
+        if (rc == EAI_AGAIN || ms == 0) {
+            if (gai_error(&req) == EAI_INPROGRESS) {
+                /* Abandon the lookup; the process exits soon anyway. */
+                gai_cancel(&req);
+                return EAI_AGAIN;
+            }
+        }
+        rc = gai_error(&req);
+        if (rc != EAI_INPROGRESS)
+            break;
+    }
+    *res = req.ar_result;
+    return rc;
+}
+
+/* Non-blocking connect with a timeout; returns fd or -1 (errno set). */
+static int connect_one(const struct addrinfo *ai, int timeout_ms)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+    if (fd < 0)
+        return -1;
+    int fl = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+        int w = net_wait(fd, 1, timeout_ms);
+        if (w == 0) {
+            errno = ETIMEDOUT;
+        } else if (w > 0) {
+            int soerr = 0;
+            socklen_t sl = sizeof soerr;
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+            errno = soerr;
+            rc = soerr == 0 ? 0 : -1;
+        }
+    }
+    if (rc != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fl);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+/* Try every address of host:port.  XS_OK, or the error of the last. */
+static enum xs_err connect_host(const char *host, unsigned port,
+                                long long deadline, int *fd,
+                                struct xs_error *err)
+{
+    struct addrinfo *res = NULL;
+    int rc = resolve(host, port, deadline, &res);
+    if (rc == EAI_AGAIN && ms_left(deadline) == 0)
+        return xs_seterr(err, XS_ETEMP, "timed out resolving %s", host);
+    if (rc == EAI_AGAIN)
+        return xs_seterr(err, XS_ETEMP, "cannot resolve %s: %s", host,
+                         gai_strerror(rc));
+    if (rc != 0)
+        return xs_seterr(err, XS_ENOHOST, "cannot resolve %s: %s", host,
+                         gai_strerror(rc));
+    int last = 0, count = 0;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next)
+        count++;
+    for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next, count--) {
+        int ms = ms_left(deadline);
+        if (ms == 0) {
+            last = ETIMEDOUT;
+            break;
+        }
+        /* Leave time for the other addresses (RFC 8305 in spirit). */
+        if (count > 1 && ms > 5000)
+            ms = 5000;
+        *fd = connect_one(ai, ms);
+        if (*fd >= 0) {
+            freeaddrinfo(res);
+            return XS_OK;
+        }
+        last = errno;
+    }
+    freeaddrinfo(res);
+    if (last == ETIMEDOUT)
+        return xs_seterr(err, XS_ETEMP, "timed out connecting to %s port %u",
+                         host, port);
+    return xs_seterr(err, XS_ETEMP, "cannot connect to %s port %u: %s", host,
+                     port, strerror(last));
+}
+
+enum xs_err net_connect(const char *domain,
+                        const char *host,
+                        int port,
+                        long long deadline,
+                        int *fd,
+                        struct xs_error *err)
+{
+    *fd = -1;
+    if (host != NULL)
+        return connect_host(host, port > 0 ? (unsigned)port : NET_XMPP_PORT,
+                            deadline, fd, err);
+
+    struct srv *recs = xcalloc(MAX_SRV, sizeof *recs);
+    int n = srv_lookup(domain, recs, deadline);
+    enum xs_err e;
+    if (n < 0) {
+        e = xs_seterr(err, XS_ENOHOST,
+                      "%s does not offer XMPP client service (SRV \".\")",
+                      domain);
+    } else if (n == 0) {
+        e = connect_host(domain, NET_XMPP_PORT, deadline, fd, err);
+    } else {
+        /* Every target in order; the last error is the one reported. */
+        e = XS_ETEMP;
+        for (int i = 0; i < n; i++) {
+            struct xs_error one = {0};
+            e = connect_host(recs[i].target, recs[i].port, deadline, fd,
+                             &one);
+            if (e == XS_OK)
+                break;
+            if (i == n - 1 || ms_left(deadline) == 0) {
+                xs_seterr(err, one.code, "%s", one.msg);
+                break;
+            }
+        }
+    }
+    free(recs);
+    return e;
+}
+
+long net_read(int fd, char *buf, size_t n, int timeout_ms,
+              struct xs_error *err)
+{
+    int w = net_wait(fd, 0, timeout_ms);
+    if (w == 0)
+        return XS_IO_TIMEOUT;
+    for (;;) {
+        ssize_t r = recv(fd, buf, n, 0);
+        if (r >= 0)
+            return (long)r;
+        if (errno == EINTR)
+            continue;
+        if (errno == ECONNRESET)
+            xs_seterr(err, XS_ETEMP, "connection reset by server");
+        else
+            xs_seterr(err, XS_EIO, "read error: %s", strerror(errno));
+        return -1;
+    }
+}
+
+enum xs_err net_write(int fd, const char *buf, size_t n, int timeout_ms,
+                      struct xs_error *err)
+{
+    long long deadline = xs_now_ms() + timeout_ms;
+    while (n > 0) {
+        int w = net_wait(fd, 1, ms_left(deadline));
+        if (w == 0)
+            return xs_seterr(err, XS_ETEMP, "timed out writing to server");
+        ssize_t r = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+                continue;
+            if (errno == ECONNRESET || errno == EPIPE)
+                return xs_seterr(err, XS_ETEMP,
+                                 "connection reset by server");
+            return xs_seterr(err, XS_EIO, "write error: %s",
+                             strerror(errno));
+        }
+        buf += r;
+        n -= (size_t)r;
+    }
+    return XS_OK;
+}

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sasl.c - SASL mechanism maths for xmppsend: which mechanism to use,
+ * PLAIN (RFC 4616) and SCRAM (RFC 5802, RFC 7677, channel binding per
+ * RFC 9266).  Pure: no I/O, no XML; messages are raw bytes and the
+ * caller does the base64 for the wire.
+ *
+ * The server is not trusted until it has proven knowledge of the
+ * password (ServerSignature).  Everything it sends before that is checked
+ * against the hostile-server list in RFC 5802 section 5.1 and
+ * RFC 7677 section 4: mandatory extensions, a nonce that does not extend
+ * ours, bad salts and iteration counts that would crash (i=0 makes
+ * nettle's pbkdf2 assert) or stall us (i=4294967295) are all refused
+ * before any key derivation.  Crypto comes from GnuTLS only.
+ */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE 1
+#endif
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+
+#include "sasl.h"
+
+/* Largest digest we use (SHA-512). */
+#define SASL_HASH_MAX 64
+/* Bytes of randomness in a generated client nonce (RFC 5802: >= 18). */
+#define SASL_NONCE_BYTES 24
+/* Salt size limit after decoding (protocol.md 3.2). */
+#define SASL_SALT_MAX 1024
+/* ...and before: the base64 length of SASL_SALT_MAX bytes. */
+#define SASL_SALT_B64_MAX ((size_t)(SASL_SALT_MAX + 2) / 3 * 4)
+
+enum scram_state {
+    SCRAM_STARTED, /* client-first can be produced */
+    SCRAM_PROVED,  /* client-final sent; ServerSignature known */
+    SCRAM_FAILED   /* server-first rejected: nothing more to do */
+};
+
+struct sasl_scram {
+    enum sasl_mech mech;
+    enum scram_state state;
+    gnutls_mac_algorithm_t mac;
+    gnutls_digest_algorithm_t dig;
+    size_t hlen;
+    /* Normalised password; wiped and freed as soon as it has been used. */
+    unsigned char *pw;
+    size_t pwlen;
+    char *cnonce;
+    size_t cnonce_len;
+    struct buf gs2_header;  /* e.g. "n,," */
+    struct buf cbind;       /* base64(gs2-header || cb-data), for c= */
+    struct buf client_bare; /* "n=user,r=cnonce" */
+    /* Expected v= value: base64(ServerSignature). */
+    char *server_sig_b64;
+};
+
+const char *sasl_mech_name(enum sasl_mech m)
+{
+    switch (m) {
+    case SASL_PLAIN:
+        return "PLAIN";
+    case SASL_SCRAM_SHA_1:
+        return "SCRAM-SHA-1";
+    case SASL_SCRAM_SHA_256:
+        return "SCRAM-SHA-256";
+    case SASL_SCRAM_SHA_512:
+        return "SCRAM-SHA-512";
+    case SASL_NONE:
+        break;
+    }
+    return "";
+}
+
+enum sasl_mech sasl_mech_from_name(const char *name)
+{
+    static const enum sasl_mech all[] = {
+        SASL_PLAIN, SASL_SCRAM_SHA_1, SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_512};
+    size_t i;
+
+    if (name == NULL)
+        return SASL_NONE;
+    /* RFC 4422 section 3.1: mechanism names are compared exactly. */
+    for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (strcmp(name, sasl_mech_name(all[i])) == 0)
+            return all[i];
+    }
+    return SASL_NONE;
+}
+
+enum sasl_mech
+sasl_choose(const char *const *offered, size_t n, int allow_plain)
+{
+    enum sasl_mech best = SASL_NONE;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        enum sasl_mech m = sasl_mech_from_name(offered[i]);
+
+        if (m > best)
+            best = m;
+    }
+    /*
+     * PLAIN hands the password to the server.  Use it only when the user
+     * opted in and the server offers no SCRAM at all: once SCRAM has been
+     * seen, falling back would let an attacker who strips SCRAM from the
+     * list collect the password (XEP-0474, Business Rules).
+     */
+    if (best == SASL_PLAIN && !allow_plain)
+        return SASL_NONE;
+    return best;
+}
+
+char *sasl_escape_username(const char *user)
+{
+    struct buf b = {0};
+    const char *p;
+
+    buf_add(&b, "", 0);
+    for (p = user; *p != '\0'; p++) {
+        if (*p == '=')
+            buf_addstr(&b, "=3D");
+        else if (*p == ',')
+            buf_addstr(&b, "=2C");
+        else
+            buf_addch(&b, *p);
+    }
+    return b.data;
+}
+
+void sasl_plain(const char *user, const char *password, struct buf *out)
+{
+    /* RFC 4616 section 2: [authzid] NUL authcid NUL passwd */
+    buf_addch(out, '\0');
+    buf_addstr(out, user);
+    buf_addch(out, '\0');
+    buf_addstr(out, password);
+}
+
+/* RFC 5802 section 7: printable ASCII except ',' (and never empty). */
+static int nonce_ok(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e || s[i] == ',')
+            return 0;
+    }
+    return 1;
+}
+
+/* RFC 5802 section 7: cb-name = 1*(ALPHA / DIGIT / "." / "-") */
+static int cbname_ok(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s != '\0'; s++) {
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '.' || *s == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static void scram_wipe_pw(struct sasl_scram *s)
+{
+    if (s->pw != NULL) {
+        xs_wipe(s->pw, s->pwlen);
+        free(s->pw);
+        s->pw = NULL;
+        s->pwlen = 0;
+    }
+}
+
+/* Normalise (PRECIS OpaqueString, RFC 8265 section 4.2) or copy. */
+static enum xs_err scram_set_password(struct sasl_scram *s,
+                                      const char *password,
+                                      int raw,
+                                      struct xs_error *err)
+{
+    gnutls_datum_t norm = {NULL, 0};
+    size_t len = strlen(password);
+    int rc;
+
+    /* Far above any real password; keeps datum sizes (unsigned) safe. */
+    if (len > 65536)
+        return xs_seterr(err, XS_EDATA, "password is too long");
+    if (raw) {
+        s->pw = xmalloc(len + 1);
+        memcpy(s->pw, password, len + 1);
+        s->pwlen = len;
+        return XS_OK;
+    }
+    rc = gnutls_utf8_password_normalize((const unsigned char *)password,
+                                        (unsigned)len, &norm, 0);
+    if (rc < 0) {
+        return xs_seterr(err, XS_EDATA,
+                         "password cannot be normalised (PRECIS "
+                         "OpaqueString): %s",
+                         gnutls_strerror(rc));
+    }
+    /* Copy into our own memory so one wipe-and-free path covers it. */
+    s->pw = xmalloc((size_t)norm.size + 1);
+    memcpy(s->pw, norm.data, norm.size);
+    s->pw[norm.size] = '\0';
+    s->pwlen = norm.size;
+    gnutls_memset(norm.data, 0, norm.size);
+    gnutls_free(norm.data);
+    return XS_OK;
+}
+
+struct sasl_scram *sasl_scram_new(enum sasl_mech mech,
+                                  const char *user,
+                                  const char *password,
+                                  int raw,
+                                  const char *cnonce,
+                                  const char *gs2_cbflag,
+                                  const unsigned char *cbdata,
+                                  size_t cblen,
+                                  struct xs_error *err)
+{
+    struct sasl_scram *s;
+    struct buf cb = {0};
+    char *esc, *b64;
+    int binding;
+
+    if (user == NULL || *user == '\0' || password == NULL ||
+        gs2_cbflag == NULL) {
+        xs_seterr(err, XS_ESOFTWARE, "missing SCRAM user name or password");
+        return NULL;
+    }
+    if (strcmp(gs2_cbflag, "n") == 0 || strcmp(gs2_cbflag, "y") == 0) {
+        binding = 0;
+    } else if (strncmp(gs2_cbflag, "p=", 2) == 0 && cbname_ok(gs2_cbflag + 2)) {
+        binding = 1;
+        if (cbdata == NULL || cblen == 0) {
+            xs_seterr(err, XS_ESOFTWARE,
+                      "SCRAM channel binding requested without binding data");
+            return NULL;
+        }
+    } else {
+        xs_seterr(err, XS_ESOFTWARE, "invalid SCRAM channel-binding flag");
+        return NULL;
+    }
+    if (cnonce != NULL && (strlen(cnonce) > SASL_SCRAM_MAX_FIELD / 2 ||
+                           !nonce_ok(cnonce, strlen(cnonce)))) {
+        xs_seterr(err, XS_ESOFTWARE, "invalid SCRAM client nonce");
+        return NULL;
+    }
+    if (!utf8_valid(user, strlen(user))) {
+        xs_seterr(err, XS_EDATA, "username is not valid UTF-8");
+        return NULL;
+    }
+
+    s = xcalloc(1, sizeof(*s));
+    s->mech = mech;
+    s->state = SCRAM_STARTED;
+    switch (mech) {
+    case SASL_SCRAM_SHA_1:
+        s->mac = GNUTLS_MAC_SHA1;
+        s->dig = GNUTLS_DIG_SHA1;
+        break;
+    case SASL_SCRAM_SHA_256:
+        s->mac = GNUTLS_MAC_SHA256;
+        s->dig = GNUTLS_DIG_SHA256;
+        break;
+    case SASL_SCRAM_SHA_512:
+        s->mac = GNUTLS_MAC_SHA512;
+        s->dig = GNUTLS_DIG_SHA512;
+        break;
+    case SASL_NONE:
+    case SASL_PLAIN:
+    default:
+        free(s);
+        xs_seterr(err, XS_ESOFTWARE, "not a SCRAM mechanism");
+        return NULL;
+    }
+    s->hlen = gnutls_hash_get_len(s->dig);
+
+    if (scram_set_password(s, password, raw, err) != XS_OK) {
+        sasl_scram_free(s);
+        return NULL;
+    }
+
+    if (cnonce != NULL) {
+        s->cnonce = xstrdup(cnonce);
+    } else {
+        unsigned char rnd[SASL_NONCE_BYTES];
+
+        if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) < 0) {
+            xs_seterr(err, XS_ESOFTWARE, "cannot generate a SCRAM nonce");
+            sasl_scram_free(s);
+            return NULL;
+        }
+        /* base64 never contains ',' so the nonce is always valid. */
+        s->cnonce = b64_encode(rnd, sizeof(rnd));
+        xs_wipe(rnd, sizeof(rnd));
+    }
+    s->cnonce_len = strlen(s->cnonce);
+
+    /* RFC 5802 section 7: gs2-header = cbind-flag "," [authzid] "," */
+    buf_addstr(&s->gs2_header, gs2_cbflag);
+    buf_addstr(&s->gs2_header, ",,");
+
+    /* c= carries the gs2-header, then the binding data for "p=". */
+    buf_add(&cb, s->gs2_header.data, s->gs2_header.len);
+    if (binding)
+        buf_add(&cb, cbdata, cblen);
+    b64 = b64_encode(cb.data, cb.len);
+    buf_addstr(&s->cbind, b64);
+    free(b64);
+    buf_wipe(&cb);
+
+    esc = sasl_escape_username(user);
+    buf_printf(&s->client_bare, "n=%s,r=%s", esc, s->cnonce);
+    free(esc);
+    return s;
+}
+
+void sasl_scram_first(struct sasl_scram *s, struct buf *out)
+{
+    buf_add(out, s->gs2_header.data, s->gs2_header.len);
+    buf_add(out, s->client_bare.data, s->client_bare.len);
+}
+
+/*
+ * Parsed server-first-message (RFC 5802 section 7):
+ *   r=c-nonce s-nonce ,s=salt ,i=iteration-count [,extensions]
+ * All pointers point into the caller's message.
+ */
+struct server_first {
+    const char *nonce;
+    size_t nonce_len;
+    const char *salt;
+    size_t salt_len;
+    const char *iter;
+    size_t iter_len;
+};
+
+/*
+ * Take the next attribute "X=value" from [*p, end): its name must be
+ * 'name' (or any letter when 'name' is 0).  The value runs to the next
+ * ',' or the end.  Returns 0 on a mismatch.
+ */
+static int next_attr(
+    const char **p, const char *end, char name, const char **val, size_t *vlen)
+{
+    const char *q = *p, *comma;
+
+    if (end - q < 2 || q[1] != '=')
+        return 0;
+    if (name != 0 && q[0] != name)
+        return 0;
+    if (!((q[0] >= 'a' && q[0] <= 'z') || (q[0] >= 'A' && q[0] <= 'Z')))
+        return 0;
+    q += 2;
+    comma = memchr(q, ',', (size_t)(end - q));
+    if (comma == NULL)
+        comma = end;
+    *val = q;
+    *vlen = (size_t)(comma - q);
+    /* Step over the ',' unless this was the last attribute. */
+    *p = comma == end ? end : comma + 1;
+    return 1;
+}
+
+/* Error message helper: a short printable copy of a server value. */
+static enum xs_err
+bad_value(struct xs_error *err, const char *what, const char *v, size_t n)
+{
+    char *shown = text_printable(v, n, 32);
+
+    xs_seterr(err, XS_EPROTO, "server sent an invalid SCRAM %s (%s%s)", what,
+              shown, n > strlen(shown) ? "..." : "");
+    free(shown);
+    return XS_EPROTO;
+}
+
+static enum xs_err parse_server_first(const struct sasl_scram *s,
+                                      const char *msg,
+                                      size_t len,
+                                      struct server_first *sf,
+                                      struct xs_error *err)
+{
+    const char *p = msg, *end = msg + len, *v;
+    size_t vlen;
+
+    /* NUL cannot occur; a trailing ',' would be an empty attribute. */
+    if (memchr(msg, '\0', len) != NULL || (len > 0 && msg[len - 1] == ','))
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent a malformed SCRAM challenge");
+    /* RFC 5802 section 5.1: "m" marks an extension we must understand. */
+    if (len >= 2 && msg[0] == 'm' && msg[1] == '=')
+        return xs_seterr(err, XS_EPROTO,
+                         "server requires an unsupported SCRAM extension "
+                         "(m=)");
+
+    if (!next_attr(&p, end, 'r', &sf->nonce, &sf->nonce_len))
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent a malformed SCRAM challenge (no "
+                         "nonce)");
+    if (p == end || !next_attr(&p, end, 's', &sf->salt, &sf->salt_len))
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent a malformed SCRAM challenge (no "
+                         "salt)");
+    if (p == end || !next_attr(&p, end, 'i', &sf->iter, &sf->iter_len))
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent a malformed SCRAM challenge (no "
+                         "iteration count)");
+    /*
+     * Optional extensions may follow (XEP-0474 adds "h" and "d"); they
+     * still have to be well formed.
+     */
+    while (p < end) {
+        if (!next_attr(&p, end, 0, &v, &vlen))
+            return xs_seterr(err, XS_EPROTO,
+                             "server sent a malformed SCRAM challenge");
+    }
+
+    /*
+     * The nonce must start with ours (otherwise this is a replay or a
+     * different exchange) and add the server's part (RFC 5802 section
+     * 5.1: the server appends its own nonce).
+     */
+    if (sf->nonce_len > SASL_SCRAM_MAX_FIELD ||
+        !nonce_ok(sf->nonce, sf->nonce_len))
+        return bad_value(err, "nonce", sf->nonce, sf->nonce_len);
+    if (sf->nonce_len <= s->cnonce_len ||
+        memcmp(sf->nonce, s->cnonce, s->cnonce_len) != 0)
+        return xs_seterr(err, XS_EPROTO,
+                         "server SCRAM nonce does not extend ours");
+    return XS_OK;
+}
+
+/*
+ * i= is a posit-number (RFC 5802 section 7): no sign, no leading zero,
+ * digits only.  Range-checked against our bounds (RFC 7677 section 4
+ * asks for at least 4096; the cap keeps a server from stalling us).
+ */
+static enum xs_err
+parse_iter(const char *v, size_t n, unsigned *iter, struct xs_error *err)
+{
+    unsigned long x = 0;
+    size_t i;
+
+    if (n == 0 || v[0] == '0')
+        return bad_value(err, "iteration count", v, n);
+    for (i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return bad_value(err, "iteration count", v, n);
+        x = x * 10 + (unsigned long)(v[i] - '0');
+        if (x > SASL_SCRAM_MAX_ITER)
+            return bad_value(err, "iteration count", v, n);
+    }
+    if (x < SASL_SCRAM_MIN_ITER)
+        return bad_value(err, "iteration count", v, n);
+    *iter = (unsigned)x;
+    return XS_OK;
+}
+
+/*
+ * The RFC 5802 section 3 key schedule.  'client_final' receives
+ * "c=...,r=...,p=..." and s->server_sig_b64 the expected v= value.
+ */
+static enum xs_err scram_compute(struct sasl_scram *s,
+                                 const char *server_first,
+                                 size_t len,
+                                 const struct server_first *sf,
+                                 unsigned char *salt,
+                                 size_t salt_len,
+                                 unsigned iter,
+                                 struct buf *client_final,
+                                 struct xs_error *err)
+{
+    unsigned char salted[SASL_HASH_MAX], client_key[SASL_HASH_MAX];
+    unsigned char stored_key[SASL_HASH_MAX], server_key[SASL_HASH_MAX];
+    unsigned char client_sig[SASL_HASH_MAX], proof[SASL_HASH_MAX];
+    unsigned char server_sig[SASL_HASH_MAX];
+    gnutls_datum_t key, saltd;
+    struct buf auth = {0};
+    char *b64;
+    size_t i, h = s->hlen;
+    enum xs_err rc = XS_OK;
+
+    key.data = s->pw;
+    key.size = (unsigned)s->pwlen;
+    saltd.data = salt;
+    saltd.size = (unsigned)salt_len;
+
+    /* client-final-message-without-proof */
+    buf_addstr(client_final, "c=");
+    buf_add(client_final, s->cbind.data, s->cbind.len);
+    buf_addstr(client_final, ",r=");
+    buf_add(client_final, sf->nonce, sf->nonce_len);
+
+    /* AuthMessage = client-first-bare "," server-first "," c-f-w-p */
+    buf_add(&auth, s->client_bare.data, s->client_bare.len);
+    buf_addch(&auth, ',');
+    buf_add(&auth, server_first, len);
+    buf_addch(&auth, ',');
+    buf_add(&auth, client_final->data, client_final->len);
+
+    /* iter >= SASL_SCRAM_MIN_ITER here: nettle asserts on 0. */
+    if (gnutls_pbkdf2(s->mac, &key, &saltd, iter, salted, h) < 0 ||
+        gnutls_hmac_fast(s->mac, salted, h, "Client Key", 10, client_key) < 0 ||
+        gnutls_hash_fast(s->dig, client_key, h, stored_key) < 0 ||
+        gnutls_hmac_fast(s->mac, stored_key, h, auth.data, auth.len,
+                         client_sig) < 0 ||
+        gnutls_hmac_fast(s->mac, salted, h, "Server Key", 10, server_key) < 0 ||
+        gnutls_hmac_fast(s->mac, server_key, h, auth.data, auth.len,
+                         server_sig) < 0) {
+        rc = xs_seterr(err, XS_ESOFTWARE, "cannot compute SCRAM keys");
+        goto out;
+    }
+    for (i = 0; i < h; i++)
+        proof[i] = client_key[i] ^ client_sig[i];
+
+    b64 = b64_encode(proof, h);
+    buf_addstr(client_final, ",p=");
+    buf_addstr(client_final, b64);
+    xs_free_secret(b64);
+
+    s->server_sig_b64 = b64_encode(server_sig, h);
+out:
+    /* Only the expected ServerSignature survives this function. */
+    xs_wipe(salted, sizeof(salted));
+    xs_wipe(client_key, sizeof(client_key));
+    xs_wipe(stored_key, sizeof(stored_key));
+    xs_wipe(server_key, sizeof(server_key));
+    xs_wipe(client_sig, sizeof(client_sig));
+    xs_wipe(proof, sizeof(proof));
+    xs_wipe(server_sig, sizeof(server_sig));
+    buf_wipe(&auth);
+    return rc;
+}
+
+enum xs_err sasl_scram_final(struct sasl_scram *s,
+                             const char *server_first,
+                             size_t len,
+                             struct buf *out,
+                             struct xs_error *err)
+{
+    struct server_first sf = {0};
+    struct buf client_final = {0};
+    unsigned char *salt = NULL;
+    size_t salt_len = 0;
+    unsigned iter = 0;
+    enum xs_err rc;
+
+    if (s == NULL || s->state != SCRAM_STARTED || s->pw == NULL)
+        return xs_seterr(err, XS_ESOFTWARE, "SCRAM exchange used out of order");
+    /* Whatever happens below, this exchange cannot be continued. */
+    s->state = SCRAM_FAILED;
+    if (server_first == NULL) {
+        rc = xs_seterr(err, XS_EPROTO, "server sent an empty SCRAM challenge");
+        goto out;
+    }
+    rc = parse_server_first(s, server_first, len, &sf, err);
+    if (rc != XS_OK)
+        goto out;
+    /*
+     * Strict base64 only: a lenient decoder would let two different
+     * strings stand for the same salt, and the string is part of the
+     * AuthMessage.  An empty salt is accepted by gnutls_pbkdf2.
+     */
+    if (sf.salt_len > SASL_SALT_B64_MAX ||
+        b64_decode(sf.salt, sf.salt_len, &salt, &salt_len) != 0 ||
+        salt_len == 0 || salt_len > SASL_SALT_MAX) {
+        rc = bad_value(err, "salt", sf.salt, sf.salt_len);
+        goto out;
+    }
+    rc = parse_iter(sf.iter, sf.iter_len, &iter, err);
+    if (rc != XS_OK)
+        goto out;
+
+    rc = scram_compute(s, server_first, len, &sf, salt, salt_len, iter,
+                       &client_final, err);
+    if (rc != XS_OK)
+        goto out;
+    buf_add(out, client_final.data, client_final.len);
+    s->state = SCRAM_PROVED;
+out:
+    /* The password is used exactly once. */
+    scram_wipe_pw(s);
+    if (salt != NULL) {
+        xs_wipe(salt, salt_len);
+        free(salt);
+    }
+    buf_wipe(&client_final);
+    return rc;
+}
+
+/* Length of an attribute value: up to the next ',' or the end. */
+static size_t first_value_len(const char *v, size_t n)
+{
+    const char *comma = memchr(v, ',', n);
+
+    return comma != NULL ? (size_t)(comma - v) : n;
+}
+
+enum xs_err sasl_scram_verify(struct sasl_scram *s,
+                              const char *server_final,
+                              size_t len,
+                              struct xs_error *err)
+{
+    const char *v;
+    size_t vlen;
+
+    if (s == NULL || s->state != SCRAM_PROVED || s->server_sig_b64 == NULL)
+        return xs_seterr(err, XS_ESOFTWARE, "SCRAM exchange used out of order");
+    if (server_final == NULL)
+        len = 0;
+
+    /*
+     * server-final-message = (server-error / verifier) ["," extensions]
+     * (RFC 5802 section 7).  Only the first attribute matters.
+     */
+    if (len < 2 || server_final[1] != '=')
+        goto mismatch;
+    v = server_final + 2;
+    vlen = first_value_len(v, len - 2);
+    if (server_final[0] == 'e') {
+        char *shown = text_printable(v, vlen, 128);
+
+        xs_seterr(err, XS_EAUTH, "server rejected authentication: %s", shown);
+        free(shown);
+        return XS_EAUTH;
+    }
+    if (server_final[0] == 'v' && memchr(server_final, '\0', len) == NULL) {
+        size_t want = strlen(s->server_sig_b64);
+
+        /*
+         * Compare the base64 text: our encoder is canonical and the
+         * strict form is the only acceptable one.  The length is public
+         * (it follows from the hash), the contents are compared in
+         * constant time.
+         */
+        if (vlen == want && gnutls_memcmp(v, s->server_sig_b64, want) == 0)
+            return XS_OK;
+    }
+mismatch:
+    return xs_seterr(err, XS_EPROTO,
+                     "server failed SCRAM mutual authentication (wrong "
+                     "server signature)");
+}
+
+void sasl_scram_free(struct sasl_scram *s)
+{
+    if (s == NULL)
+        return;
+    scram_wipe_pw(s);
+    if (s->cnonce != NULL)
+        xs_free_secret(s->cnonce);
+    if (s->server_sig_b64 != NULL)
+        xs_free_secret(s->server_sig_b64);
+    buf_wipe(&s->gs2_header);
+    buf_wipe(&s->cbind);
+    buf_wipe(&s->client_bare);
+    xs_wipe(s, sizeof(*s));
+    free(s);
+}

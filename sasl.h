@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sasl.h - SASL mechanism maths: choice of mechanism, SCRAM (RFC 5802,
+ * RFC 7677) and PLAIN (RFC 4616).  Pure: no I/O and no XML.  Messages
+ * are raw (not base64); the caller encodes them for the wire.
+ */
+#ifndef XMPPSEND_SASL_H
+#define XMPPSEND_SASL_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* Ordered weakest to strongest; sasl_choose picks the highest offered. */
+enum sasl_mech {
+    SASL_NONE = 0,
+    SASL_PLAIN,
+    SASL_SCRAM_SHA_1,
+    SASL_SCRAM_SHA_256,
+    SASL_SCRAM_SHA_512
+};
+
+/* Iteration count bounds (protocol.md 3.2, RFC 7677 section 4). */
+#define SASL_SCRAM_MIN_ITER 4096
+#define SASL_SCRAM_MAX_ITER 1000000
+/* Upper bound on nonce and salt lengths accepted from a server. */
+#define SASL_SCRAM_MAX_FIELD 1024
+
+/* Wire name, e.g. "SCRAM-SHA-256"; "" for SASL_NONE. */
+const char *sasl_mech_name(enum sasl_mech m);
+
+/* Map a wire name (exact, case-sensitive) to a mechanism, or SASL_NONE. */
+enum sasl_mech sasl_mech_from_name(const char *name);
+
+/*
+ * Choose the strongest mechanism among 'n' offered names.  PLAIN is only
+ * returned when 'allow_plain' is set and no SCRAM variant is offered.
+ * Returns SASL_NONE when nothing acceptable is offered.
+ */
+enum sasl_mech sasl_choose(const char *const *offered, size_t n,
+                           int allow_plain);
+
+/*
+ * Escape a SCRAM username (RFC 5802 section 5.1): '=' -> "=3D",
+ * ',' -> "=2C".  Returns allocated string.
+ */
+char *sasl_escape_username(const char *user);
+
+/*
+ * PLAIN initial response "\0user\0password" (authzid empty) into 'out'
+ * (appended, raw bytes).  Callers must wipe 'out' (buf_wipe).
+ */
+void sasl_plain(const char *user, const char *password, struct buf *out);
+
+struct sasl_scram; /* opaque */
+
+/*
+ * Start a SCRAM exchange.
+ *   mech      one of the SASL_SCRAM_* values
+ *   user      the XMPP localpart (escaped internally)
+ *   password  UTF-8; normalised with PRECIS OpaqueString unless 'raw'
+ *   cnonce    client nonce text, or NULL for 24 random bytes, base64
+ *   gs2_cbflag  "n" (no channel binding), "y" (client supports it, server
+ *             showed no -PLUS), or "p=CBNAME" (e.g. "p=tls-exporter")
+ *   cbdata, cblen  channel-binding bytes when gs2_cbflag starts with "p="
+ * The password is copied only in derived form.
+ * Returns NULL with 'err' set (XS_EDATA for a password that cannot be
+ * normalised, XS_ESOFTWARE for a bad argument).
+ */
+struct sasl_scram *sasl_scram_new(enum sasl_mech mech,
+                                  const char *user,
+                                  const char *password,
+                                  int raw,
+                                  const char *cnonce,
+                                  const char *gs2_cbflag,
+                                  const unsigned char *cbdata,
+                                  size_t cblen,
+                                  struct xs_error *err);
+
+/* Append the client-first message ("n,,n=user,r=nonce") to 'out'. */
+void sasl_scram_first(struct sasl_scram *s, struct buf *out);
+
+/*
+ * Validate server-first and append client-final (with proof) to 'out'.
+ * Rejects: m= extension, nonce not strictly extending ours or with bad
+ * characters, non-strict base64 or empty/oversize salt, iteration count
+ * outside [SASL_SCRAM_MIN_ITER, SASL_SCRAM_MAX_ITER] or malformed.
+ * Used error codes: XS_EPROTO (malformed or hostile server-first).
+ */
+enum xs_err sasl_scram_final(struct sasl_scram *s,
+                             const char *server_first,
+                             size_t len,
+                             struct buf *out,
+                             struct xs_error *err);
+
+/*
+ * Check server-final: "v=" must equal the expected ServerSignature
+ * (constant-time compare).  "e=" yields XS_EAUTH with the server's
+ * error value in the message; anything else, a missing or wrong v=,
+ * yields XS_EPROTO (the server failed mutual authentication).
+ */
+enum xs_err sasl_scram_verify(struct sasl_scram *s,
+                              const char *server_final,
+                              size_t len,
+                              struct xs_error *err);
+
+/* Wipe all key material and free; NULL is a no-op. */
+void sasl_scram_free(struct sasl_scram *s);
+
+#endif

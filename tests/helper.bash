@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# helper.bash - loaded by every .bats file: where the binary is, and a few
+# assertion helpers (bats-assert is not packaged for Debian 12).
+
+TESTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+TOP_DIR="$(cd "$TESTS_DIR/.." && pwd)"
+# XMPPSEND may point at an instrumented build (make asan / make valgrind).
+: "${XMPPSEND:=$TOP_DIR/xmppsend}"
+# XS_WRAP runs the binary under a wrapper (valgrind); empty normally.
+: "${XS_WRAP:=}"
+export XMPPSEND XS_WRAP
+
+# xs ARGS...: run xmppsend under timeout with no config file and no
+# inherited credentials, so the caller's environment cannot leak in.
+xs() {
+    # shellcheck disable=SC2086
+    env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XDG_CONFIG_HOME="${XS_CONFIG_HOME:-$BATS_TEST_TMPDIR/noconfig}" \
+        timeout "${XS_TIMEOUT:-60}" $XS_WRAP "$XMPPSEND" "$@"
+}
+
+fail() {
+    printf '%s\n' "$*" >&2
+    return 1
+}
+
+# assert_match TEXT REGEX
+assert_match() {
+    [[ $1 =~ $2 ]] || fail "expected to match /$2/, got: $1"
+}
+
+# refute_match TEXT REGEX
+refute_match() {
+    if [[ $1 =~ $2 ]]; then fail "expected not to match /$2/, got: $1"; fi
+}
+
+# assert_stderr_line: stderr (bats' $stderr) has an "xmppsend: " line
+assert_xs_error() {
+    assert_match "$stderr" "(^|"$'\n'")xmppsend: " || return 1
+    if [ $# -gt 0 ]; then assert_match "$stderr" "$1"; fi
+}
+
+require_cmd() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || skip "$c is not installed"
+    done
+}

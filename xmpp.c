@@ -1,0 +1,1040 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xmpp.c - the client session, as a straight sequence of steps
+ * (RFC 6120 section numbers):
+ *
+ *   1. stream header, features                          4.2, 4.3
+ *   2. <starttls/> -> <proceed/>, TLS handshake         5.4
+ *      (no <starttls/> offered: abort, nothing else sent; any byte after
+ *      <proceed/> before the handshake: abort, injection)
+ *   3. new stream header, features with <mechanisms/>   5.4.3.3
+ *   4. SASL: SCRAM-SHA-512/256/1, else PLAIN            6.4
+ *      (the server's v= signature is verified before anything else)
+ *   5. new stream header + bind request, pipelined      6.4.6, 7
+ *      legacy session only when not <optional/>         (RFC 3921 3)
+ *   6. the job, confirmation and close in one flight:
+ *      [<enable/>] messages [<r/> | ping] unavailable </stream:stream>
+ *      then read until the confirmation and the server's close   4.4
+ *
+ * Pipelining beyond the steps above (header + <auth/>, SASL2) is for
+ * later; the sequence keeps to what every RFC 6120 server handles.
+ * All waiting goes through next_element(), which enforces the one
+ * deadline, answers stray IQs and turns stream errors into exit classes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "jid.h"
+#include "sasl.h"
+#include "xml.h"
+#include "xmpp.h"
+
+/* Bounds on what one run may receive (protocol.md 10.8). */
+#define MAX_READ_TOTAL (64L * 1024 * 1024)
+#define MAX_STANZAS 10000
+/* How long to wait for the server's </stream:stream> after confirming. */
+#define CLOSE_WAIT_MS 5000
+
+struct xmpp_session {
+    struct xmpp_config cfg;
+    const struct xs_io *io;
+    struct xml_parser *xml;
+    struct jid me;
+    struct buf out;  /* pending output */
+    char *bound_jid; /* from the bind result */
+    int in_sasl;     /* redact received payloads in the trace */
+    int closed_sent; /* our </stream:stream> went out */
+    long total_read;
+    unsigned stanzas;
+    unsigned idseq;
+    /* Post-authentication features. */
+    int f_bind, f_session_required, f_sm;
+};
+
+/* ---------------------------------------------------------------- */
+/* Output                                                            */
+
+static void trace(struct xmpp_session *s, char dir, const char *d, size_t n)
+{
+    if (s->cfg.trace != NULL && n > 0)
+        s->cfg.trace(s->cfg.trace_ud, dir, d, n);
+}
+
+/* Queue XML for the next flush and show it in the trace. */
+static void emit(struct xmpp_session *s, const char *xml)
+{
+    trace(s, XMPP_TRACE_SENT, xml, strlen(xml));
+    buf_addstr(&s->out, xml);
+}
+
+/* Queue open + secret + close; the trace shows "[redacted]". */
+static void emit_secret(struct xmpp_session *s, const char *open,
+                        const char *secret, const char *close)
+{
+    struct buf t = {0};
+    buf_printf(&t, "%s[redacted]%s", open, close);
+    trace(s, XMPP_TRACE_SENT, t.data, t.len);
+    buf_free(&t);
+    buf_addstr(&s->out, open);
+    buf_addstr(&s->out, secret);
+    buf_addstr(&s->out, close);
+}
+
+static int remaining_ms(const struct xmpp_session *s)
+{
+    long long left = s->cfg.deadline - xs_now_ms();
+    if (left <= 0)
+        return 0;
+    return left > 0x7fffffff ? 0x7fffffff : (int)left;
+}
+
+static enum xs_err timed_out(struct xmpp_session *s, const char *what,
+                             struct xs_error *err)
+{
+    return xs_seterr(err, XS_ETEMP, "timed out after %d s while %s",
+                     s->cfg.timeout_s, what);
+}
+
+static enum xs_err flush(struct xmpp_session *s, const char *what,
+                         struct xs_error *err)
+{
+    if (s->out.len == 0)
+        return XS_OK;
+    int ms = remaining_ms(s);
+    if (ms == 0)
+        return timed_out(s, what, err);
+    enum xs_err e = s->io->write(s->io->ctx, s->out.data, s->out.len, ms, err);
+    buf_wipe(&s->out); /* may hold SASL data */
+    return e;
+}
+
+static void new_id(struct xmpp_session *s, char *id, size_t size)
+{
+    unsigned char r[8];
+    if (s->cfg.test_cnonce != NULL ||
+        getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        snprintf(id, size, "xs-%u", ++s->idseq);
+        return;
+    }
+    snprintf(id, size, "%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2],
+             r[3], r[4], r[5], r[6], r[7]);
+}
+
+static void emit_header(struct xmpp_session *s, int encrypted)
+{
+    struct buf b = {0};
+    buf_addstr(&b, "<?xml version='1.0'?><stream:stream to='");
+    buf_add_xml(&b, s->me.domain, strlen(s->me.domain));
+    if (encrypted) {
+        /* Only over TLS: the address is nobody else's business. */
+        buf_addstr(&b, "' from='");
+        buf_add_xml(&b, s->me.bare, strlen(s->me.bare));
+    }
+    buf_addstr(&b, "' version='1.0' xml:lang='en' xmlns='jabber:client' "
+                   "xmlns:stream='http://etherx.jabber.org/streams'>");
+    emit(s, b.data);
+    buf_free(&b);
+}
+
+/* ---------------------------------------------------------------- */
+/* Input                                                             */
+
+/* Trace received bytes; during SASL, text content is redacted. */
+static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
+{
+    if (s->cfg.trace == NULL)
+        return;
+    if (!s->in_sasl) {
+        trace(s, XMPP_TRACE_RECV, d, n);
+        return;
+    }
+    struct buf t = {0};
+    int in_text = 0, redacted = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i] == '<') {
+            in_text = 0;
+        } else if (d[i] == '>') {
+            in_text = 1;
+            redacted = 0;
+            buf_addch(&t, '>');
+            continue;
+        }
+        if (in_text && d[i] != ' ' && d[i] != '\n' && d[i] != '\r' &&
+            d[i] != '\t') {
+            if (!redacted)
+                buf_addstr(&t, "[redacted]");
+            redacted = 1;
+            continue;
+        }
+        buf_addch(&t, d[i]);
+    }
+    trace(s, XMPP_TRACE_RECV, t.data, t.len);
+    buf_free(&t);
+}
+
+static char *printable(const char *t)
+{
+    return text_printable(t, strlen(t), 200);
+}
+
+/* The single defined condition child of an error element. */
+static const char *condition_of(const struct xnode *e, const char *ns)
+{
+    for (const struct xnode *c = e ? e->children : NULL; c; c = c->next) {
+        if (strcmp(c->ns, ns) == 0 && strcmp(c->name, "text") != 0)
+            return c->name;
+    }
+    return "undefined-condition";
+}
+
+/* RFC 6120 4.9: a stream error ends the session; map it to a class. */
+static enum xs_err stream_error(const struct xnode *n, struct xs_error *err)
+{
+    static const struct {
+        const char *cond;
+        enum xs_err code;
+    } map[] = {
+        {"system-shutdown", XS_ETEMP},    {"reset", XS_ETEMP},
+        {"connection-timeout", XS_ETEMP}, {"resource-constraint", XS_ETEMP},
+        {"conflict", XS_ETEMP},           {"not-authorized", XS_EAUTH},
+        {"host-unknown", XS_EREFUSED},    {"host-gone", XS_EREFUSED},
+        {"policy-violation", XS_EREFUSED},
+    };
+    const char *cond = condition_of(n, NS_STREAMS);
+    enum xs_err code = XS_EPROTO;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(map[i].cond, cond) == 0)
+            code = map[i].code;
+    }
+    char *c = printable(cond);
+    char *t = printable(xnode_text(xnode_child(n, "text", NS_STREAMS)));
+    xs_seterr(err, code, "stream error from server: %s%s%s%s", c,
+              *t ? " (" : "", t, *t ? ")" : "");
+    free(c);
+    free(t);
+    return code;
+}
+
+/* Answer an IQ get/set addressed to us (RFC 6120 8.2.3). */
+static void answer_iq(struct xmpp_session *s, const struct xnode *iq)
+{
+    const char *type = xnode_attr(iq, "type");
+    const char *id = xnode_attr(iq, "id");
+    const char *from = xnode_attr(iq, "from");
+    if (s->closed_sent || type == NULL || id == NULL ||
+        (strcmp(type, "get") != 0 && strcmp(type, "set") != 0))
+        return;
+    struct buf b = {0};
+    buf_addstr(&b, "<iq id='");
+    buf_add_xml(&b, id, strlen(id));
+    if (from != NULL) {
+        buf_addstr(&b, "' to='");
+        buf_add_xml(&b, from, strlen(from));
+    }
+    int ping = xnode_child(iq, "ping", NS_PING) != NULL;
+    /* Roster pushes only from our own account (RFC 6121 2.1.6). */
+    int push = xnode_child(iq, "query", NS_ROSTER) != NULL &&
+               strcmp(type, "set") == 0 &&
+               (from == NULL || strcmp(from, s->me.bare) == 0);
+    if (ping || push)
+        buf_addstr(&b, "' type='result'/>");
+    else
+        buf_addstr(&b, "' type='error'><error type='cancel'>"
+                       "<service-unavailable xmlns='" NS_STANZAS "'/>"
+                       "</error></iq>");
+    emit(s, b.data);
+    buf_free(&b);
+}
+
+/*
+ * Wait for the next top-level element.  Stream errors, the server's
+ * close, EOF, timeouts and floods end the wait with an error; stray IQ
+ * requests are answered here.  The caller owns the returned node.
+ */
+static enum xs_err next_element(struct xmpp_session *s, const char *what,
+                                struct xnode **out, struct xs_error *err)
+{
+    char buf[16384];
+    *out = NULL;
+    for (;;) {
+        struct xnode *n = xml_next(s->xml);
+        if (n != NULL) {
+            if (++s->stanzas > MAX_STANZAS) {
+                xnode_free(n);
+                return xs_seterr(err, XS_EPROTO,
+                                 "server sent more than %d elements",
+                                 MAX_STANZAS);
+            }
+            if (xnode_is(n, "error", NS_STREAM)) {
+                enum xs_err e = stream_error(n, err);
+                xnode_free(n);
+                return e;
+            }
+            if (xnode_is(n, "iq", NS_CLIENT)) {
+                const char *t = xnode_attr(n, "type");
+                if (t != NULL &&
+                    (strcmp(t, "get") == 0 || strcmp(t, "set") == 0)) {
+                    answer_iq(s, n);
+                    xnode_free(n);
+                    enum xs_err e = flush(s, what, err);
+                    if (e != XS_OK)
+                        return e;
+                    continue;
+                }
+            }
+            *out = n;
+            return XS_OK;
+        }
+        if (xml_closed(s->xml))
+            return xs_seterr(err, XS_ETEMP,
+                             "server closed the stream while %s", what);
+        if (xml_stopped(s->xml))
+            return xs_seterr(err, XS_ESOFTWARE,
+                             "internal error: parser stopped while %s", what);
+        int ms = remaining_ms(s);
+        if (ms == 0)
+            return timed_out(s, what, err);
+        long r = s->io->read(s->io->ctx, buf, sizeof buf, ms, err);
+        if (r == XS_IO_TIMEOUT)
+            return timed_out(s, what, err);
+        if (r == 0)
+            return xs_seterr(err, XS_ETEMP,
+                             "server closed the connection while %s", what);
+        if (r < 0)
+            return err->code != XS_OK ? err->code
+                                      : xs_seterr(err, XS_EIO,
+                                                  "read error while %s",
+                                                  what);
+        s->total_read += r;
+        if (s->total_read > MAX_READ_TOTAL)
+            return xs_seterr(err, XS_EPROTO,
+                             "server sent more than %ld bytes",
+                             MAX_READ_TOTAL);
+        trace_recv(s, buf, (size_t)r);
+        enum xs_err e = xml_feed(s->xml, buf, (size_t)r, err);
+        if (e != XS_OK)
+            return e;
+    }
+}
+
+/* Validate the server's stream header (RFC 6120 4.7). */
+static enum xs_err check_header(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *v = xml_header_attr(s->xml, "version");
+    const char *from = xml_header_attr(s->xml, "from");
+    if (v == NULL || strtol(v, NULL, 10) < 1)
+        return xs_seterr(err, XS_EPROTO,
+                         "server does not speak XMPP 1.0 (no stream "
+                         "version)");
+    if (from != NULL && !jid_domain_eq(from, s->me.domain)) {
+        char *f = printable(from);
+        xs_seterr(err, XS_EPROTO,
+                  "server answered for '%s' instead of '%s'", f,
+                  s->me.domain);
+        free(f);
+        return XS_EPROTO;
+    }
+    return XS_OK;
+}
+
+/* Wait for <stream:features/> after a (re)started stream. */
+static enum xs_err wait_features(struct xmpp_session *s, const char *what,
+                                 struct xnode **out, struct xs_error *err)
+{
+    enum xs_err e = next_element(s, what, out, err);
+    if (e != XS_OK)
+        return e;
+    e = check_header(s, err);
+    if (e == XS_OK && !xnode_is(*out, "features", NS_STREAM)) {
+        char *name = printable((*out)->name);
+        e = xs_seterr(err, XS_EPROTO,
+                      "expected stream features, server sent <%s>", name);
+        free(name);
+    }
+    if (e != XS_OK) {
+        xnode_free(*out);
+        *out = NULL;
+    }
+    return e;
+}
+
+/* Wait for an element; anything but 'name' in 'ns' is a protocol error
+ * unless it is one of the alternatives the caller handles ('alt'). */
+static enum xs_err expect(struct xmpp_session *s, const char *what,
+                          const char *name, const char *alt,
+                          const char *ns, struct xnode **out,
+                          struct xs_error *err)
+{
+    enum xs_err e = next_element(s, what, out, err);
+    if (e != XS_OK)
+        return e;
+    if (xnode_is(*out, name, ns) || (alt && xnode_is(*out, alt, ns)))
+        return XS_OK;
+    char *got = printable((*out)->name);
+    xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s", got,
+              what);
+    free(got);
+    xnode_free(*out);
+    *out = NULL;
+    return XS_EPROTO;
+}
+
+/* ---------------------------------------------------------------- */
+/* Steps                                                             */
+
+static enum xs_err starttls(struct xmpp_session *s, struct xs_error *err)
+{
+    struct xnode *f = NULL, *n = NULL;
+    emit_header(s, 0);
+    enum xs_err e = flush(s, "opening the stream", err);
+    if (e == XS_OK)
+        e = wait_features(s, "waiting for stream features", &f, err);
+    if (e != XS_OK)
+        return e;
+    int offered = xnode_child(f, "starttls", NS_TLS) != NULL;
+    xnode_free(f);
+    if (!offered)
+        return xs_seterr(err, XS_EREFUSED,
+                         "server does not offer STARTTLS; refusing to "
+                         "continue without TLS");
+
+    emit(s, "<starttls xmlns='" NS_TLS "'/>");
+    e = flush(s, "starting TLS", err);
+    if (e == XS_OK)
+        e = expect(s, "starting TLS", "proceed", "failure", NS_TLS, &n, err);
+    if (e != XS_OK)
+        return e;
+    int proceed = xnode_is(n, "proceed", NS_TLS);
+    xnode_free(n);
+    if (!proceed)
+        return xs_seterr(err, XS_EREFUSED, "server refused STARTTLS");
+    /* Nothing may follow <proceed/> in cleartext (protocol.md 2.2). */
+    if (xml_trailing(s->xml) > 0)
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent %zu cleartext bytes after <proceed/>"
+                         " (injection attempt); aborting",
+                         xml_trailing(s->xml));
+    int ms = remaining_ms(s);
+    if (ms == 0)
+        return timed_out(s, "starting TLS", err);
+    e = s->io->starttls(s->io->ctx, ms, err);
+    if (e != XS_OK)
+        return e;
+    /* Forget everything learned before TLS (RFC 6120 5.4.3.3). */
+    xml_reset(s->xml);
+    return XS_OK;
+}
+
+/* Base64 payload of a SASL element: whitespace stripped, strict. */
+static enum xs_err sasl_payload(const struct xnode *n, struct buf *out,
+                                struct xs_error *err)
+{
+    const char *t = xnode_text(n);
+    struct buf clean = {0};
+    for (; *t; t++) {
+        if (*t != ' ' && *t != '\t' && *t != '\r' && *t != '\n')
+            buf_addch(&clean, *t);
+    }
+    unsigned char *dec = NULL;
+    size_t len = 0;
+    int bad = clean.len == 1 && clean.data[0] == '='
+                  ? 0 /* RFC 6120 6.4.2: "=" is an empty payload */
+                  : clean.len > 0 &&
+                        b64_decode(clean.data, clean.len, &dec, &len) != 0;
+    buf_free(&clean);
+    if (bad)
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent invalid base64 in SASL <%s>", n->name);
+    if (dec != NULL)
+        buf_add(out, dec, len);
+    free(dec);
+    return XS_OK;
+}
+
+static enum xs_err sasl_failure(const struct xnode *n, struct xs_error *err)
+{
+    const char *cond = condition_of(n, NS_SASL);
+    char *c = printable(cond);
+    char *t = printable(xnode_text(xnode_child(n, "text", NS_SASL)));
+    enum xs_err code =
+        strcmp(cond, "temporary-auth-failure") == 0 ? XS_ETEMP : XS_EAUTH;
+    xs_seterr(err, code, "authentication failed: %s%s%s%s", c,
+              *t ? " (" : "", t, *t ? ")" : "");
+    free(c);
+    free(t);
+    return code;
+}
+
+static enum xs_err scram(struct xmpp_session *s, enum sasl_mech mech,
+                         struct xs_error *err)
+{
+    const char *what = "authenticating";
+    struct sasl_scram *sc = sasl_scram_new(
+        mech, s->me.local, s->cfg.password, 0, s->cfg.test_cnonce, "n",
+        NULL, 0, err);
+    if (sc == NULL)
+        return err->code;
+    struct buf msg = {0};
+    struct xnode *n = NULL;
+    enum xs_err e;
+
+    sasl_scram_first(sc, &msg);
+    char *b64 = b64_encode(msg.data, msg.len);
+    buf_wipe(&msg);
+    char open[128];
+    snprintf(open, sizeof open, "<auth xmlns='" NS_SASL "' mechanism='%s'>",
+             sasl_mech_name(mech));
+    emit_secret(s, open, b64, "</auth>");
+    xs_free_secret(b64);
+    s->in_sasl = 1;
+    e = flush(s, what, err);
+    if (e == XS_OK)
+        e = expect(s, what, "challenge", "failure", NS_SASL, &n, err);
+    if (e != XS_OK)
+        goto out;
+    if (xnode_is(n, "failure", NS_SASL)) {
+        e = sasl_failure(n, err);
+        goto out;
+    }
+    e = sasl_payload(n, &msg, err);
+    xnode_free(n);
+    n = NULL;
+    struct buf final = {0};
+    if (e == XS_OK)
+        e = sasl_scram_final(sc, msg.data ? msg.data : "", msg.len, &final,
+                             err);
+    buf_wipe(&msg);
+    if (e != XS_OK) {
+        buf_wipe(&final);
+        goto out;
+    }
+    b64 = b64_encode(final.data, final.len);
+    buf_wipe(&final);
+    emit_secret(s, "<response xmlns='" NS_SASL "'>", b64, "</response>");
+    xs_free_secret(b64);
+    e = flush(s, what, err);
+    if (e == XS_OK)
+        e = next_element(s, what, &n, err);
+    if (e != XS_OK)
+        goto out;
+    if (xnode_is(n, "failure", NS_SASL)) {
+        e = sasl_failure(n, err);
+        goto out;
+    }
+    if (xnode_is(n, "challenge", NS_SASL)) {
+        /* Server-final as a challenge (RFC 6120 6.3.10 allows it): verify,
+         * then an empty response, then <success/>. */
+        e = sasl_payload(n, &msg, err);
+        if (e == XS_OK)
+            e = sasl_scram_verify(sc, msg.data ? msg.data : "", msg.len, err);
+        buf_wipe(&msg);
+        xnode_free(n);
+        n = NULL;
+        if (e != XS_OK)
+            goto out;
+        emit(s, "<response xmlns='" NS_SASL "'/>");
+        e = flush(s, what, err);
+        if (e == XS_OK)
+            e = expect(s, what, "success", "failure", NS_SASL, &n, err);
+        if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+            e = sasl_failure(n, err);
+        goto out;
+    }
+    if (!xnode_is(n, "success", NS_SASL)) {
+        char *got = printable(n->name);
+        e = xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s",
+                      got, what);
+        free(got);
+        goto out;
+    }
+    /* Mutual authentication: no v=, no trust (RFC 5802 section 9). */
+    e = sasl_payload(n, &msg, err);
+    if (e == XS_OK && msg.len == 0)
+        e = xs_seterr(err, XS_EPROTO,
+                      "server failed SCRAM mutual authentication (no "
+                      "server signature in <success/>)");
+    if (e == XS_OK)
+        e = sasl_scram_verify(sc, msg.data, msg.len, err);
+    buf_wipe(&msg);
+out:
+    xnode_free(n);
+    sasl_scram_free(sc);
+    s->in_sasl = 0;
+    return e;
+}
+
+static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
+{
+    struct buf msg = {0};
+    struct xnode *n = NULL;
+    sasl_plain(s->me.local, s->cfg.password, &msg);
+    char *b64 = b64_encode(msg.data, msg.len);
+    buf_wipe(&msg);
+    emit_secret(s, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>", b64,
+                "</auth>");
+    xs_free_secret(b64);
+    s->in_sasl = 1;
+    enum xs_err e = flush(s, "authenticating", err);
+    if (e == XS_OK)
+        e = expect(s, "authenticating", "success", "failure", NS_SASL, &n,
+                   err);
+    if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+        e = sasl_failure(n, err);
+    xnode_free(n);
+    s->in_sasl = 0;
+    return e;
+}
+
+static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
+{
+    struct xnode *f = NULL;
+    emit_header(s, 1);
+    enum xs_err e = flush(s, "opening the encrypted stream", err);
+    if (e == XS_OK)
+        e = wait_features(s, "waiting for stream features", &f, err);
+    if (e != XS_OK)
+        return e;
+
+    const char *names[32];
+    size_t n = 0;
+    struct xnode *m = xnode_child(f, "mechanisms", NS_SASL);
+    for (struct xnode *c = m ? m->children : NULL; c && n < 32; c = c->next) {
+        if (xnode_is(c, "mechanism", NS_SASL))
+            names[n++] = xnode_text(c);
+    }
+    enum sasl_mech mech = sasl_choose(names, n, s->cfg.allow_plain);
+    xnode_free(f);
+    if (mech == SASL_NONE)
+        return xs_seterr(err, XS_EREFUSED,
+                         "server offers no acceptable authentication "
+                         "mechanism (need SCRAM-SHA-1/256/512%s)",
+                         s->cfg.allow_plain ? " or PLAIN" : "");
+    e = mech == SASL_PLAIN ? plain(s, err) : scram(s, mech, err);
+    if (e != XS_OK)
+        return e;
+
+    /* Restart the stream (RFC 6120 6.4.6).  Bytes the server sent after
+     * <success/> belong to the new stream. */
+    struct buf rest = {0};
+    buf_add(&rest, xml_trailing_data(s->xml), xml_trailing(s->xml));
+    xml_reset(s->xml);
+    e = rest.len ? xml_feed(s->xml, rest.data, rest.len, err) : XS_OK;
+    buf_free(&rest);
+    return e;
+}
+
+/* Is 'from' acceptable on a reply to an IQ we sent to 'to'? */
+static int reply_from_ok(const struct xmpp_session *s, const char *from,
+                         const char *to)
+{
+    if (to != NULL)
+        return from != NULL && jid_domain_eq(from, to);
+    return from == NULL || jid_domain_eq(from, s->me.bare) ||
+           jid_domain_eq(from, s->me.domain) ||
+           (s->bound_jid != NULL && strcmp(from, s->bound_jid) == 0);
+}
+
+/* Is 'n' the reply to our IQ 'id' (sent to 'to', NULL: our server)? */
+static int is_reply(const struct xmpp_session *s, const struct xnode *n,
+                    const char *id, const char *to)
+{
+    const char *t = xnode_attr(n, "type");
+    const char *nid = xnode_attr(n, "id");
+    return xnode_is(n, "iq", NS_CLIENT) && t != NULL && nid != NULL &&
+           strcmp(nid, id) == 0 &&
+           (strcmp(t, "result") == 0 || strcmp(t, "error") == 0) &&
+           reply_from_ok(s, xnode_attr(n, "from"), to);
+}
+
+/* Wait for the reply to IQ 'id'; other elements are passed over. */
+static enum xs_err wait_reply(struct xmpp_session *s, const char *what,
+                              const char *id, struct xnode **out,
+                              struct xs_error *err)
+{
+    for (;;) {
+        enum xs_err e = next_element(s, what, out, err);
+        if (e != XS_OK)
+            return e;
+        if (is_reply(s, *out, id, NULL))
+            return XS_OK;
+        xnode_free(*out);
+        *out = NULL;
+    }
+}
+
+static enum xs_err iq_error(const struct xnode *iq, const char *what,
+                            struct xs_error *err)
+{
+    struct xnode *e = xnode_child(iq, "error", NULL);
+    char *c = printable(condition_of(e, NS_STANZAS));
+    xs_seterr(err, XS_EREFUSED, "%s failed: %s", what, c);
+    free(c);
+    return XS_EREFUSED;
+}
+
+static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "binding a resource";
+    char id[24];
+    struct xnode *f = NULL, *n = NULL;
+    struct buf b = {0};
+
+    /* Pipelined with the restarted stream's header: every RFC 6120
+     * server offers bind after SASL and handles input in order. */
+    new_id(s, id, sizeof id);
+    emit_header(s, 1);
+    buf_printf(&b, "<iq type='set' id='%s'><bind xmlns='" NS_BIND "'", id);
+    if (s->cfg.resource != NULL) {
+        buf_addstr(&b, "><resource>");
+        buf_add_xml(&b, s->cfg.resource, strlen(s->cfg.resource));
+        buf_addstr(&b, "</resource></bind></iq>");
+    } else {
+        buf_addstr(&b, "/></iq>");
+    }
+    emit(s, b.data);
+    buf_free(&b);
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = wait_features(s, what, &f, err);
+    if (e != XS_OK)
+        return e;
+    struct xnode *sess = xnode_child(f, "session", NS_SESSION);
+    s->f_bind = xnode_child(f, "bind", NS_BIND) != NULL;
+    s->f_session_required =
+        sess != NULL && xnode_child(sess, "optional", NULL) == NULL;
+    s->f_sm = xnode_child(f, "sm", NS_SM) != NULL;
+    xnode_free(f);
+    if (!s->f_bind)
+        return xs_seterr(err, XS_EPROTO,
+                         "server does not offer resource binding");
+
+    e = wait_reply(s, what, id, &n, err);
+    if (e != XS_OK)
+        return e;
+    if (strcmp(xnode_attr(n, "type"), "error") == 0) {
+        e = iq_error(n, "resource binding", err);
+        xnode_free(n);
+        return e;
+    }
+    const char *jid = xnode_text(xnode_child(xnode_child(n, "bind", NS_BIND),
+                                             "jid", NS_BIND));
+    struct jid bound;
+    if (jid_parse(jid, &bound, NULL) != 0 || bound.resource == NULL ||
+        strcasecmp(bound.bare, s->me.bare) != 0) {
+        if (bound.domain != NULL)
+            jid_free(&bound);
+        xnode_free(n);
+        return xs_seterr(err, XS_EPROTO,
+                         "server bound an invalid or foreign JID");
+    }
+    jid_free(&bound);
+    s->bound_jid = xstrdup(jid);
+    xnode_free(n);
+
+    if (!s->f_session_required)
+        return XS_OK;
+    new_id(s, id, sizeof id);
+    buf_printf(&b, "<iq type='set' id='%s'><session xmlns='" NS_SESSION
+                   "'/></iq>",
+               id);
+    emit(s, b.data);
+    buf_free(&b);
+    e = flush(s, "opening a session", err);
+    if (e == XS_OK)
+        e = wait_reply(s, "opening a session", id, &n, err);
+    if (e == XS_OK && strcmp(xnode_attr(n, "type"), "error") == 0)
+        e = iq_error(n, "session establishment", err);
+    xnode_free(n);
+    return e;
+}
+
+/* ---------------------------------------------------------------- */
+/* Public interface                                                  */
+
+struct xmpp_session *xmpp_new(const struct xmpp_config *cfg,
+                              const struct xs_io *io)
+{
+    struct xmpp_session *s = xcalloc(1, sizeof *s);
+    s->cfg = *cfg;
+    s->io = io;
+    s->xml = xml_parser_new();
+    if (jid_parse(cfg->jid, &s->me, NULL) != 0 || s->me.local == NULL) {
+        /* The CLI validates first; keep a usable value regardless. */
+        jid_free(&s->me);
+        jid_parse("invalid@invalid", &s->me, NULL);
+    }
+    return s;
+}
+
+void xmpp_free(struct xmpp_session *s)
+{
+    if (s == NULL)
+        return;
+    xml_parser_free(s->xml);
+    jid_free(&s->me);
+    buf_wipe(&s->out);
+    free(s->bound_jid);
+    free(s);
+}
+
+const char *xmpp_bound_jid(const struct xmpp_session *s)
+{
+    return s->bound_jid;
+}
+
+enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
+{
+    enum xs_err e = starttls(s, err);
+    if (e == XS_OK)
+        e = authenticate(s, err);
+    if (e == XS_OK)
+        e = bind_resource(s, err);
+    return e;
+}
+
+/* Our closing flight: unavailable presence and the stream end. */
+static void emit_close(struct xmpp_session *s)
+{
+    emit(s, "<presence type='unavailable'/></stream:stream>");
+    s->closed_sent = 1;
+}
+
+/* After the job is confirmed: read (bounded) until the server closes,
+ * then TLS close_notify.  Errors here cannot undo the delivery. */
+static void finish(struct xmpp_session *s)
+{
+    long long end = xs_now_ms() + CLOSE_WAIT_MS;
+    if (end < s->cfg.deadline)
+        s->cfg.deadline = end;
+    struct xs_error ignored = {0};
+    struct xnode *n = NULL;
+    while (!xml_closed(s->xml) &&
+           next_element(s, "closing", &n, &ignored) == XS_OK) {
+        xnode_free(n);
+        n = NULL;
+    }
+    s->io->shutdown(s->io->ctx);
+}
+
+/* Record a bounce (RFC 6120 8.3) for the recipient it belongs to. */
+static void bounce(struct xmpp_recipient *r, size_t nr, const struct xnode *m)
+{
+    const char *id = xnode_attr(m, "id");
+    for (size_t i = 0; id != NULL && i < nr; i++) {
+        if (strcmp(r[i].id, id) != 0 || r[i].status != XMPP_PENDING)
+            continue;
+        static const char *const gone[] = {
+            "item-not-found", "recipient-unavailable", "service-unavailable",
+            "gone", "remote-server-not-found"};
+        struct xnode *e = xnode_child(m, "error", NULL);
+        const char *cond = condition_of(e, NS_STANZAS);
+        const char *type = xnode_attr(e, "type");
+        r[i].status = XMPP_FAILED;
+        r[i].code = XS_EREFUSED;
+        if (type != NULL && strcmp(type, "wait") == 0)
+            r[i].code = XS_ETEMP;
+        for (size_t g = 0; g < sizeof gone / sizeof gone[0]; g++) {
+            if (strcmp(cond, gone[g]) == 0)
+                r[i].code = XS_EBOUNCE;
+        }
+        r[i].condition = printable(cond);
+        r[i].errtype = printable(type ? type : "");
+        r[i].text =
+            printable(xnode_text(xnode_child(e, "text", NS_STANZAS)));
+        return;
+    }
+}
+
+static void emit_message(struct xmpp_session *s, const struct xmpp_message *m,
+                         struct xmpp_recipient *r)
+{
+    struct buf b = {0};
+    new_id(s, r->id, sizeof r->id);
+    buf_addstr(&b, "<message to='");
+    buf_add_xml(&b, r->jid, strlen(r->jid));
+    buf_printf(&b, "' type='%s' id='%s'>", m->type, r->id);
+    if (m->subject != NULL) {
+        buf_addstr(&b, "<subject>");
+        buf_add_xml(&b, m->subject, strlen(m->subject));
+        buf_addstr(&b, "</subject>");
+    }
+    if (m->body[0] != '\0') {
+        buf_addstr(&b, "<body>");
+        buf_add_xml(&b, m->body, strlen(m->body));
+        buf_addstr(&b, "</body>");
+    }
+    if (m->thread != NULL) {
+        buf_addstr(&b, "<thread>");
+        buf_add_xml(&b, m->thread, strlen(m->thread));
+        buf_addstr(&b, "</thread>");
+    }
+    buf_addstr(&b, "</message>");
+    emit(s, b.data);
+    buf_free(&b);
+}
+
+/* Parse a 32-bit unsigned decimal (XEP-0198 'h'); -1 when invalid. */
+static long long parse_h(const char *v)
+{
+    if (v == NULL || *v < '0' || *v > '9' || strlen(v) > 10)
+        return -1;
+    char *end;
+    long long h = strtoll(v, &end, 10);
+    return (*end != '\0' || h > 0xffffffffLL) ? -1 : h;
+}
+
+enum xs_err xmpp_send(struct xmpp_session *s,
+                      const struct xmpp_message *m,
+                      struct xmpp_recipient *r,
+                      size_t nr,
+                      struct xs_error *err)
+{
+    const char *what = "waiting for the server's confirmation";
+    char ping[24] = "";
+
+    /* One flight: the server handles it in order (RFC 6120 10.1), so the
+     * ack or the ping reply covers every message before it. */
+    if (s->f_sm)
+        emit(s, "<enable xmlns='" NS_SM "'/>");
+    for (size_t i = 0; i < nr; i++)
+        emit_message(s, m, &r[i]);
+    if (s->f_sm) {
+        emit(s, "<r xmlns='" NS_SM "'/>");
+    } else {
+        struct buf b = {0};
+        new_id(s, ping, sizeof ping);
+        buf_printf(&b, "<iq type='get' id='%s' to='", ping);
+        buf_add_xml(&b, s->me.domain, strlen(s->me.domain));
+        buf_addstr(&b, "'><ping xmlns='" NS_PING "'/></iq>");
+        emit(s, b.data);
+        buf_free(&b);
+    }
+    emit_close(s);
+    enum xs_err e = flush(s, "sending", err);
+
+    int confirmed = 0;
+    while (e == XS_OK && !confirmed) {
+        struct xnode *n = NULL;
+        e = next_element(s, what, &n, err);
+        if (e != XS_OK)
+            break;
+        const char *type = xnode_attr(n, "type");
+        if (xnode_is(n, "message", NS_CLIENT) && type != NULL &&
+            strcmp(type, "error") == 0) {
+            bounce(r, nr, n);
+        } else if (s->f_sm && xnode_is(n, "failed", NS_SM)) {
+            e = xs_seterr(err, XS_ETEMP,
+                          "server refused stream management; delivery "
+                          "not confirmed");
+        } else if (s->f_sm && xnode_is(n, "a", NS_SM)) {
+            long long h = parse_h(xnode_attr(n, "h"));
+            if (h < 0 || (size_t)h > nr)
+                e = xs_seterr(err, XS_EPROTO,
+                              "server acknowledged an invalid stanza count");
+            else if ((size_t)h < nr)
+                e = xs_seterr(err, XS_ETEMP,
+                              "server acknowledged %lld of %zu messages", h,
+                              nr);
+            else
+                confirmed = 1;
+        } else if (!s->f_sm && is_reply(s, n, ping, s->me.domain)) {
+            /* Any reply, even an error: the server got that far. */
+            confirmed = 1;
+        }
+        xnode_free(n);
+    }
+    if (e != XS_OK)
+        return e;
+    for (size_t i = 0; i < nr; i++) {
+        if (r[i].status == XMPP_PENDING)
+            r[i].status = XMPP_SENT;
+    }
+    finish(s);
+    return XS_OK;
+}
+
+void xmpp_recipients_clear(struct xmpp_recipient *r, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(r[i].condition);
+        free(r[i].errtype);
+        free(r[i].text);
+        r[i].condition = r[i].errtype = r[i].text = NULL;
+    }
+}
+
+static char *opt_dup(const char *v)
+{
+    return v != NULL ? xstrdup(v) : NULL;
+}
+
+enum xs_err xmpp_roster(struct xmpp_session *s,
+                        struct xmpp_roster *out,
+                        struct xs_error *err)
+{
+    char id[24];
+    struct xnode *n = NULL;
+    struct buf b = {0};
+    memset(out, 0, sizeof *out);
+    new_id(s, id, sizeof id);
+    buf_printf(&b, "<iq type='get' id='%s'><query xmlns='" NS_ROSTER
+                   "'/></iq>",
+               id);
+    emit(s, b.data);
+    buf_free(&b);
+    emit_close(s);
+    xml_set_stanza_limit(s->xml, XML_MAX_STANZA_BIG);
+    enum xs_err e = flush(s, "requesting the roster", err);
+    if (e == XS_OK)
+        e = wait_reply(s, "waiting for the roster", id, &n, err);
+    if (e != XS_OK)
+        return e;
+    if (strcmp(xnode_attr(n, "type"), "error") == 0) {
+        e = iq_error(n, "roster request", err);
+        xnode_free(n);
+        return e;
+    }
+    struct xnode *q = xnode_child(n, "query", NS_ROSTER);
+    for (struct xnode *it = q ? q->children : NULL; it; it = it->next) {
+        const char *jid = xnode_attr(it, "jid");
+        if (!xnode_is(it, "item", NS_ROSTER) || jid == NULL)
+            continue;
+        out->items = xrealloc(out->items, (out->n + 1) * sizeof *out->items);
+        struct xmpp_roster_item *ri = &out->items[out->n++];
+        memset(ri, 0, sizeof *ri);
+        const char *sub = xnode_attr(it, "subscription");
+        ri->jid = xstrdup(jid);
+        ri->name = opt_dup(xnode_attr(it, "name"));
+        ri->subscription = xstrdup(sub ? sub : "none");
+        ri->ask = opt_dup(xnode_attr(it, "ask"));
+        for (struct xnode *g = it->children; g; g = g->next) {
+            if (!xnode_is(g, "group", NS_ROSTER))
+                continue;
+            ri->groups =
+                xrealloc(ri->groups, (ri->ngroups + 1) * sizeof *ri->groups);
+            ri->groups[ri->ngroups++] = xstrdup(xnode_text(g));
+        }
+    }
+    xnode_free(n);
+    finish(s);
+    return XS_OK;
+}
+
+void xmpp_roster_free(struct xmpp_roster *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        struct xmpp_roster_item *it = &r->items[i];
+        free(it->jid);
+        free(it->name);
+        free(it->subscription);
+        free(it->ask);
+        for (size_t g = 0; g < it->ngroups; g++)
+            free(it->groups[g]);
+        free(it->groups);
+    }
+    free(r->items);
+    memset(r, 0, sizeof *r);
+}

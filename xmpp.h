@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xmpp.h - one synchronous XMPP client session (RFC 6120/6121): stream,
+ * STARTTLS, SASL, resource binding, then one job (send messages, read the
+ * roster) and the closing handshake.
+ *
+ * Every byte from and to the server goes through 'struct xs_io', so a
+ * test or a fuzzer can drive the whole session with canned bytes.  No
+ * socket, GnuTLS or libxml2 type appears here.
+ */
+#ifndef XMPPSEND_XMPP_H
+#define XMPPSEND_XMPP_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* Returned by xs_io.read when the time given ran out. */
+#define XS_IO_TIMEOUT (-2)
+
+struct xs_io {
+    /*
+     * Read up to 'n' bytes, waiting at most 'timeout_ms'.  Returns the
+     * number of bytes (> 0), 0 at end of stream, XS_IO_TIMEOUT, or -1
+     * with 'err' set.
+     */
+    long (*read)(void *ctx, char *buf, size_t n, int timeout_ms,
+                 struct xs_error *err);
+    /* Write all 'n' bytes within 'timeout_ms'. */
+    enum xs_err (*write)(void *ctx, const char *buf, size_t n,
+                         int timeout_ms, struct xs_error *err);
+    /*
+     * Upgrade the connection to TLS (after <proceed/>): handshake and
+     * certificate verification against the JID's domain.
+     * Used error codes: XS_EREFUSED (certificate, policy), XS_ETEMP
+     * (timeout, reset), XS_EIO.
+     */
+    enum xs_err (*starttls)(void *ctx, int timeout_ms, struct xs_error *err);
+    /* Orderly shutdown of the write side (TLS close_notify); no wait. */
+    void (*shutdown)(void *ctx);
+    void *ctx;
+};
+
+/* Direction tags for the debug trace. */
+#define XMPP_TRACE_SENT 'C'
+#define XMPP_TRACE_RECV 'S'
+
+struct xmpp_config {
+    const char *jid;      /* account JID (validated by the caller) */
+    const char *password; /* UTF-8 */
+    const char *resource; /* NULL: the server assigns one */
+    int allow_plain;      /* PLAIN allowed when no SCRAM is offered */
+    long long deadline;   /* xs_now_ms() by which the run must end */
+    int timeout_s;        /* the --timeout value, for messages */
+    /* Debug trace of the stream, SASL payloads already redacted. */
+    void (*trace)(void *ud, char dir, const char *data, size_t len);
+    void *trace_ud;
+    /* Tests and fuzzers only: fixed SCRAM client nonce; stanza ids are
+     * then "xs-1", "xs-2", ... */
+    const char *test_cnonce;
+};
+
+struct xmpp_message {
+    const char *body;    /* sanitised UTF-8, may be "" with a subject */
+    const char *subject; /* NULL: none */
+    const char *type;    /* chat, normal or headline */
+    const char *thread;  /* NULL: none */
+};
+
+enum xmpp_status { XMPP_PENDING = 0, XMPP_SENT, XMPP_FAILED };
+
+struct xmpp_recipient {
+    const char *jid; /* in: validated JID */
+    char id[24];     /* out: the message's stanza id */
+    enum xmpp_status status;
+    enum xs_err code; /* XMPP_FAILED: XS_EBOUNCE, XS_EREFUSED, XS_ETEMP */
+    char *condition;  /* allocated (or NULL): stanza error condition */
+    char *errtype;    /* allocated (or NULL): error type attribute */
+    char *text;       /* allocated (or NULL): printable error text */
+};
+
+struct xmpp_roster_item {
+    char *jid;
+    char *name;         /* NULL when absent */
+    char *subscription; /* "none" when absent */
+    char *ask;          /* NULL when absent */
+    char **groups;
+    size_t ngroups;
+};
+
+struct xmpp_roster {
+    struct xmpp_roster_item *items;
+    size_t n;
+};
+
+struct xmpp_session; /* opaque */
+
+/* New session over 'io'; both must outlive it. */
+struct xmpp_session *xmpp_new(const struct xmpp_config *cfg,
+                              const struct xs_io *io);
+
+/*
+ * Open the stream, STARTTLS, authenticate, bind.  Nothing is sent before
+ * TLS but the stream header and <starttls/>; no stanza is sent before the
+ * server proved knowledge of the password (SCRAM v=).
+ * Used error codes: XS_EREFUSED, XS_EAUTH, XS_EPROTO, XS_ETEMP, XS_EIO.
+ */
+enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err);
+
+/*
+ * Send 'm' to each of 'n' recipients, confirm (XEP-0198 ack or XEP-0199
+ * ping) and close the stream.  Returns XS_OK when the server confirmed
+ * processing; recipients whose message bounced before that are marked
+ * XMPP_FAILED with their own code.  Free the recipients' allocated
+ * fields with xmpp_recipients_clear.
+ */
+enum xs_err xmpp_send(struct xmpp_session *s,
+                      const struct xmpp_message *m,
+                      struct xmpp_recipient *r,
+                      size_t n,
+                      struct xs_error *err);
+void xmpp_recipients_clear(struct xmpp_recipient *r, size_t n);
+
+/* Fetch the roster (RFC 6121 2.1.3) and close the stream. */
+enum xs_err xmpp_roster(struct xmpp_session *s,
+                        struct xmpp_roster *out,
+                        struct xs_error *err);
+void xmpp_roster_free(struct xmpp_roster *r);
+
+/* The full JID the server bound (after xmpp_login), or NULL. */
+const char *xmpp_bound_jid(const struct xmpp_session *s);
+
+void xmpp_free(struct xmpp_session *s);
+
+#endif
