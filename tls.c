@@ -162,7 +162,15 @@ static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
     struct transport *t = ctx;
     const char *errpos = NULL;
     long long deadline = xs_now_ms() + timeout_ms;
+    char c;
 
+    /* A server may send nothing between <proceed/> and our ClientHello;
+     * bytes already waiting are an injection attempt (protocol.md 2.2).
+     * xmpp.c catches those that arrived with <proceed/> itself. */
+    if (recv(t->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent cleartext bytes after <proceed/> "
+                         "(injection attempt); aborting");
     if (gnutls_init(&t->tls, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0 ||
         gnutls_set_default_priority_append(
             t->tls, "-VERS-TLS1.0:-VERS-TLS1.1:-VERS-DTLS-ALL", &errpos, 0) <

@@ -33,7 +33,8 @@ struct xs_io {
      * Upgrade the connection to TLS (after <proceed/>): handshake and
      * certificate verification against the JID's domain.
      * Used error codes: XS_EREFUSED (certificate, policy), XS_ETEMP
-     * (timeout, reset), XS_EIO.
+     * (timeout, reset), XS_EPROTO (cleartext waiting before the
+     * handshake), XS_EIO.
      */
     enum xs_err (*starttls)(void *ctx, int timeout_ms, struct xs_error *err);
     /* Orderly shutdown of the write side (TLS close_notify); no wait. */
