@@ -122,17 +122,16 @@ static int srv_lookup(const char *domain, struct srv *out, long long deadline)
     int n = 0;
     for (int i = 0; i < ns_msg_count(m, ns_s_an) && n < MAX_SRV; i++) {
         ns_rr rr;
-        if (ns_parserr(&m, ns_s_an, i, &rr) < 0 ||
-            ns_rr_type(rr) != ns_t_srv || ns_rr_class(rr) != ns_c_in ||
-            ns_rr_rdlen(rr) < 7)
+        if (ns_parserr(&m, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_srv ||
+            ns_rr_class(rr) != ns_c_in || ns_rr_rdlen(rr) < 7)
             continue;
         const unsigned char *rd = ns_rr_rdata(rr);
         struct srv *s = &out[n];
         s->prio = ns_get16(rd);
         s->weight = ns_get16(rd + 2);
         s->port = ns_get16(rd + 4);
-        if (ns_name_uncompress(ns_msg_base(m), ns_msg_end(m), rd + 6,
-                               s->target, sizeof s->target) < 0)
+        if (ns_name_uncompress(ns_msg_base(m), ns_msg_end(m), rd + 6, s->target,
+                               sizeof s->target) < 0)
             continue;
         if (strcmp(s->target, ".") == 0 || s->target[0] == '\0')
             return ns_msg_count(m, ns_s_an) == 1 ? -1 : n;
@@ -145,7 +144,9 @@ static int srv_lookup(const char *domain, struct srv *out, long long deadline)
 }
 
 /* getaddrinfo bounded by the deadline.  0 or an EAI_* code. */
-static int resolve(const char *host, unsigned port, long long deadline,
+static int resolve(const char *host,
+                   unsigned port,
+                   long long deadline,
                    struct addrinfo **res)
 {
     char service[8];
@@ -155,8 +156,8 @@ static int resolve(const char *host, unsigned port, long long deadline,
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-    struct gaicb req = {.ar_name = host, .ar_service = service,
-                        .ar_request = &hints};
+    struct gaicb req = {
+        .ar_name = host, .ar_service = service, .ar_request = &hints};
     struct gaicb *list[1] = {&req};
     int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
     if (rc != 0)
@@ -185,8 +186,8 @@ static int resolve(const char *host, unsigned port, long long deadline,
 /* Non-blocking connect with a timeout; returns fd or -1 (errno set). */
 static int connect_one(const struct addrinfo *ai, int timeout_ms)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd =
+        socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0)
         return -1;
     int fl = fcntl(fd, F_GETFL);
@@ -217,8 +218,10 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
 }
 
 /* Try every address of host:port.  XS_OK, or the error of the last. */
-static enum xs_err connect_host(const char *host, unsigned port,
-                                long long deadline, int *fd,
+static enum xs_err connect_host(const char *host,
+                                unsigned port,
+                                long long deadline,
+                                int *fd,
                                 struct xs_error *err)
 {
     struct addrinfo *res = NULL;
@@ -284,8 +287,7 @@ enum xs_err net_connect(const char *domain,
         e = XS_ETEMP;
         for (int i = 0; i < n; i++) {
             struct xs_error one = {0};
-            e = connect_host(recs[i].target, recs[i].port, deadline, fd,
-                             &one);
+            e = connect_host(recs[i].target, recs[i].port, deadline, fd, &one);
             if (e == XS_OK)
                 break;
             if (i == n - 1 || ms_left(deadline) == 0) {
@@ -298,8 +300,7 @@ enum xs_err net_connect(const char *domain,
     return e;
 }
 
-long net_read(int fd, char *buf, size_t n, int timeout_ms,
-              struct xs_error *err)
+long net_read(int fd, char *buf, size_t n, int timeout_ms, struct xs_error *err)
 {
     int w = net_wait(fd, 0, timeout_ms);
     if (w == 0)
@@ -318,8 +319,8 @@ long net_read(int fd, char *buf, size_t n, int timeout_ms,
     }
 }
 
-enum xs_err net_write(int fd, const char *buf, size_t n, int timeout_ms,
-                      struct xs_error *err)
+enum xs_err net_write(
+    int fd, const char *buf, size_t n, int timeout_ms, struct xs_error *err)
 {
     long long deadline = xs_now_ms() + timeout_ms;
     while (n > 0) {
@@ -331,10 +332,8 @@ enum xs_err net_write(int fd, const char *buf, size_t n, int timeout_ms,
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
                 continue;
             if (errno == ECONNRESET || errno == EPIPE)
-                return xs_seterr(err, XS_ETEMP,
-                                 "connection reset by server");
-            return xs_seterr(err, XS_EIO, "write error: %s",
-                             strerror(errno));
+                return xs_seterr(err, XS_ETEMP, "connection reset by server");
+            return xs_seterr(err, XS_EIO, "write error: %s", strerror(errno));
         }
         buf += r;
         n -= (size_t)r;

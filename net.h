@@ -30,12 +30,12 @@ enum xs_err net_connect(const char *domain,
                         struct xs_error *err);
 
 /* Read like xs_io.read: > 0, 0 at EOF, XS_IO_TIMEOUT, -1 with err. */
-long net_read(int fd, char *buf, size_t n, int timeout_ms,
-              struct xs_error *err);
+long net_read(
+    int fd, char *buf, size_t n, int timeout_ms, struct xs_error *err);
 
 /* Write everything within timeout_ms.  Used: XS_ETEMP, XS_EIO. */
-enum xs_err net_write(int fd, const char *buf, size_t n, int timeout_ms,
-                      struct xs_error *err);
+enum xs_err net_write(
+    int fd, const char *buf, size_t n, int timeout_ms, struct xs_error *err);
 
 /* Wait until 'fd' is readable (events POLLIN) or writable; 1 ready,
  * 0 timed out, -1 error. */

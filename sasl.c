@@ -17,7 +17,6 @@
 #define _DEFAULT_SOURCE 1
 #endif
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

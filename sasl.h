@@ -37,8 +37,8 @@ enum sasl_mech sasl_mech_from_name(const char *name);
  * returned when 'allow_plain' is set and no SCRAM variant is offered.
  * Returns SASL_NONE when nothing acceptable is offered.
  */
-enum sasl_mech sasl_choose(const char *const *offered, size_t n,
-                           int allow_plain);
+enum sasl_mech
+sasl_choose(const char *const *offered, size_t n, int allow_plain);
 
 /*
  * Escape a SCRAM username (RFC 5802 section 5.1): '=' -> "=3D",

@@ -50,9 +50,8 @@ static void send_timeout(int fd, int ms)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-struct transport *transport_new(int fd,
-                                const struct tls_opts *o,
-                                struct xs_error *err)
+struct transport *
+transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
 {
     struct transport *t = xcalloc(1, sizeof *t);
     t->fd = fd;
@@ -63,8 +62,7 @@ struct transport *transport_new(int fd,
     }
     /* IDN: DNS, SNI and certificate checks need the A-label. */
     gnutls_datum_t al = {NULL, 0};
-    if (gnutls_idna_map(o->domain, (unsigned)strlen(o->domain), &al, 0) ==
-        0) {
+    if (gnutls_idna_map(o->domain, (unsigned)strlen(o->domain), &al, 0) == 0) {
         t->domain = xstrndup((const char *)al.data, al.size);
         gnutls_free(al.data);
     } else {
@@ -133,8 +131,8 @@ static enum xs_err check_pin(struct transport *t, struct xs_error *err)
     return XS_OK;
 }
 
-static enum xs_err handshake_error(struct transport *t, int r,
-                                   struct xs_error *err)
+static enum xs_err
+handshake_error(struct transport *t, int r, struct xs_error *err)
 {
     if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
         unsigned st = gnutls_session_get_verify_cert_status(t->tls);
@@ -142,8 +140,8 @@ static enum xs_err handshake_error(struct transport *t, int r,
         gnutls_certificate_verification_status_print(
             st, gnutls_certificate_type_get(t->tls), &msg, 0);
         xs_seterr(err, XS_EREFUSED,
-                  "TLS certificate verification failed for %s: %s",
-                  t->domain, msg.data ? (const char *)msg.data : "invalid");
+                  "TLS certificate verification failed for %s: %s", t->domain,
+                  msg.data ? (const char *)msg.data : "invalid");
         gnutls_free(msg.data);
         return XS_EREFUSED;
     }
@@ -183,25 +181,23 @@ static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
     if (!t->insecure && !t->use_pin)
         gnutls_session_set_verify_cert(t->tls, t->domain, 0);
     gnutls_transport_set_int(t->tls, t->fd);
-    gnutls_handshake_set_timeout(t->tls, (unsigned)(timeout_ms ? timeout_ms
-                                                               : 1));
+    gnutls_handshake_set_timeout(t->tls,
+                                 (unsigned)(timeout_ms ? timeout_ms : 1));
     send_timeout(t->fd, timeout_ms);
     int r;
     do {
         r = gnutls_handshake(t->tls);
     } while (r < 0 && !gnutls_error_is_fatal(r) && ms_until(deadline) > 0);
     if (r < 0)
-        return handshake_error(t, r < 0 && !gnutls_error_is_fatal(r)
-                                      ? GNUTLS_E_TIMEDOUT
-                                      : r,
-                               err);
+        return handshake_error(
+            t, r < 0 && !gnutls_error_is_fatal(r) ? GNUTLS_E_TIMEDOUT : r, err);
     if (t->use_pin)
         return check_pin(t, err);
     return XS_OK;
 }
 
-static long do_read(void *ctx, char *buf, size_t n, int timeout_ms,
-                    struct xs_error *err)
+static long
+do_read(void *ctx, char *buf, size_t n, int timeout_ms, struct xs_error *err)
 {
     struct transport *t = ctx;
     if (t->tls == NULL)
@@ -230,14 +226,13 @@ static long do_read(void *ctx, char *buf, size_t n, int timeout_ms,
         if (r == GNUTLS_E_PULL_ERROR)
             xs_seterr(err, XS_ETEMP, "connection reset by server");
         else
-            xs_seterr(err, XS_EPROTO, "TLS error: %s",
-                      gnutls_strerror((int)r));
+            xs_seterr(err, XS_EPROTO, "TLS error: %s", gnutls_strerror((int)r));
         return -1;
     }
 }
 
-static enum xs_err do_write(void *ctx, const char *buf, size_t n,
-                            int timeout_ms, struct xs_error *err)
+static enum xs_err do_write(
+    void *ctx, const char *buf, size_t n, int timeout_ms, struct xs_error *err)
 {
     struct transport *t = ctx;
     if (t->tls == NULL)

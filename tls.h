@@ -13,10 +13,10 @@
 #define TLS_PIN_LEN 32 /* SHA-256 */
 
 struct tls_opts {
-    const char *domain; /* reference identity: the JID's domain */
-    const char *cafile; /* NULL: the system trust store */
+    const char *domain;       /* reference identity: the JID's domain */
+    const char *cafile;       /* NULL: the system trust store */
     const unsigned char *pin; /* TLS_PIN_LEN bytes, or NULL */
-    int insecure;       /* no verification at all */
+    int insecure;             /* no verification at all */
 };
 
 struct transport; /* opaque */
@@ -27,9 +27,8 @@ struct transport; /* opaque */
  * Used error codes: XS_ENOINPUT (cafile unreadable or without
  * certificates), XS_ESOFTWARE (GnuTLS set-up).
  */
-struct transport *transport_new(int fd,
-                                const struct tls_opts *o,
-                                struct xs_error *err);
+struct transport *
+transport_new(int fd, const struct tls_opts *o, struct xs_error *err);
 
 /* Fill 'io' with the transport's functions. */
 void transport_io(struct transport *t, struct xs_io *io);

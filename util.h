@@ -48,8 +48,9 @@ struct xs_error {
  * Record an error.  The first error wins: if 'e' already holds one, it is
  * kept and only 'code' is returned.  Returns 'code'.
  */
-enum xs_err xs_seterr(struct xs_error *e, enum xs_err code, const char *fmt,
-                      ...) XS_PRINTF(3, 4);
+enum xs_err
+xs_seterr(struct xs_error *e, enum xs_err code, const char *fmt, ...)
+    XS_PRINTF(3, 4);
 
 /* Allocation that cannot fail: on exhaustion print and exit(71). */
 void *xmalloc(size_t n);
@@ -93,8 +94,7 @@ void buf_wipe(struct buf *b);  /* wipes contents, then frees */
  * *out and its length in *outlen.
  */
 char *b64_encode(const void *in, size_t len);
-int b64_decode(const char *in, size_t len, unsigned char **out,
-               size_t *outlen);
+int b64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen);
 
 /*
  * Validate UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF).

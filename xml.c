@@ -26,19 +26,19 @@
 
 struct xml_parser {
     xmlParserCtxtPtr ctxt;
-    int depth;          /* 0 outside the stream, 1 inside its root */
-    struct xnode *cur;  /* element being built (depth >= 2) */
+    int depth;           /* 0 outside the stream, 1 inside its root */
+    struct xnode *cur;   /* element being built (depth >= 2) */
     struct xnode *qhead; /* queue of complete top-level elements */
     struct xnode *qtail;
-    struct xattr *hdr;  /* stream header attributes */
+    struct xattr *hdr; /* stream header attributes */
     size_t nhdr;
     int header_seen;
     int closed;
-    int stopped;         /* after a restart trigger */
-    int started;         /* first byte of this stream seen */
-    size_t fed;          /* bytes given to libxml2 in this stream */
-    size_t stop_offset;  /* where the trigger ended */
-    size_t boundary;     /* offset of the last depth-1 boundary */
+    int stopped;        /* after a restart trigger */
+    int started;        /* first byte of this stream seen */
+    size_t fed;         /* bytes given to libxml2 in this stream */
+    size_t stop_offset; /* where the trigger ended */
+    size_t boundary;    /* offset of the last depth-1 boundary */
     size_t stanza_limit;
     struct buf trailing; /* bytes after the trigger */
     struct xs_error err; /* first error seen inside a callback */
@@ -82,8 +82,8 @@ int xnode_is(const struct xnode *n, const char *name, const char *ns)
            (ns == NULL || strcmp(n->ns, ns) == 0);
 }
 
-struct xnode *xnode_child(const struct xnode *n, const char *name,
-                          const char *ns)
+struct xnode *
+xnode_child(const struct xnode *n, const char *name, const char *ns)
 {
     for (struct xnode *c = n ? n->children : NULL; c != NULL; c = c->next) {
         if (xnode_is(c, name, ns))
@@ -141,9 +141,15 @@ static char *attr_name(const xmlChar *local, const xmlChar *prefix)
     return xstrdup((const char *)local);
 }
 
-static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix,
-                     const xmlChar *uri, int nns, const xmlChar **nss,
-                     int nattrs, int ndefaulted, const xmlChar **attrs)
+static void on_start(void *ud,
+                     const xmlChar *local,
+                     const xmlChar *prefix,
+                     const xmlChar *uri,
+                     int nns,
+                     const xmlChar **nss,
+                     int nattrs,
+                     int ndefaulted,
+                     const xmlChar **attrs)
 {
     struct xml_parser *p = ud;
     (void)prefix;
@@ -158,14 +164,12 @@ static void on_start(void *ud, const xmlChar *local, const xmlChar *prefix,
         return;
     }
     if (nattrs > XML_MAX_ATTRS) {
-        fail(p, "server sent an element with more than %s attributes",
-             "64");
+        fail(p, "server sent an element with more than %s attributes", "64");
         return;
     }
     for (int i = 0; i < nattrs; i++) {
         if (attrs[i * 5 + 4] - attrs[i * 5 + 3] > XML_MAX_ATTR_LEN) {
-            fail(p, "server sent an attribute longer than %s bytes",
-                 "16384");
+            fail(p, "server sent an attribute longer than %s bytes", "16384");
             return;
         }
     }
@@ -219,7 +223,9 @@ static int is_restart_trigger(const struct xnode *n)
     return xnode_is(n, "proceed", NS_TLS) || xnode_is(n, "success", NS_SASL);
 }
 
-static void on_end(void *ud, const xmlChar *local, const xmlChar *prefix,
+static void on_end(void *ud,
+                   const xmlChar *local,
+                   const xmlChar *prefix,
                    const xmlChar *uri)
 {
     struct xml_parser *p = ud;
@@ -282,8 +288,10 @@ static void on_text(void *ud, const xmlChar *s, int len)
 }
 
 /* DOCTYPE, entity declarations, comments, PIs: all banned. */
-static void on_internal_subset(void *ud, const xmlChar *name,
-                               const xmlChar *ext, const xmlChar *sys)
+static void on_internal_subset(void *ud,
+                               const xmlChar *name,
+                               const xmlChar *ext,
+                               const xmlChar *sys)
 {
     (void)name;
     (void)ext;
@@ -291,8 +299,11 @@ static void on_internal_subset(void *ud, const xmlChar *name,
     fail(ud, "server sent a DOCTYPE (DTDs are %s in XMPP)", "forbidden");
 }
 
-static void on_entity_decl(void *ud, const xmlChar *name, int type,
-                           const xmlChar *pub, const xmlChar *sys,
+static void on_entity_decl(void *ud,
+                           const xmlChar *name,
+                           int type,
+                           const xmlChar *pub,
+                           const xmlChar *sys,
                            xmlChar *content)
 {
     (void)name;

@@ -53,8 +53,8 @@ struct xnode {
 /* Attribute value or NULL. */
 const char *xnode_attr(const struct xnode *n, const char *name);
 /* First child with this local name and namespace (ns NULL: any). */
-struct xnode *xnode_child(const struct xnode *n, const char *name,
-                          const char *ns);
+struct xnode *
+xnode_child(const struct xnode *n, const char *name, const char *ns);
 /* Does 'n' have this name and namespace? */
 int xnode_is(const struct xnode *n, const char *name, const char *ns);
 /* Text of 'n' ("" when none); not allocated. */

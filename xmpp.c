@@ -71,8 +71,10 @@ static void emit(struct xmpp_session *s, const char *xml)
 }
 
 /* Queue open + secret + close; the trace shows "[redacted]". */
-static void emit_secret(struct xmpp_session *s, const char *open,
-                        const char *secret, const char *close)
+static void emit_secret(struct xmpp_session *s,
+                        const char *open,
+                        const char *secret,
+                        const char *close)
 {
     struct buf t = {0};
     buf_printf(&t, "%s[redacted]%s", open, close);
@@ -91,15 +93,15 @@ static int remaining_ms(const struct xmpp_session *s)
     return left > 0x7fffffff ? 0x7fffffff : (int)left;
 }
 
-static enum xs_err timed_out(struct xmpp_session *s, const char *what,
-                             struct xs_error *err)
+static enum xs_err
+timed_out(struct xmpp_session *s, const char *what, struct xs_error *err)
 {
     return xs_seterr(err, XS_ETEMP, "timed out after %d s while %s",
                      s->cfg.timeout_s, what);
 }
 
-static enum xs_err flush(struct xmpp_session *s, const char *what,
-                         struct xs_error *err)
+static enum xs_err
+flush(struct xmpp_session *s, const char *what, struct xs_error *err)
 {
     if (s->out.len == 0)
         return XS_OK;
@@ -197,10 +199,14 @@ static enum xs_err stream_error(const struct xnode *n, struct xs_error *err)
         const char *cond;
         enum xs_err code;
     } map[] = {
-        {"system-shutdown", XS_ETEMP},    {"reset", XS_ETEMP},
-        {"connection-timeout", XS_ETEMP}, {"resource-constraint", XS_ETEMP},
-        {"conflict", XS_ETEMP},           {"not-authorized", XS_EAUTH},
-        {"host-unknown", XS_EREFUSED},    {"host-gone", XS_EREFUSED},
+        {"system-shutdown", XS_ETEMP},
+        {"reset", XS_ETEMP},
+        {"connection-timeout", XS_ETEMP},
+        {"resource-constraint", XS_ETEMP},
+        {"conflict", XS_ETEMP},
+        {"not-authorized", XS_EAUTH},
+        {"host-unknown", XS_EREFUSED},
+        {"host-gone", XS_EREFUSED},
         {"policy-violation", XS_EREFUSED},
     };
     const char *cond = condition_of(n, NS_STREAMS);
@@ -254,8 +260,10 @@ static void answer_iq(struct xmpp_session *s, const struct xnode *iq)
  * close, EOF, timeouts and floods end the wait with an error; stray IQ
  * requests are answered here.  The caller owns the returned node.
  */
-static enum xs_err next_element(struct xmpp_session *s, const char *what,
-                                struct xnode **out, struct xs_error *err)
+static enum xs_err next_element(struct xmpp_session *s,
+                                const char *what,
+                                struct xnode **out,
+                                struct xs_error *err)
 {
     char buf[16384];
     *out = NULL;
@@ -289,8 +297,8 @@ static enum xs_err next_element(struct xmpp_session *s, const char *what,
             return XS_OK;
         }
         if (xml_closed(s->xml))
-            return xs_seterr(err, XS_ETEMP,
-                             "server closed the stream while %s", what);
+            return xs_seterr(err, XS_ETEMP, "server closed the stream while %s",
+                             what);
         if (xml_stopped(s->xml))
             return xs_seterr(err, XS_ESOFTWARE,
                              "internal error: parser stopped while %s", what);
@@ -304,14 +312,12 @@ static enum xs_err next_element(struct xmpp_session *s, const char *what,
             return xs_seterr(err, XS_ETEMP,
                              "server closed the connection while %s", what);
         if (r < 0)
-            return err->code != XS_OK ? err->code
-                                      : xs_seterr(err, XS_EIO,
-                                                  "read error while %s",
-                                                  what);
+            return err->code != XS_OK
+                       ? err->code
+                       : xs_seterr(err, XS_EIO, "read error while %s", what);
         s->total_read += r;
         if (s->total_read > MAX_READ_TOTAL)
-            return xs_seterr(err, XS_EPROTO,
-                             "server sent more than %ld bytes",
+            return xs_seterr(err, XS_EPROTO, "server sent more than %ld bytes",
                              MAX_READ_TOTAL);
         trace_recv(s, buf, (size_t)r);
         enum xs_err e = xml_feed(s->xml, buf, (size_t)r, err);
@@ -331,8 +337,7 @@ static enum xs_err check_header(struct xmpp_session *s, struct xs_error *err)
                          "version)");
     if (from != NULL && !jid_domain_eq(from, s->me.domain)) {
         char *f = printable(from);
-        xs_seterr(err, XS_EPROTO,
-                  "server answered for '%s' instead of '%s'", f,
+        xs_seterr(err, XS_EPROTO, "server answered for '%s' instead of '%s'", f,
                   s->me.domain);
         free(f);
         return XS_EPROTO;
@@ -341,8 +346,10 @@ static enum xs_err check_header(struct xmpp_session *s, struct xs_error *err)
 }
 
 /* Wait for <stream:features/> after a (re)started stream. */
-static enum xs_err wait_features(struct xmpp_session *s, const char *what,
-                                 struct xnode **out, struct xs_error *err)
+static enum xs_err wait_features(struct xmpp_session *s,
+                                 const char *what,
+                                 struct xnode **out,
+                                 struct xs_error *err)
 {
     enum xs_err e = next_element(s, what, out, err);
     if (e != XS_OK)
@@ -363,9 +370,12 @@ static enum xs_err wait_features(struct xmpp_session *s, const char *what,
 
 /* Wait for an element; anything but 'name' in 'ns' is a protocol error
  * unless it is one of the alternatives the caller handles ('alt'). */
-static enum xs_err expect(struct xmpp_session *s, const char *what,
-                          const char *name, const char *alt,
-                          const char *ns, struct xnode **out,
+static enum xs_err expect(struct xmpp_session *s,
+                          const char *what,
+                          const char *name,
+                          const char *alt,
+                          const char *ns,
+                          struct xnode **out,
                           struct xs_error *err)
 {
     enum xs_err e = next_element(s, what, out, err);
@@ -429,8 +439,8 @@ static enum xs_err starttls(struct xmpp_session *s, struct xs_error *err)
 }
 
 /* Base64 payload of a SASL element: whitespace stripped, strict. */
-static enum xs_err sasl_payload(const struct xnode *n, struct buf *out,
-                                struct xs_error *err)
+static enum xs_err
+sasl_payload(const struct xnode *n, struct buf *out, struct xs_error *err)
 {
     const char *t = xnode_text(n);
     struct buf clean = {0};
@@ -461,20 +471,20 @@ static enum xs_err sasl_failure(const struct xnode *n, struct xs_error *err)
     char *t = printable(xnode_text(xnode_child(n, "text", NS_SASL)));
     enum xs_err code =
         strcmp(cond, "temporary-auth-failure") == 0 ? XS_ETEMP : XS_EAUTH;
-    xs_seterr(err, code, "authentication failed: %s%s%s%s", c,
-              *t ? " (" : "", t, *t ? ")" : "");
+    xs_seterr(err, code, "authentication failed: %s%s%s%s", c, *t ? " (" : "",
+              t, *t ? ")" : "");
     free(c);
     free(t);
     return code;
 }
 
-static enum xs_err scram(struct xmpp_session *s, enum sasl_mech mech,
-                         struct xs_error *err)
+static enum xs_err
+scram(struct xmpp_session *s, enum sasl_mech mech, struct xs_error *err)
 {
     const char *what = "authenticating";
-    struct sasl_scram *sc = sasl_scram_new(
-        mech, s->me.local, s->cfg.password, 0, s->cfg.test_cnonce, "n",
-        NULL, 0, err);
+    struct sasl_scram *sc =
+        sasl_scram_new(mech, s->me.local, s->cfg.password, 0,
+                       s->cfg.test_cnonce, "n", NULL, 0, err);
     if (sc == NULL)
         return err->code;
     struct buf msg = {0};
@@ -579,8 +589,7 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
     s->in_sasl = 1;
     enum xs_err e = flush(s, "authenticating", err);
     if (e == XS_OK)
-        e = expect(s, "authenticating", "success", "failure", NS_SASL, &n,
-                   err);
+        e = expect(s, "authenticating", "success", "failure", NS_SASL, &n, err);
     if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
         e = sasl_failure(n, err);
     xnode_free(n);
@@ -627,8 +636,8 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
 }
 
 /* Is 'from' acceptable on a reply to an IQ we sent to 'to'? */
-static int reply_from_ok(const struct xmpp_session *s, const char *from,
-                         const char *to)
+static int
+reply_from_ok(const struct xmpp_session *s, const char *from, const char *to)
 {
     if (to != NULL)
         return from != NULL && jid_domain_eq(from, to);
@@ -638,8 +647,10 @@ static int reply_from_ok(const struct xmpp_session *s, const char *from,
 }
 
 /* Is 'n' the reply to our IQ 'id' (sent to 'to', NULL: our server)? */
-static int is_reply(const struct xmpp_session *s, const struct xnode *n,
-                    const char *id, const char *to)
+static int is_reply(const struct xmpp_session *s,
+                    const struct xnode *n,
+                    const char *id,
+                    const char *to)
 {
     const char *t = xnode_attr(n, "type");
     const char *nid = xnode_attr(n, "id");
@@ -650,8 +661,10 @@ static int is_reply(const struct xmpp_session *s, const struct xnode *n,
 }
 
 /* Wait for the reply to IQ 'id'; other elements are passed over. */
-static enum xs_err wait_reply(struct xmpp_session *s, const char *what,
-                              const char *id, struct xnode **out,
+static enum xs_err wait_reply(struct xmpp_session *s,
+                              const char *what,
+                              const char *id,
+                              struct xnode **out,
                               struct xs_error *err)
 {
     for (;;) {
@@ -665,8 +678,8 @@ static enum xs_err wait_reply(struct xmpp_session *s, const char *what,
     }
 }
 
-static enum xs_err iq_error(const struct xnode *iq, const char *what,
-                            struct xs_error *err)
+static enum xs_err
+iq_error(const struct xnode *iq, const char *what, struct xs_error *err)
 {
     struct xnode *e = xnode_child(iq, "error", NULL);
     char *c = printable(condition_of(e, NS_STANZAS));
@@ -719,8 +732,8 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
         xnode_free(n);
         return e;
     }
-    const char *jid = xnode_text(xnode_child(xnode_child(n, "bind", NS_BIND),
-                                             "jid", NS_BIND));
+    const char *jid = xnode_text(
+        xnode_child(xnode_child(n, "bind", NS_BIND), "jid", NS_BIND));
     struct jid bound;
     if (jid_parse(jid, &bound, NULL) != 0 || bound.resource == NULL ||
         strcasecmp(bound.bare, s->me.bare) != 0) {
@@ -737,8 +750,8 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
     if (!s->f_session_required)
         return XS_OK;
     new_id(s, id, sizeof id);
-    buf_printf(&b, "<iq type='set' id='%s'><session xmlns='" NS_SESSION
-                   "'/></iq>",
+    buf_printf(&b,
+               "<iq type='set' id='%s'><session xmlns='" NS_SESSION "'/></iq>",
                id);
     emit(s, b.data);
     buf_free(&b);
@@ -842,13 +855,13 @@ static void bounce(struct xmpp_recipient *r, size_t nr, const struct xnode *m)
         }
         r[i].condition = printable(cond);
         r[i].errtype = printable(type ? type : "");
-        r[i].text =
-            printable(xnode_text(xnode_child(e, "text", NS_STANZAS)));
+        r[i].text = printable(xnode_text(xnode_child(e, "text", NS_STANZAS)));
         return;
     }
 }
 
-static void emit_message(struct xmpp_session *s, const struct xmpp_message *m,
+static void emit_message(struct xmpp_session *s,
+                         const struct xmpp_message *m,
                          struct xmpp_recipient *r)
 {
     struct buf b = {0};
@@ -980,8 +993,7 @@ enum xs_err xmpp_roster(struct xmpp_session *s,
     struct buf b = {0};
     memset(out, 0, sizeof *out);
     new_id(s, id, sizeof id);
-    buf_printf(&b, "<iq type='get' id='%s'><query xmlns='" NS_ROSTER
-                   "'/></iq>",
+    buf_printf(&b, "<iq type='get' id='%s'><query xmlns='" NS_ROSTER "'/></iq>",
                id);
     emit(s, b.data);
     buf_free(&b);

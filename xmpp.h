@@ -24,11 +24,14 @@ struct xs_io {
      * number of bytes (> 0), 0 at end of stream, XS_IO_TIMEOUT, or -1
      * with 'err' set.
      */
-    long (*read)(void *ctx, char *buf, size_t n, int timeout_ms,
-                 struct xs_error *err);
+    long (*read)(
+        void *ctx, char *buf, size_t n, int timeout_ms, struct xs_error *err);
     /* Write all 'n' bytes within 'timeout_ms'. */
-    enum xs_err (*write)(void *ctx, const char *buf, size_t n,
-                         int timeout_ms, struct xs_error *err);
+    enum xs_err (*write)(void *ctx,
+                         const char *buf,
+                         size_t n,
+                         int timeout_ms,
+                         struct xs_error *err);
     /*
      * Upgrade the connection to TLS (after <proceed/>): handshake and
      * certificate verification against the JID's domain.

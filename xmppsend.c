@@ -230,8 +230,11 @@ static int parse_bool(const char *v)
  * Apply one config line's key and value to 'cf'.  Keys are long option
  * names; options that make no sense in a file are refused.
  */
-static enum xs_err config_key(struct settings *cf, const char *key,
-                              const char *val, const char *file, int line,
+static enum xs_err config_key(struct settings *cf,
+                              const char *key,
+                              const char *val,
+                              const char *file,
+                              int line,
                               struct xs_error *err)
 {
     static const struct {
@@ -264,8 +267,8 @@ static enum xs_err config_key(struct settings *cf, const char *key,
         if (strcmp(key, strs[i].key) != 0)
             continue;
         if (*val == '\0')
-            return xs_seterr(err, XS_ECONFIG, "%s:%d: '%s' needs a value",
-                             file, line, key);
+            return xs_seterr(err, XS_ECONFIG, "%s:%d: '%s' needs a value", file,
+                             line, key);
         set_str((char **)((char *)cf + strs[i].off), val);
         return XS_OK;
     }
@@ -289,8 +292,10 @@ static enum xs_err config_key(struct settings *cf, const char *key,
  * named explicitly.  Like msmtp, a file holding a plaintext password
  * must not be accessible by group or others.
  */
-static enum xs_err read_config(const char *file, int explicit,
-                               struct settings *cf, struct xs_error *err)
+static enum xs_err read_config(const char *file,
+                               int explicit,
+                               struct settings *cf,
+                               struct xs_error *err)
 {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -357,12 +362,12 @@ static char *default_config(void)
 /* Fill unset fields of 'cl' (command line) from 'cf' (config). */
 static void merge(struct settings *cl, struct settings *cf)
 {
-    char **a[] = {&cl->jid,     &cl->cafile,  &cl->pin,  &cl->resource,
-                  &cl->server,  &cl->thread,  &cl->timeout, &cl->type,
-                  &cl->subject};
-    char **b[] = {&cf->jid,     &cf->cafile,  &cf->pin,  &cf->resource,
-                  &cf->server,  &cf->thread,  &cf->timeout, &cf->type,
-                  &cf->subject};
+    char **a[] = {&cl->jid,      &cl->cafile, &cl->pin,
+                  &cl->resource, &cl->server, &cl->thread,
+                  &cl->timeout,  &cl->type,   &cl->subject};
+    char **b[] = {&cf->jid,      &cf->cafile, &cf->pin,
+                  &cf->resource, &cf->server, &cf->thread,
+                  &cf->timeout,  &cf->type,   &cf->subject};
     for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
         if (*a[i] == NULL) {
             *a[i] = *b[i];
@@ -377,10 +382,10 @@ static void merge(struct settings *cl, struct settings *cf)
 
 static void settings_free(struct settings *s)
 {
-    char **all[] = {&s->jid,      &s->cafile,   &s->pin,
-                    &s->resource, &s->server,   &s->thread,
-                    &s->timeout,  &s->type,     &s->subject,
-                    &s->message,  &s->password, &s->password_command,
+    char **all[] = {&s->jid,          &s->cafile,   &s->pin,
+                    &s->resource,     &s->server,   &s->thread,
+                    &s->timeout,      &s->type,     &s->subject,
+                    &s->message,      &s->password, &s->password_command,
                     &s->password_file};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         xs_free_secret(*all[i]);
@@ -409,8 +414,8 @@ static char *first_line(FILE *f)
     return out;
 }
 
-static enum xs_err password_from_command(const char *cmd, char **out,
-                                         struct xs_error *err)
+static enum xs_err
+password_from_command(const char *cmd, char **out, struct xs_error *err)
 {
     fflush(NULL);
     FILE *p = popen(cmd, "r");
@@ -427,15 +432,14 @@ static enum xs_err password_from_command(const char *cmd, char **out,
     if (st != 0 || *out == NULL) {
         xs_free_secret(*out);
         *out = NULL;
-        return xs_seterr(err, XS_ECONFIG,
-                         "password-command failed (%s)",
+        return xs_seterr(err, XS_ECONFIG, "password-command failed (%s)",
                          st != 0 ? "non-zero exit status" : "no output");
     }
     return XS_OK;
 }
 
-static enum xs_err password_from_file(const char *file, char **out,
-                                      struct xs_error *err)
+static enum xs_err
+password_from_file(const char *file, char **out, struct xs_error *err)
 {
     FILE *f = fopen(file, "re");
     if (f == NULL)
@@ -448,8 +452,8 @@ static enum xs_err password_from_file(const char *file, char **out,
     return XS_OK;
 }
 
-static enum xs_err password_prompt(const char *jid, char **out,
-                                   struct xs_error *err)
+static enum xs_err
+password_prompt(const char *jid, char **out, struct xs_error *err)
 {
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
@@ -480,8 +484,10 @@ static enum xs_err password_prompt(const char *jid, char **out,
 }
 
 /* The password, first source found wins (see usage). */
-static enum xs_err get_password(struct settings *cl, struct settings *cf,
-                                char **out, struct xs_error *err)
+static enum xs_err get_password(struct settings *cl,
+                                struct settings *cf,
+                                char **out,
+                                struct xs_error *err)
 {
     const char *env = getenv("XMPPSEND_PASSWORD");
     *out = NULL;
@@ -546,8 +552,8 @@ static enum xs_err read_body(char **out, size_t *len, struct xs_error *err)
 }
 
 /* "host", "host:port", "[v6]:port", bare "v6" */
-static enum xs_err parse_server(const char *s, char **host, int *port,
-                                struct xs_error *err)
+static enum xs_err
+parse_server(const char *s, char **host, int *port, struct xs_error *err)
 {
     const char *colon = NULL;
     *port = 0;
@@ -585,8 +591,7 @@ static enum xs_err parse_server(const char *s, char **host, int *port,
     return XS_OK;
 }
 
-static enum xs_err parse_timeout(const char *s, int *out,
-                                 struct xs_error *err)
+static enum xs_err parse_timeout(const char *s, int *out, struct xs_error *err)
 {
     char *end;
     errno = 0;
@@ -640,12 +645,12 @@ static void print_roster(const struct xmpp_roster *r)
         char *j = text_printable(it->jid, strlen(it->jid), 3072);
         char *n = text_printable(it->name ? it->name : "",
                                  it->name ? strlen(it->name) : 0, 3072);
-        char *s = text_printable(it->subscription, strlen(it->subscription),
-                                 16);
+        char *s =
+            text_printable(it->subscription, strlen(it->subscription), 16);
         printf("%s\t%s\t%s\t", j, n, s);
         for (size_t g = 0; g < it->ngroups; g++) {
-            char *gr = text_printable(it->groups[g], strlen(it->groups[g]),
-                                      3072);
+            char *gr =
+                text_printable(it->groups[g], strlen(it->groups[g]), 3072);
             printf("%s%s", g ? "," : "", gr);
             free(gr);
         }
@@ -752,8 +757,8 @@ static void harden(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static enum xs_err sanitize_into(const char **dst, char **keep,
-                                 const char *src, size_t len, size_t *changed)
+static enum xs_err sanitize_into(
+    const char **dst, char **keep, const char *src, size_t len, size_t *changed)
 {
     size_t c = 0;
     *keep = text_sanitize(src, len, &c);
@@ -791,37 +796,73 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "df:hj:m:p:qs:V", long_options,
                             NULL)) != -1) {
         switch (c) {
-        case 'd': cl.debug = 1; break;
+        case 'd':
+            cl.debug = 1;
+            break;
         case 'f':
             set_str(&config_file, optarg);
             explicit_config = 1;
             break;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case 'j': set_str(&cl.jid, optarg); break;
-        case 'm': set_str(&cl.message, optarg); break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'j':
+            set_str(&cl.jid, optarg);
+            break;
+        case 'm':
+            set_str(&cl.message, optarg);
+            break;
         case 'p':
             set_str(&cl.password, optarg);
             scrub(optarg);
             break;
-        case 'q': cl.quiet = 1; break;
-        case 's': set_str(&cl.subject, optarg); break;
+        case 'q':
+            cl.quiet = 1;
+            break;
+        case 's':
+            set_str(&cl.subject, optarg);
+            break;
         case 'V':
             printf("xmppsend %s\nGnuTLS %s\nlibxml2 %s\nlibcurl %s\n",
                    XMPPSEND_VERSION, tls_library_version(),
                    xml_library_version(), http_library_version());
             return 0;
-        case OPT_CAFILE: set_str(&cl.cafile, optarg); break;
-        case OPT_INSECURE: cl.insecure = 1; break;
-        case OPT_JSON: cl.json = 1; break;
-        case OPT_PASSWORD_COMMAND: set_str(&cl.password_command, optarg); break;
-        case OPT_PASSWORD_FILE: set_str(&cl.password_file, optarg); break;
-        case OPT_PIN: set_str(&cl.pin, optarg); break;
-        case OPT_RESOURCE: set_str(&cl.resource, optarg); break;
-        case OPT_ROSTER: cl.roster = 1; break;
-        case OPT_SERVER: set_str(&cl.server, optarg); break;
-        case OPT_THREAD: set_str(&cl.thread, optarg); break;
-        case OPT_TIMEOUT: set_str(&cl.timeout, optarg); break;
-        case OPT_TYPE: set_str(&cl.type, optarg); break;
+        case OPT_CAFILE:
+            set_str(&cl.cafile, optarg);
+            break;
+        case OPT_INSECURE:
+            cl.insecure = 1;
+            break;
+        case OPT_JSON:
+            cl.json = 1;
+            break;
+        case OPT_PASSWORD_COMMAND:
+            set_str(&cl.password_command, optarg);
+            break;
+        case OPT_PASSWORD_FILE:
+            set_str(&cl.password_file, optarg);
+            break;
+        case OPT_PIN:
+            set_str(&cl.pin, optarg);
+            break;
+        case OPT_RESOURCE:
+            set_str(&cl.resource, optarg);
+            break;
+        case OPT_ROSTER:
+            cl.roster = 1;
+            break;
+        case OPT_SERVER:
+            set_str(&cl.server, optarg);
+            break;
+        case OPT_THREAD:
+            set_str(&cl.thread, optarg);
+            break;
+        case OPT_TIMEOUT:
+            set_str(&cl.timeout, optarg);
+            break;
+        case OPT_TYPE:
+            set_str(&cl.type, optarg);
+            break;
         default:
             fputs("xmppsend: try 'xmppsend --help'\n", stderr);
             return EX_USAGE;
@@ -882,8 +923,8 @@ int main(int argc, char **argv)
 
     const char *why = NULL;
     if (jid_parse(cl.jid, &me, &why) != 0 || me.local == NULL) {
-        e = xs_seterr(&err, XS_EDATA, "invalid account JID '%s': %s",
-                      cl.jid, why ? why : "no localpart");
+        e = xs_seterr(&err, XS_EDATA, "invalid account JID '%s': %s", cl.jid,
+                      why ? why : "no localpart");
         goto out;
     }
     job.nr = (size_t)argc;
@@ -892,8 +933,8 @@ int main(int argc, char **argv)
         struct jid r;
         if (jid_parse(argv[i], &r, &why) != 0) {
             char *p = text_printable(argv[i], strlen(argv[i]), 200);
-            e = xs_seterr(&err, XS_EDATA, "invalid recipient JID '%s': %s",
-                          p, why);
+            e = xs_seterr(&err, XS_EDATA, "invalid recipient JID '%s': %s", p,
+                          why);
             free(p);
             goto out;
         }

@@ -34,8 +34,8 @@ static size_t replay_seglen(const struct replay *r, size_t i)
     return r->seglen != NULL ? r->seglen[i] : strlen(r->seg[i]);
 }
 
-static long replay_read(void *ctx, char *buf, size_t n, int timeout_ms,
-                        struct xs_error *err)
+static long replay_read(
+    void *ctx, char *buf, size_t n, int timeout_ms, struct xs_error *err)
 {
     struct replay *r = ctx;
     (void)timeout_ms;
@@ -57,8 +57,8 @@ static long replay_read(void *ctx, char *buf, size_t n, int timeout_ms,
     return (long)left;
 }
 
-static enum xs_err replay_write(void *ctx, const char *buf, size_t n,
-                                int timeout_ms, struct xs_error *err)
+static enum xs_err replay_write(
+    void *ctx, const char *buf, size_t n, int timeout_ms, struct xs_error *err)
 {
     struct replay *r = ctx;
     (void)timeout_ms;
@@ -67,8 +67,8 @@ static enum xs_err replay_write(void *ctx, const char *buf, size_t n,
     return XS_OK;
 }
 
-static enum xs_err replay_starttls(void *ctx, int timeout_ms,
-                                   struct xs_error *err)
+static enum xs_err
+replay_starttls(void *ctx, int timeout_ms, struct xs_error *err)
 {
     struct replay *r = ctx;
     (void)timeout_ms;

@@ -21,14 +21,14 @@
 #define SFIRST                                                                 \
     "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096"
 #define CFINAL                                                                 \
-    "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQ" \
+    "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQ"  \
     "yF0X+HI4Ts="
 #define SFINAL_OK "v=rmF9pqV8S7suAoZWja4dJRkFsKQ="
 #define SFINAL_BAD "v=AAAApqV8S7suAoZWja4dJRkFsKQ="
 
 #define HDR                                                                    \
-    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "              \
-    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' "          \
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "               \
+    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' "           \
     "from='example.com' id='s1'>"
 #define F_TLS                                                                  \
     "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"      \
@@ -66,7 +66,9 @@ struct script {
 };
 
 /* Segment 0: pre-TLS; segment 1: everything after the handshake. */
-static void script_make(struct script *s, const char *pre, const char *sfinal,
+static void script_make(struct script *s,
+                        const char *pre,
+                        const char *sfinal,
                         const char *tail)
 {
     char *ch = sasl_el("challenge", SFIRST);
@@ -93,8 +95,11 @@ struct outcome {
     size_t written_at_tls;
 };
 
-static void run(const struct script *sc, size_t chunk, size_t split,
-                size_t nrcpt, struct outcome *o)
+static void run(const struct script *sc,
+                size_t chunk,
+                size_t split,
+                size_t nrcpt,
+                struct outcome *o)
 {
     struct replay rp = {.seg = (const char *const *)sc->seg,
                         .nseg = sc->nseg,
@@ -138,8 +143,8 @@ static void test_ping_path(void)
 {
     struct script sc;
     script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
-                F_BIND BOUND "<iq type='result' id='xs-3' from='example.com'/>"
-                    END);
+                F_BIND BOUND
+                "<iq type='result' id='xs-3' from='example.com'/>" END);
     char *resp = sasl_el("response", CFINAL);
     size_t total = strlen(sc.seg[0]) + strlen(sc.seg[1]);
     for (size_t chunk = 0; chunk <= 7; chunk++) {
@@ -267,8 +272,8 @@ static void test_refusals(void)
     struct script f = {.nseg = 2};
     f.seg[0] = xstrdup(HDR F_TLS PROCEED);
     f.seg[1] = xstrdup(HDR F_SASL "<failure "
-                              "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
-                              "<not-authorized/></failure>");
+                                  "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+                                  "<not-authorized/></failure>");
     run(&f, 0, 0, 1, &o);
     CHECK_EQ_INT(o.e, XS_EAUTH);
     CHECK(strstr(o.err.msg, "not-authorized") != NULL);
@@ -286,14 +291,24 @@ static void test_refusals(void)
 
 static void test_jid(void)
 {
-    static const char *const good[] = {
-        "user@example.com", "example.com", "user@example.com/res",
-        "user@example.com./r/with/slash", "ä@bücher.example",
-        "user@[::1]", "a@b/c@d"};
-    static const char *const bad[] = {
-        "", "@example.com", "user@", "a@b@c", "us er@example.com",
-        "user@example.com/", "a<b@example.com", "user@exa mple.com",
-        "user@.", "\xff@example.com", "a\x01@example.com"};
+    static const char *const good[] = {"user@example.com",
+                                       "example.com",
+                                       "user@example.com/res",
+                                       "user@example.com./r/with/slash",
+                                       "ä@bücher.example",
+                                       "user@[::1]",
+                                       "a@b/c@d"};
+    static const char *const bad[] = {"",
+                                      "@example.com",
+                                      "user@",
+                                      "a@b@c",
+                                      "us er@example.com",
+                                      "user@example.com/",
+                                      "a<b@example.com",
+                                      "user@exa mple.com",
+                                      "user@.",
+                                      "\xff@example.com",
+                                      "a\x01@example.com"};
     struct jid j;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         if (jid_parse(good[i], &j, NULL) != 0)
@@ -330,8 +345,9 @@ static enum xs_err parse(const char *doc, size_t len)
     return e;
 }
 
-#define S0 "<stream:stream xmlns='jabber:client' " \
-           "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
+#define S0                                                                     \
+    "<stream:stream xmlns='jabber:client' "                                    \
+    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
 
 static void test_parser(void)
 {

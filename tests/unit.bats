@@ -1,0 +1,37 @@
+#!/usr/bin/env bats
+# unit.bats - run each C unit test program.  The Makefile builds them and
+# passes their directory in UNIT_DIR (build/unit, build-asan/unit, ...);
+# without it they are looked for in tests/unit/bin.  A missing binary is
+# a failure, not a skip: it means the build is broken.  XS_WRAP
+# (valgrind) wraps them as it wraps xmppsend.
+
+bats_require_minimum_version 1.5.0
+
+load helper
+
+: "${UNIT_DIR:=$TOP_DIR/tests/unit/bin}"
+
+# run_unit NAME: run one unit binary under timeout, show its output on
+# failure, and require exit 0 plus the test.h summary line.
+run_unit() {
+    local bin="$UNIT_DIR/$1"
+
+    [ -x "$bin" ] || fail "$bin is missing: build it with 'make unit'"
+    # shellcheck disable=SC2086
+    run timeout 60 $XS_WRAP "$bin"
+    printf '%s\n' "$output"
+    [ "$status" -eq 0 ] || fail "$1 exited with status $status"
+    assert_match "$output" "(^|"$'\n'")$1: all [0-9]+ checks passed"
+}
+
+@test "unit: test_util (buffers, base64, UTF-8, sanitising)" {
+    run_unit test_util
+}
+
+@test "unit: test_sasl (SCRAM vectors, hostile servers)" {
+    run_unit test_sasl
+}
+
+@test "unit: test_xmpp (session state machine on canned bytes)" {
+    run_unit test_xmpp
+}
