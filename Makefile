@@ -31,7 +31,7 @@ LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lresolv -lanl
 # B: object directory; BIN: the program (instrumented builds use others).
 B ?= build
 BIN ?= xmppsend
-LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c
+LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 UNITS = test_sasl test_util test_xmpp
 UNITBIN = $(UNITS:%=$(B)/unit/%)

@@ -22,6 +22,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "http.h"
 #include "jid.h"
 #include "net.h"
@@ -125,14 +126,6 @@ static const struct option long_options[] = {
     {"type", required_argument, NULL, OPT_TYPE},
     {NULL, 0, NULL, 0}};
 
-/* Everything the command line and the config file can set. */
-struct settings {
-    char *jid, *cafile, *pin, *resource, *server, *thread, *timeout, *type,
-        *subject, *message;
-    char *password, *password_command, *password_file; /* secrets */
-    int debug, quiet, json, insecure, roster;
-};
-
 static int quiet;
 static int json_out;
 
@@ -203,88 +196,10 @@ static void json_error(enum xs_err e, const char *text)
 /* ---------------------------------------------------------------- */
 /* Settings: command line, environment, config file                  */
 
-static void set_str(char **dst, const char *v)
-{
-    xs_free_secret(*dst);
-    *dst = xstrdup(v);
-}
-
 /* Wipe an argv value in place so ps(1) no longer shows it. */
 static void scrub(char *arg)
 {
     xs_wipe(arg, strlen(arg));
-}
-
-static int parse_bool(const char *v)
-{
-    if (*v == '\0' || strcmp(v, "on") == 0 || strcmp(v, "true") == 0 ||
-        strcmp(v, "yes") == 0 || strcmp(v, "1") == 0)
-        return 1;
-    if (strcmp(v, "off") == 0 || strcmp(v, "false") == 0 ||
-        strcmp(v, "no") == 0 || strcmp(v, "0") == 0)
-        return 0;
-    return -1;
-}
-
-/*
- * Apply one config line's key and value to 'cf'.  Keys are long option
- * names; options that make no sense in a file are refused.
- */
-static enum xs_err config_key(struct settings *cf,
-                              const char *key,
-                              const char *val,
-                              const char *file,
-                              int line,
-                              struct xs_error *err)
-{
-    static const struct {
-        const char *key;
-        size_t off;
-    } strs[] = {
-        {"jid", offsetof(struct settings, jid)},
-        {"cafile", offsetof(struct settings, cafile)},
-        {"pin", offsetof(struct settings, pin)},
-        {"resource", offsetof(struct settings, resource)},
-        {"server", offsetof(struct settings, server)},
-        {"thread", offsetof(struct settings, thread)},
-        {"timeout", offsetof(struct settings, timeout)},
-        {"type", offsetof(struct settings, type)},
-        {"subject", offsetof(struct settings, subject)},
-        {"password", offsetof(struct settings, password)},
-        {"password-command", offsetof(struct settings, password_command)},
-        {"password-file", offsetof(struct settings, password_file)},
-    };
-    static const struct {
-        const char *key;
-        size_t off;
-    } bools[] = {
-        {"debug", offsetof(struct settings, debug)},
-        {"quiet", offsetof(struct settings, quiet)},
-        {"json", offsetof(struct settings, json)},
-        {"insecure", offsetof(struct settings, insecure)},
-    };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        if (strcmp(key, strs[i].key) != 0)
-            continue;
-        if (*val == '\0')
-            return xs_seterr(err, XS_ECONFIG, "%s:%d: '%s' needs a value", file,
-                             line, key);
-        set_str((char **)((char *)cf + strs[i].off), val);
-        return XS_OK;
-    }
-    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
-        if (strcmp(key, bools[i].key) != 0)
-            continue;
-        int b = parse_bool(val);
-        if (b < 0)
-            return xs_seterr(err, XS_ECONFIG,
-                             "%s:%d: '%s' takes on or off, not '%s'", file,
-                             line, key, val);
-        *(int *)((char *)cf + bools[i].off) = b;
-        return XS_OK;
-    }
-    return xs_seterr(err, XS_ECONFIG, "%s:%d: unknown key '%s'", file, line,
-                     key);
 }
 
 /*
@@ -313,33 +228,16 @@ static enum xs_err read_config(const char *file,
             close(fd);
         return xs_seterr(err, XS_EOS, "cannot read config file %s", file);
     }
-    char *line = NULL;
-    size_t cap = 0;
-    int lineno = 0;
-    enum xs_err e = XS_OK;
-    while (e == XS_OK && getline(&line, &cap, f) >= 0) {
-        lineno++;
-        char *p = line, *end = line + strlen(line);
-        while (end > p && (end[-1] == '\n' || end[-1] == '\r' ||
-                           end[-1] == ' ' || end[-1] == '\t'))
-            *--end = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p == '\0' || *p == '#')
-            continue;
-        char *key = p;
-        while (*p && *p != ' ' && *p != '\t')
-            p++;
-        if (*p)
-            *p++ = '\0';
-        while (*p == ' ' || *p == '\t')
-            p++;
-        e = config_key(cf, key, p, file, lineno, err);
-    }
-    if (line != NULL)
-        xs_wipe(line, cap);
-    free(line);
+    struct buf text = {0};
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < 1 << 20)
+        buf_add(&text, chunk, n);
+    xs_wipe(chunk, sizeof chunk);
     fclose(f);
+    enum xs_err e =
+        config_parse(text.data ? text.data : "", text.len, file, cf, err);
+    buf_wipe(&text);
     if (e == XS_OK && cf->password != NULL && (st.st_mode & 077) != 0)
         e = xs_seterr(err, XS_ECONFIG,
                       "%s contains a password but is accessible by group "
@@ -357,40 +255,6 @@ static char *default_config(void)
     if (h != NULL && *h != '\0')
         return xasprintf("%s/.config/xmppsend/config", h);
     return NULL;
-}
-
-/* Fill unset fields of 'cl' (command line) from 'cf' (config). */
-static void merge(struct settings *cl, struct settings *cf)
-{
-    char **a[] = {&cl->jid,      &cl->cafile, &cl->pin,
-                  &cl->resource, &cl->server, &cl->thread,
-                  &cl->timeout,  &cl->type,   &cl->subject};
-    char **b[] = {&cf->jid,      &cf->cafile, &cf->pin,
-                  &cf->resource, &cf->server, &cf->thread,
-                  &cf->timeout,  &cf->type,   &cf->subject};
-    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
-        if (*a[i] == NULL) {
-            *a[i] = *b[i];
-            *b[i] = NULL;
-        }
-    }
-    cl->debug |= cf->debug;
-    cl->quiet |= cf->quiet;
-    cl->json |= cf->json;
-    cl->insecure |= cf->insecure;
-}
-
-static void settings_free(struct settings *s)
-{
-    char **all[] = {&s->jid,          &s->cafile,   &s->pin,
-                    &s->resource,     &s->server,   &s->thread,
-                    &s->timeout,      &s->type,     &s->subject,
-                    &s->message,      &s->password, &s->password_command,
-                    &s->password_file};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        xs_free_secret(*all[i]);
-        *all[i] = NULL;
-    }
 }
 
 /* ---------------------------------------------------------------- */
@@ -774,7 +638,7 @@ static int fail_usage(const char *fmt, ...)
     va_start(ap, fmt);
     fputs("xmppsend: ", stderr);
     vfprintf(stderr, fmt, ap);
-    fputs("\nxmppsend: try 'xmppsend --help'\n", stderr);
+    fputs(" (try 'xmppsend -h')\n", stderr);
     va_end(ap);
     return EX_USAGE;
 }
@@ -793,34 +657,34 @@ int main(int argc, char **argv)
     size_t body_len = 0, changed = 0;
 
     harden();
-    while ((c = getopt_long(argc, argv, "df:hj:m:p:qs:V", long_options,
+    while ((c = getopt_long(argc, argv, ":df:hj:m:p:qs:V", long_options,
                             NULL)) != -1) {
         switch (c) {
         case 'd':
             cl.debug = 1;
             break;
         case 'f':
-            set_str(&config_file, optarg);
+            settings_set(&config_file, optarg);
             explicit_config = 1;
             break;
         case 'h':
             fputs(usage_text, stdout);
             return 0;
         case 'j':
-            set_str(&cl.jid, optarg);
+            settings_set(&cl.jid, optarg);
             break;
         case 'm':
-            set_str(&cl.message, optarg);
+            settings_set(&cl.message, optarg);
             break;
         case 'p':
-            set_str(&cl.password, optarg);
+            settings_set(&cl.password, optarg);
             scrub(optarg);
             break;
         case 'q':
             cl.quiet = 1;
             break;
         case 's':
-            set_str(&cl.subject, optarg);
+            settings_set(&cl.subject, optarg);
             break;
         case 'V':
             printf("xmppsend %s\nGnuTLS %s\nlibxml2 %s\nlibcurl %s\n",
@@ -828,7 +692,7 @@ int main(int argc, char **argv)
                    xml_library_version(), http_library_version());
             return 0;
         case OPT_CAFILE:
-            set_str(&cl.cafile, optarg);
+            settings_set(&cl.cafile, optarg);
             break;
         case OPT_INSECURE:
             cl.insecure = 1;
@@ -837,35 +701,41 @@ int main(int argc, char **argv)
             cl.json = 1;
             break;
         case OPT_PASSWORD_COMMAND:
-            set_str(&cl.password_command, optarg);
+            settings_set(&cl.password_command, optarg);
             break;
         case OPT_PASSWORD_FILE:
-            set_str(&cl.password_file, optarg);
+            settings_set(&cl.password_file, optarg);
             break;
         case OPT_PIN:
-            set_str(&cl.pin, optarg);
+            settings_set(&cl.pin, optarg);
             break;
         case OPT_RESOURCE:
-            set_str(&cl.resource, optarg);
+            settings_set(&cl.resource, optarg);
             break;
         case OPT_ROSTER:
             cl.roster = 1;
             break;
         case OPT_SERVER:
-            set_str(&cl.server, optarg);
+            settings_set(&cl.server, optarg);
             break;
         case OPT_THREAD:
-            set_str(&cl.thread, optarg);
+            settings_set(&cl.thread, optarg);
             break;
         case OPT_TIMEOUT:
-            set_str(&cl.timeout, optarg);
+            settings_set(&cl.timeout, optarg);
             break;
         case OPT_TYPE:
-            set_str(&cl.type, optarg);
+            settings_set(&cl.type, optarg);
             break;
+        case ':':
+            rc = fail_usage("option '%s' needs a value", argv[optind - 1]);
+            goto done;
         default:
-            fputs("xmppsend: try 'xmppsend --help'\n", stderr);
-            return EX_USAGE;
+            if (optopt != 0)
+                rc = fail_usage("unknown option '-%c'", optopt);
+            else
+                rc = fail_usage("unknown option '%s'", argv[optind - 1]);
+            goto done;
         }
     }
     argc -= optind;
@@ -880,7 +750,7 @@ int main(int argc, char **argv)
         goto out;
     if (cl.jid == NULL && getenv("XMPPSEND_JID") != NULL)
         cl.jid = xstrdup(getenv("XMPPSEND_JID"));
-    merge(&cl, &cf);
+    settings_merge(&cl, &cf);
     quiet = cl.quiet;
     json_out = cl.json;
 
