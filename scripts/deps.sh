@@ -1,0 +1,65 @@
+#!/bin/sh
+# deps.sh [EXTRA-PACKAGE...] - install the Debian packages needed to build
+# xmppsend, run `make check` and `make demo`, plus any extra packages named
+# on the command line (e.g. `scripts/deps.sh clang valgrind`).
+#
+# Does nothing (and needs no network) when everything is installed already.
+# As root it runs apt-get; otherwise it prints the command and exits 69.
+# Installing prosody must not leave a system server running: when no
+# policy-rc.d exists, a temporary one forbids service starts during the
+# install (a throwaway server is started by the tests themselves).
+set -eu
+
+# build: compiler, make, pkg-config and the three libraries;
+# check/demo: bats, a throwaway Prosody (brings its Lua), certtool for the
+# test CA, python3 for helper scripts, procps for ps.
+pkgs="build-essential pkg-config libgnutls28-dev libxml2-dev
+libcurl4-gnutls-dev bats prosody gnutls-bin python3 procps"
+
+for p in "$@"; do
+    case $p in
+    "" | ? | [!a-z0-9]* | *[!a-z0-9+.:-]*)
+        echo "deps.sh: not a package name: $p" >&2
+        exit 64
+        ;;
+    esac
+done
+
+missing=
+for p in $pkgs "$@"; do
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || status=
+    case $status in
+    *" installed") ;;
+    *) missing="$missing $p" ;;
+    esac
+done
+[ -n "$missing" ] || exit 0
+missing=${missing# }
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps.sh: missing packages: $missing" >&2
+    echo "deps.sh: as root, run:" >&2
+    echo "sudo apt-get update && sudo apt-get install -y --no-install-recommends $missing" >&2
+    exit 69
+fi
+
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    trap 'rm -f "$policy"' EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    printf '#!/bin/sh\n# temporary, from xmppsend scripts/deps.sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+fi
+
+apt-get update
+# shellcheck disable=SC2086 # one word per package
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+
+# A system server runs /usr/bin/prosody without our --config FILE.
+# shellcheck disable=SC2009 # only looks, kills nothing
+if ps -C lua5.4,lua5.3,lua5.2,lua5.1 -o args= 2>/dev/null |
+    grep '/prosody\( \|$\)' | grep -qv -e '--config'; then
+    echo "deps.sh: warning: a system Prosody is running; the tests do not need" >&2
+    echo "deps.sh: it (stop it with: invoke-rc.d prosody stop)" >&2
+fi
