@@ -156,6 +156,11 @@ static int resolve(const char *host,
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+    /* IP literals (the usual --server) need no lookup and no thread. */
+    hints.ai_flags |= AI_NUMERICHOST;
+    if (getaddrinfo(host, service, &hints, res) == 0)
+        return 0;
+    hints.ai_flags &= ~AI_NUMERICHOST;
     struct gaicb req = {
         .ar_name = host, .ar_service = service, .ar_request = &hints};
     struct gaicb *list[1] = {&req};
