@@ -353,7 +353,7 @@ static enum xs_err get_password(struct settings *cl,
                                 char **out,
                                 struct xs_error *err)
 {
-    const char *env = getenv("XMPPSEND_PASSWORD");
+    char *env = getenv("XMPPSEND_PASSWORD");
     *out = NULL;
     if (cl->password_command != NULL)
         return password_from_command(cl->password_command, out, err);
@@ -364,7 +364,11 @@ static enum xs_err get_password(struct settings *cl,
         return XS_OK;
     }
     if (env != NULL) {
+        /* Take it out of our environment (and /proc/PID/environ) so no
+         * child, such as a password command, inherits it. */
         *out = xstrdup(env);
+        xs_wipe(env, strlen(env));
+        unsetenv("XMPPSEND_PASSWORD");
         return XS_OK;
     }
     if (cf->password_command != NULL)

@@ -196,7 +196,6 @@ static void test_sm_and_bounce(void)
     CHECK_EQ_INT(o.e, XS_OK);
     CHECK(contains(&o.written, "<enable xmlns='urn:xmpp:sm:3'/>"));
     CHECK(contains(&o.written, "<r xmlns='urn:xmpp:sm:3'/>"));
-    CHECK(!contains(&o.written, "urn:xmpp:ping"));
     CHECK_EQ_INT(o.r[0].status, XMPP_SENT);
     CHECK_EQ_INT(o.r[1].status, XMPP_FAILED);
     CHECK_EQ_INT(o.r[1].code, XS_EBOUNCE);
@@ -205,10 +204,30 @@ static void test_sm_and_bounce(void)
     outcome_free(&o);
     script_free(&sc);
 
+    /* <enable/> refused: the ping that rode along confirms. */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND_SM BOUND "<failed xmlns='urn:xmpp:sm:3'/>"
+                                "<iq type='result' id='xs-3' "
+                                "from='example.com'/>" END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    CHECK_EQ_INT(o.r[0].status, XMPP_SENT);
+    outcome_free(&o);
+    script_free(&sc);
+
+    /* A ping reply from someone else confirms nothing: time out. */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND BOUND "<iq type='result' id='xs-3' "
+                             "from='evil.example'/>");
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_ETEMP);
+    outcome_free(&o);
+    script_free(&sc);
+
     /* An ack for more stanzas than were sent is a protocol error. */
     script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
                 F_BIND_SM BOUND "<enabled xmlns='urn:xmpp:sm:3'/>"
-                                "<a xmlns='urn:xmpp:sm:3' h='5'/>" END);
+                                "<a xmlns='urn:xmpp:sm:3' h='4'/>" END);
     run(&sc, 0, 0, 1, &o);
     CHECK_EQ_INT(o.e, XS_EPROTO);
     outcome_free(&o);
