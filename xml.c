@@ -42,6 +42,11 @@ struct xml_parser {
     size_t stanza_limit;
     struct buf trailing; /* bytes after the trigger */
     struct xs_error err; /* first error seen inside a callback */
+    /* Reference scanner state (see check_refs). */
+    int in_cdata;
+    char ref[12];
+    size_t reflen;  /* bytes collected after '&'; 0: not in a reference */
+    char recent[9]; /* last bytes seen, for <![CDATA[ and ]]> */
 };
 
 static void xattrs_free(struct xattr *a, size_t n)
@@ -107,7 +112,7 @@ static void fail(struct xml_parser *p, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(m, sizeof m, fmt, ap);
         va_end(ap);
-        xs_seterr(&p->err, XS_EPROTO, "%s", m);
+        xs_seterr(&p->err, XS_EPROTO, "invalid XML from server: %s", m);
     }
     xmlStopParser(p->ctxt);
 }
@@ -160,16 +165,16 @@ static void on_start(void *ud,
     if (p->err.code != XS_OK)
         return;
     if (p->depth > XML_MAX_DEPTH) {
-        fail(p, "server sent XML nested deeper than %s levels", "32");
+        fail(p, "elements nested deeper than %d levels", XML_MAX_DEPTH);
         return;
     }
     if (nattrs > XML_MAX_ATTRS) {
-        fail(p, "server sent an element with more than %s attributes", "64");
+        fail(p, "an element with more than %d attributes", XML_MAX_ATTRS);
         return;
     }
     for (int i = 0; i < nattrs; i++) {
         if (attrs[i * 5 + 4] - attrs[i * 5 + 3] > XML_MAX_ATTR_LEN) {
-            fail(p, "server sent an attribute longer than %s bytes", "16384");
+            fail(p, "an attribute longer than %d bytes", XML_MAX_ATTR_LEN);
             return;
         }
     }
@@ -179,8 +184,7 @@ static void on_start(void *ud,
          * (RFC 6120 4.8.1). */
         if (strcmp((const char *)local, "stream") != 0 || uri == NULL ||
             strcmp((const char *)uri, NS_STREAM) != 0) {
-            fail(p, "server sent a wrong stream root element <%s>",
-                 (const char *)local);
+            fail(p, "wrong stream root element <%s>", (const char *)local);
             return;
         }
         xattrs_free(p->hdr, p->nhdr);
@@ -279,7 +283,7 @@ static void on_text(void *ud, const xmlChar *s, int len)
         /* Between top-level elements only whitespace (keepalives) is
          * allowed (RFC 6120 4.6.1). */
         if (!all_space(s, len))
-            fail(p, "server sent text outside of any element%s", "");
+            fail(p, "text outside of any element");
         else
             p->boundary = (size_t)xmlByteConsumed(p->ctxt);
         return;
@@ -296,7 +300,7 @@ static void on_internal_subset(void *ud,
     (void)name;
     (void)ext;
     (void)sys;
-    fail(ud, "server sent a DOCTYPE (DTDs are %s in XMPP)", "forbidden");
+    fail(ud, "a DOCTYPE (DTDs are forbidden in XMPP)");
 }
 
 static void on_entity_decl(void *ud,
@@ -311,33 +315,33 @@ static void on_entity_decl(void *ud,
     (void)pub;
     (void)sys;
     (void)content;
-    fail(ud, "server sent an entity declaration (%s in XMPP)", "forbidden");
+    fail(ud, "an entity declaration (forbidden in XMPP)");
 }
 
 static xmlEntityPtr on_get_entity(void *ud, const xmlChar *name)
 {
-    fail(ud, "server sent an entity reference &%s; (forbidden in XMPP)",
+    fail(ud, "an entity reference &%s; (forbidden in XMPP)",
          (const char *)name);
     return NULL;
 }
 
 static void on_reference(void *ud, const xmlChar *name)
 {
-    fail(ud, "server sent an entity reference &%s; (forbidden in XMPP)",
+    fail(ud, "an entity reference &%s; (forbidden in XMPP)",
          (const char *)name);
 }
 
 static void on_pi(void *ud, const xmlChar *target, const xmlChar *data)
 {
     (void)data;
-    fail(ud, "server sent a processing instruction <?%s?> (forbidden)",
+    fail(ud, "a processing instruction <?%s?> (forbidden)",
          (const char *)target);
 }
 
 static void on_comment(void *ud, const xmlChar *value)
 {
     (void)value;
-    fail(ud, "server sent an XML comment (forbidden in XMPP)%s", "");
+    fail(ud, "a comment (forbidden in XMPP)");
 }
 
 static void on_error(void *ud, xmlErrorPtr e)
@@ -351,7 +355,7 @@ static void on_error(void *ud, xmlErrorPtr e)
     size_t n = strlen(msg);
     while (n > 0 && msg[n - 1] == '?')
         msg[--n] = '\0';
-    xs_seterr(&p->err, XS_EPROTO, "server sent malformed XML: %s", msg);
+    xs_seterr(&p->err, XS_EPROTO, "invalid XML from server: %s", msg);
     free(msg);
 }
 
@@ -402,6 +406,9 @@ static void clear_stream(struct xml_parser *p)
     p->header_seen = p->closed = p->stopped = p->started = 0;
     p->depth = 0;
     p->fed = p->stop_offset = p->boundary = 0;
+    p->in_cdata = 0;
+    p->reflen = 0;
+    memset(p->recent, 0, sizeof p->recent);
     buf_free(&p->trailing);
 }
 
@@ -425,6 +432,71 @@ void xml_reset(struct xml_parser *p)
 void xml_set_stanza_limit(struct xml_parser *p, size_t max)
 {
     p->stanza_limit = max;
+}
+
+/* Is ref[0..n) (what stood between '&' and ';') a reference XML allows
+ * without a DTD: a predefined entity or a character reference? */
+static int ref_ok(const char *r, size_t n)
+{
+    static const char *const predefined[] = {"amp", "lt", "gt", "quot", "apos"};
+    for (size_t i = 0; i < sizeof predefined / sizeof predefined[0]; i++) {
+        if (strlen(predefined[i]) == n && memcmp(r, predefined[i], n) == 0)
+            return 1;
+    }
+    if (n < 2 || r[0] != '#')
+        return 0;
+    size_t i = 1;
+    int hex = r[1] == 'x';
+    if (hex && n < 3)
+        return 0;
+    for (i = hex ? 2 : 1; i < n; i++) {
+        char c = r[i];
+        if (!(c >= '0' && c <= '9') &&
+            !(hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * libxml2's push parser waits for a ';' after every '&' before it parses
+ * on, so a bare '&' makes it buffer the rest of the stream silently.
+ * Check references on the raw bytes instead (CDATA sections excepted):
+ * a malformed one is an error at once.
+ */
+static int check_refs(struct xml_parser *p, const char *d, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = d[i];
+        memmove(p->recent, p->recent + 1, sizeof p->recent - 1);
+        p->recent[sizeof p->recent - 1] = c;
+        if (p->in_cdata) {
+            if (memcmp(p->recent + 6, "]]>", 3) == 0)
+                p->in_cdata = 0;
+            continue;
+        }
+        if (memcmp(p->recent, "<![CDATA[", 9) == 0) {
+            p->in_cdata = 1;
+            continue;
+        }
+        if (p->reflen > 0) {
+            if (c == ';') {
+                if (!ref_ok(p->ref + 1, p->reflen - 1))
+                    return -1;
+                p->reflen = 0;
+            } else if (p->reflen == sizeof p->ref ||
+                       !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '#')) {
+                return -1; /* not a predefined or character reference */
+            } else {
+                p->ref[p->reflen++] = c;
+            }
+        } else if (c == '&') {
+            p->ref[0] = '&';
+            p->reflen = 1;
+        }
+    }
+    return 0;
 }
 
 enum xs_err xml_feed(struct xml_parser *p,
@@ -454,16 +526,21 @@ enum xs_err xml_feed(struct xml_parser *p,
          * XML_PARSE_IGNORE_ENC (protocol.md 8.4). */
         if ((unsigned char)data[0] == 0xFE || (unsigned char)data[0] == 0xFF)
             return xs_seterr(err, XS_EPROTO,
-                             "server sent a UTF-16 byte-order mark "
+                             "invalid XML from server: a UTF-16 "
+                             "byte-order mark "
                              "(XMPP streams are UTF-8)");
         p->started = 1;
     }
     if (memchr(data, '\0', len) != NULL)
-        return xs_seterr(err, XS_EPROTO, "server sent a NUL byte");
+        return xs_seterr(err, XS_EPROTO, "invalid XML from server: a NUL byte");
 
     while (len > 0) {
         size_t n = len < FEED_PIECE ? len : FEED_PIECE;
         size_t base = p->fed;
+        if (check_refs(p, data, n) != 0)
+            return xs_seterr(err, XS_EPROTO,
+                             "invalid XML from server: a bare '&' or an "
+                             "undefined entity reference");
         int rc = xmlParseChunk(p->ctxt, data, (int)n, 0);
         p->fed += n;
         if (p->err.code != XS_OK)
@@ -478,13 +555,13 @@ enum xs_err xml_feed(struct xml_parser *p,
         }
         if (rc != 0)
             return xs_seterr(err, XS_EPROTO,
-                             "server sent malformed XML (libxml2 error %d)",
-                             rc);
+                             "invalid XML from server (libxml2 error %d)", rc);
         if (p->closed)
             return XS_OK;
         if (p->fed - p->boundary > p->stanza_limit + FEED_PIECE)
             return xs_seterr(err, XS_EPROTO,
-                             "server sent an element larger than %zu bytes",
+                             "invalid XML from server: an element "
+                             "larger than %zu bytes",
                              p->stanza_limit);
         data += n;
         len -= n;

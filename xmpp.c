@@ -682,10 +682,14 @@ static enum xs_err
 iq_error(const struct xnode *iq, const char *what, struct xs_error *err)
 {
     struct xnode *e = xnode_child(iq, "error", NULL);
+    const char *type = xnode_attr(e, "type");
+    /* RFC 6120 8.3.2: only type 'wait' says that retrying may work. */
+    enum xs_err code =
+        type != NULL && strcmp(type, "wait") == 0 ? XS_ETEMP : XS_EREFUSED;
     char *c = printable(condition_of(e, NS_STANZAS));
-    xs_seterr(err, XS_EREFUSED, "%s failed: %s", what, c);
+    xs_seterr(err, code, "%s failed: %s", what, c);
     free(c);
-    return XS_EREFUSED;
+    return code;
 }
 
 static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)

@@ -12,9 +12,11 @@ set -eu
 
 # build: compiler, make, pkg-config and the three libraries;
 # check/demo: bats, a throwaway Prosody (brings its Lua), certtool for the
-# test CA, python3 for helper scripts, procps for ps.
+# test CA, python3 for helper scripts, procps for ps, groff-base to lint
+# the man page, util-linux for unshare/script in the CLI tests.
 pkgs="build-essential pkg-config libgnutls28-dev libxml2-dev
-libcurl4-gnutls-dev bats prosody gnutls-bin python3 procps"
+libcurl4-gnutls-dev bats prosody gnutls-bin python3 procps groff-base
+util-linux"
 
 for p in "$@"; do
     case $p in

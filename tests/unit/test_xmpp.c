@@ -384,6 +384,13 @@ static void test_parser(void)
     CHECK_EQ_INT(parse(S0 "text<a/>", strlen(S0 "text<a/>")), XS_EPROTO);
     CHECK_EQ_INT(parse(S0 "<a><b></a>", strlen(S0 "<a><b></a>")), XS_EPROTO);
 
+    /* A bare '&' would make libxml2 wait for a ';' forever. */
+    CHECK_EQ_INT(parse(S0 "<a>a & b</a>", strlen(S0 "<a>a & b</a>")),
+                 XS_EPROTO);
+    CHECK_EQ_INT(parse(S0 "<a x='&'/>", strlen(S0 "<a x='&'/>")), XS_EPROTO);
+    CHECK_EQ_INT(parse(S0 "<a>&#x26;&#38;&quot;<![CDATA[a & b]]></a>",
+                       strlen(S0 "<a>&#x26;&#38;&quot;<![CDATA[a & b]]></a>")),
+                 XS_OK);
     /* Depth: 32 levels below the root pass, 33 do not. */
     for (int depth = 32; depth <= 33; depth++) {
         buf_reset(&b);

@@ -1,0 +1,716 @@
+# shellcheck shell=bats
+# cli.bats - the command line without a server: options, usage errors,
+# JIDs, the message body, password sources, the configuration file and
+# exit codes.  Nothing here leaves the machine: every run that gets as far
+# as connecting is pointed at 127.0.0.1 (port 1, which refuses, or a
+# silent python3 listener), and the one name lookup runs in an empty
+# network namespace.
+
+bats_require_minimum_version 1.5.0
+
+load helper
+
+# Every long option of the contract, in --help order.
+LONG_OPTS=(debug config help jid message password quiet subject version
+    cafile insecure json password-command password-file pin resource
+    roster server thread timeout type)
+
+setup() {
+    # An account that gets as far as connecting: 127.0.0.1:1 refuses the
+    # connection, which is exit 75, so reaching 75 proves that everything
+    # before the network step was accepted.
+    ACCT=(-j alice@localhost -p pw --server 127.0.0.1:1 --timeout 10)
+    CONF="$BATS_TEST_TMPDIR/config"
+}
+
+teardown() {
+    # Stop what this test started, by saved PID only.
+    local f
+    for f in "$BATS_TEST_TMPDIR"/*.pid; do
+        [ -e "$f" ] || continue
+        kill "$(cat "$f")" 2>/dev/null || true
+    done
+}
+
+# check_exit WANT WHAT: for runs inside loops, where `run -N` would not
+# say which value failed.  Also requires the "xmppsend: " stderr line.
+check_exit() {
+    [ "$status" -eq "$1" ] ||
+        fail "$2: expected exit $1, got $status; stderr: $stderr"
+    [ "$1" -eq 0 ] || assert_xs_error || fail "$2: no 'xmppsend: ' line"
+}
+
+# write_config MODE LINE...: the test's config file with the given mode.
+write_config() {
+    local mode=$1
+    shift
+    printf '%s\n' "$@" >"$CONF"
+    chmod "$mode" "$CONF"
+}
+
+# wait_for FILE: up to 5 s for FILE to exist.
+wait_for() {
+    for _ in $(seq 50); do
+        [ -s "$1" ] && return 0
+        sleep 0.1
+    done
+    fail "timed out waiting for $1"
+}
+
+# start_silent_listener: a TCP listener on a random 127.0.0.1 port that
+# accepts connections and never sends a byte.  Sets PORT; every accepted
+# connection appends a line to $LDIR/accepted.
+start_silent_listener() {
+    require_cmd python3
+    LDIR="$BATS_TEST_TMPDIR/listener"
+    mkdir -p "$LDIR"
+    cat >"$LDIR/silent.py" <<'EOF'
+import os, socket, sys
+d = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+with open(os.path.join(d, "port.tmp"), "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+    with open(os.path.join(d, "accepted"), "a") as f:
+        f.write("accepted\n")
+EOF
+    timeout 60 python3 "$LDIR/silent.py" "$LDIR" >/dev/null 2>&1 3>&- &
+    echo "$!" >"$BATS_TEST_TMPDIR/listener.pid"
+    wait_for "$LDIR/port"
+    PORT=$(cat "$LDIR/port")
+}
+
+# xs_pty ARGS...: like xs, but with a pseudo-terminal as the controlling
+# terminal and standard input (util-linux script); stdout and stderr are
+# merged into $output, and also logged to $XS_PTY_LOG if set.
+xs_pty() {
+    local cmd
+    # shellcheck disable=SC2086
+    cmd=$(printf '%q ' $XS_WRAP "$XMPPSEND" "$@")
+    env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XDG_CONFIG_HOME="${XS_CONFIG_HOME:-$BATS_TEST_TMPDIR/noconfig}" \
+        timeout "${XS_TIMEOUT:-60}" script -qfec "$cmd" "${XS_PTY_LOG:-/dev/null}"
+}
+
+# Long options as --help prints them, one per line, sorted.
+help_long_options() {
+    xs --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+}
+
+# Long options the man page documents with .Fl \-name, sorted.
+man_long_options() {
+    grep -oE 'Fl \\-[a-z][a-z0-9-]*' "$TOP_DIR/xmppsend.1" |
+        sed 's/^Fl \\-/--/' | sort -u
+}
+
+# ---------------------------------------------------------------------
+# --help, --version and the documentation
+
+@test "--help: exit 0, every long option on stdout, exit codes listed" {
+    run -0 --separate-stderr xs --help
+    [ -z "$stderr" ] || fail "stderr not empty: $stderr"
+    local o
+    for o in "${LONG_OPTS[@]}"; do
+        assert_match "$output" "(^|[^a-z-])--$o([^a-z-]|$)" ||
+            fail "--help does not mention --$o"
+    done
+    assert_match "$output" '[Ee]xit'
+    for o in 0 64 65 66 67 68 69 70 71 74 75 76 77 78; do
+        assert_match "$output" "(^|[^0-9])$o([^0-9]|$)" ||
+            fail "--help does not list exit code $o"
+    done
+}
+
+@test "-h: same text as --help" {
+    run -0 --separate-stderr xs --help
+    local long=$output
+    run -0 --separate-stderr xs -h
+    [ "$output" = "$long" ] || fail "-h and --help differ"
+}
+
+@test "--version: exit 0, names GnuTLS, libxml2 and libcurl" {
+    run -0 --separate-stderr xs --version
+    assert_match "${lines[0]}" '^xmppsend '
+    assert_match "$output" '[Gg]nu[Tt][Ll][Ss]'
+    assert_match "$output" 'libxml2'
+    assert_match "$output" 'libcurl'
+    run -0 --separate-stderr xs -V
+    assert_match "${lines[0]}" '^xmppsend '
+}
+
+@test "every long option of --help is in xmppsend.1 and vice versa" {
+    [ -r "$TOP_DIR/xmppsend.1" ] || fail "xmppsend.1 missing"
+    local help man
+    help=$(help_long_options)
+    man=$(man_long_options)
+    [ -n "$help" ] || fail "no long options in --help"
+    local only_help only_man
+    only_help=$(comm -23 <(echo "$help") <(echo "$man"))
+    only_man=$(comm -13 <(echo "$help") <(echo "$man"))
+    [ -z "$only_help" ] || fail "in --help, not in xmppsend.1: $only_help"
+    [ -z "$only_man" ] || fail "in xmppsend.1, not in --help: $only_man"
+}
+
+@test "long options in the xmppsend command lines of the man page and README exist" {
+    local help used bad
+    help=$(help_long_options)
+    used=$(grep -hE '^[[:space:]]*(\.Dl )?xmppsend ' \
+        "$TOP_DIR/xmppsend.1" "$TOP_DIR/README.md" |
+        grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+    [ -n "$used" ] || fail "no xmppsend command lines found"
+    bad=$(comm -13 <(echo "$help") <(echo "$used"))
+    [ -z "$bad" ] || fail "unknown options in examples: $bad"
+}
+
+@test "xmppsend.1 passes groff -mdoc -ww without warnings" {
+    require_cmd groff
+    run -0 --separate-stderr timeout 30 groff -mdoc -ww -z "$TOP_DIR/xmppsend.1"
+    [ -z "$output$stderr" ] || fail "groff: $output $stderr"
+}
+
+# ---------------------------------------------------------------------
+# Usage errors: 64
+
+@test "unknown long option: 64 with an xmppsend: line and a hint" {
+    run -64 --separate-stderr xs --bogus-option -m hi bob@localhost
+    assert_xs_error
+    assert_match "$stderr" 'xmppsend -h|[Uu]sage'
+}
+
+@test "unknown short option: 64" {
+    run -64 --separate-stderr xs -Z -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "-c (reserved for group chat) is not an option yet: 64" {
+    run -64 --separate-stderr xs "${ACCT[@]}" -c room@conference.localhost -m hi
+    assert_xs_error
+}
+
+@test "option without its argument: 64" {
+    run -64 --separate-stderr xs -m
+    assert_xs_error
+    run -64 --separate-stderr xs -m hi --timeout
+    assert_xs_error
+}
+
+@test "no recipient: 64" {
+    run -64 --separate-stderr xs "${ACCT[@]}" -m hi
+    assert_xs_error
+}
+
+@test "--roster with recipients: 64" {
+    run -64 --separate-stderr xs "${ACCT[@]}" --roster bob@localhost
+    assert_xs_error
+}
+
+@test "--roster alone gets as far as connecting: 75" {
+    run -75 --separate-stderr xs "${ACCT[@]}" --roster
+    assert_xs_error
+}
+
+@test "no account (no -j, no XMPPSEND_JID, no config): 64" {
+    run -64 --separate-stderr xs -p pw --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "--type: only chat, normal and headline" {
+    run -64 --separate-stderr xs "${ACCT[@]}" --type bogus -m hi bob@localhost
+    assert_xs_error
+    local t
+    for t in chat normal headline; do
+        run --separate-stderr xs "${ACCT[@]}" --type "$t" -m hi bob@localhost
+        check_exit 75 "--type $t"
+    done
+}
+
+@test "--timeout: 0, -1, abc, 5x, empty and overflow are 64" {
+    local v
+    for v in 0 -1 abc 5x '' 99999999999999999999; do
+        run --separate-stderr xs -j alice@localhost -p pw \
+            --server 127.0.0.1:1 --timeout "$v" -m hi bob@localhost
+        check_exit 64 "--timeout '$v'"
+    done
+}
+
+@test "--pin: malformed values are 64, sha256:<64 hex> is accepted" {
+    local hex63 v
+    hex63=$(printf '%063d' 0)
+    for v in nothex sha256: sha256:xyz "sha256:$hex63" "sha256:${hex63}00" \
+        "sha1:$(printf '%040d' 0)" "$hex63"0; do
+        run --separate-stderr xs "${ACCT[@]}" --pin "$v" -m hi bob@localhost
+        check_exit 64 "--pin '$v'"
+    done
+    run -75 --separate-stderr xs "${ACCT[@]}" --pin "sha256:${hex63}f" \
+        -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "--insecure and --pin together: 64" {
+    run -64 --separate-stderr xs "${ACCT[@]}" --insecure \
+        --pin "sha256:$(printf '%064d' 0)" -m hi bob@localhost
+    assert_xs_error 'insecure.*pin|pin.*insecure'
+}
+
+# ---------------------------------------------------------------------
+# JIDs: 65
+
+@test "invalid account JIDs: 65" {
+    local j
+    for j in 'a@b@c' '@localhost' 'user@' 'localhost' 'alice@localhost/' \
+        'alice@local host' "$(printf 'a%.0s' $(seq 1024))@localhost"; do
+        run --separate-stderr xs -j "$j" -p pw --server 127.0.0.1:1 \
+            --timeout 10 -m hi bob@localhost
+        check_exit 65 "account '${j:0:40}'"
+    done
+}
+
+@test "invalid recipient JIDs: 65, even next to a valid one" {
+    local j
+    for j in 'a@b@c' '@localhost' 'bob@' 'bob@localhost/' 'bob@local host' \
+        '' "bob@localhost/$(printf 'r%.0s' $(seq 1024))"; do
+        run --separate-stderr xs "${ACCT[@]}" -m hi bob@localhost "$j"
+        check_exit 65 "recipient '${j:0:40}'"
+    done
+}
+
+@test "valid JIDs get as far as connecting: 75" {
+    local j
+    for j in bob@localhost bob@localhost/laptop Bob@LocalHost localhost \
+        'jürgen@localhost'; do
+        run --separate-stderr xs "${ACCT[@]}" -m hi "$j"
+        check_exit 75 "recipient '$j'"
+    done
+}
+
+# ---------------------------------------------------------------------
+# The message body
+
+@test "empty -m: 65" {
+    run -65 --separate-stderr xs "${ACCT[@]}" -m '' bob@localhost
+    assert_xs_error
+}
+
+@test "empty -m with a subject is allowed: 75 at the closed port" {
+    run -75 --separate-stderr xs "${ACCT[@]}" -m '' -s subj bob@localhost
+    assert_xs_error
+}
+
+@test "empty standard input: 65" {
+    run -65 --separate-stderr xs "${ACCT[@]}" bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "standard input of only newlines is empty (trailing newlines dropped): 65" {
+    run -65 --separate-stderr xs "${ACCT[@]}" bob@localhost < <(printf '\n\n\n')
+    assert_xs_error
+}
+
+@test "empty standard input with a subject is allowed: 75" {
+    run -75 --separate-stderr xs "${ACCT[@]}" -s subj bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "body from standard input gets as far as connecting: 75" {
+    run -75 --separate-stderr xs "${ACCT[@]}" bob@localhost < <(printf 'disk full\n')
+    assert_xs_error
+}
+
+@test "no -m and standard input is a terminal: 64" {
+    require_cmd script
+    run -64 xs_pty "${ACCT[@]}" bob@localhost </dev/null
+    assert_match "$output" 'xmppsend: .*(-m|[Mm]essage|[Ss]tandard input)'
+}
+
+@test "control characters, ANSI escapes and invalid UTF-8 in the body: warning" {
+    run -75 --separate-stderr xs "${ACCT[@]}" bob@localhost \
+        < <(printf 'red \033[31mALERT\033[0m \001 \377 end\n')
+    assert_xs_error
+    assert_match "$stderr" '[Ww]arning|[Rr]eplaced|[Rr]emoved|[Ss]anitiz'
+}
+
+@test "-q: no sanitising warning, the error line stays" {
+    run -75 --separate-stderr xs -q "${ACCT[@]}" bob@localhost \
+        < <(printf 'red \033[31mALERT\033[0m \377\n')
+    assert_xs_error
+    refute_match "$stderr" '[Ww]arning|[Rr]eplaced|[Ss]anitiz'
+    [ -z "$output" ] || fail "stdout not empty with -q: $output"
+}
+
+@test "a clean body gives no warning" {
+    run -75 --separate-stderr xs "${ACCT[@]}" -m 'all good ✓' bob@localhost
+    assert_xs_error
+    refute_match "$stderr" '[Ww]arning'
+}
+
+# ---------------------------------------------------------------------
+# Files: 66
+
+@test "--cafile that does not exist: 66" {
+    run -66 --separate-stderr xs "${ACCT[@]}" --cafile /nonexistent/ca.pem \
+        -m hi bob@localhost
+    assert_xs_error 'nonexistent'
+}
+
+@test "--password-file that does not exist: 66" {
+    run -66 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        --password-file /nonexistent/pw -m hi bob@localhost
+    assert_xs_error 'nonexistent'
+}
+
+@test "-f config that does not exist: 66" {
+    run -66 --separate-stderr xs "${ACCT[@]}" -f /nonexistent/config \
+        -m hi bob@localhost
+    assert_xs_error 'nonexistent'
+}
+
+# ---------------------------------------------------------------------
+# Password sources
+
+@test "password from -p reaches the connection stage: 75" {
+    run -75 --separate-stderr xs -j alice@localhost -p pw \
+        --server 127.0.0.1:1 -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "password from --password-file: 75" {
+    printf 'pw\nsecond line\n' >"$BATS_TEST_TMPDIR/pw"
+    chmod 600 "$BATS_TEST_TMPDIR/pw"
+    run -75 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        --password-file "$BATS_TEST_TMPDIR/pw" -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "password from --password-command (run by /bin/sh): 75" {
+    run -75 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        --password-command 'printf "pw\nx\n" | cat' -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "password from XMPPSEND_PASSWORD: 75" {
+    XS_WRAP="env XMPPSEND_PASSWORD=pw${XS_WRAP:+ $XS_WRAP}" \
+        run -75 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "password from the config key password (mode 0600): 75" {
+    write_config 600 '# test config' '' 'password pw'
+    run -75 --separate-stderr xs -f "$CONF" -j alice@localhost \
+        --server 127.0.0.1:1 -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "password from the config key password-command: 75" {
+    write_config 644 'password-command echo pw'
+    run -75 --separate-stderr xs -f "$CONF" -j alice@localhost \
+        --server 127.0.0.1:1 -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "password from the terminal prompt: 75" {
+    require_cmd script
+    # Type the answer only once the prompt is there (echo is off by then;
+    # anything typed earlier may be flushed).
+    local log="$BATS_TEST_TMPDIR/pty.log"
+    : >"$log"
+    XS_PTY_LOG=$log run -75 xs_pty -j alice@localhost --server 127.0.0.1:1 \
+        -m hi bob@localhost < <(
+            for _ in $(seq 200); do
+                grep -q '[Pp]assword' "$log" && break
+                sleep 0.1
+            done
+            sleep 0.2
+            printf 'pw\n'
+        )
+    assert_match "$output" '[Pp]assword'
+    assert_match "$output" 'xmppsend: '
+    # No echo: the typed password does not show on the terminal.
+    refute_match "$output" 'pw'
+}
+
+@test "no password anywhere and no terminal: 64" {
+    require_cmd setsid
+    # setsid: no controlling terminal, so there is no /dev/tty to prompt on.
+    XS_WRAP="setsid -w${XS_WRAP:+ $XS_WRAP}" \
+        run -64 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "--password-command that fails: error naming password-command" {
+    run --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        --password-command 'exit 1' -m hi bob@localhost </dev/null
+    [ "$status" -ne 0 ] || fail "exit 0"
+    [ "$status" -ne 75 ] || fail "went on to connect (75)"
+    assert_xs_error 'password-command'
+}
+
+@test "precedence: --password-command beats -p" {
+    run --separate-stderr xs "${ACCT[@]}" --password-command 'exit 1' \
+        -m hi bob@localhost </dev/null
+    [ "$status" -ne 0 ] && [ "$status" -ne 75 ] ||
+        fail "expected the failing --password-command to be used, got $status"
+    assert_xs_error 'password-command'
+}
+
+@test "precedence: --password-file beats -p" {
+    run -66 --separate-stderr xs "${ACCT[@]}" --password-file /nonexistent/pw \
+        -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "precedence: -p and XMPPSEND_PASSWORD beat the config password-command" {
+    write_config 600 'password-command exit 1'
+    run -75 --separate-stderr xs -f "$CONF" "${ACCT[@]}" -m hi bob@localhost </dev/null
+    assert_xs_error
+    XS_WRAP="env XMPPSEND_PASSWORD=pw${XS_WRAP:+ $XS_WRAP}" \
+        run -75 --separate-stderr xs -f "$CONF" -j alice@localhost \
+        --server 127.0.0.1:1 -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "-p: the password never shows in /proc/PID/cmdline or ps" {
+    require_cmd ps
+    start_silent_listener
+    local tpid pid="" cmdline args
+    env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/noconfig" \
+        timeout 30 "$XMPPSEND" -j alice@localhost -p s3cr3tpw \
+        --server "127.0.0.1:$PORT" --timeout 20 -m hi bob@localhost \
+        >/dev/null 2>&1 3>&- &
+    tpid=$!
+    echo "$tpid" >"$BATS_TEST_TMPDIR/timeout.pid"
+    # timeout's child is xmppsend; wait until it has connected (argv is
+    # scrubbed before any network step).
+    for _ in $(seq 150); do
+        pid=$(ps -o pid= --ppid "$tpid" | tr -d ' ')
+        [ -n "$pid" ] && [ -s "$LDIR/accepted" ] && break
+        sleep 0.1
+    done
+    [ -n "$pid" ] || fail "xmppsend did not start"
+    [ -s "$LDIR/accepted" ] || fail "xmppsend did not connect"
+    [ -r "/proc/$pid/cmdline" ] || fail "xmppsend exited before the check"
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+    assert_match "$cmdline" 'xmppsend'
+    refute_match "$cmdline" 's3cr3tpw'
+    args=$(ps -o args= -p "$pid")
+    assert_match "$args" 'xmppsend'
+    refute_match "$args" 's3cr3tpw'
+    kill "$tpid"
+    wait "$tpid" || true
+}
+
+# ---------------------------------------------------------------------
+# Configuration file: 78 and honoured keys
+
+@test "config: unknown key is 78 and named" {
+    write_config 600 'jid alice@localhost' 'bogus-key 1'
+    run -78 --separate-stderr xs -f "$CONF" "${ACCT[@]}" -m hi bob@localhost
+    assert_xs_error 'bogus-key'
+}
+
+@test "config: plaintext password in a mode 0644 file is refused (78) with the reason" {
+    write_config 644 'jid alice@localhost' 'password pw'
+    run -78 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error '[Pp]ermission|chmod'
+}
+
+@test "config: plaintext password in a group-readable (0640) file is refused: 78" {
+    write_config 640 'jid alice@localhost' 'password pw'
+    run -78 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error '[Pp]ermission|chmod'
+}
+
+@test "config: plaintext password in a mode 0600 file is accepted: 75" {
+    write_config 600 'jid alice@localhost' 'password pw'
+    run -75 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "config: comments, blank lines and the keys jid, server, timeout, type" {
+    write_config 600 '# account' '' 'jid alice@localhost' '   ' \
+        '# where' 'server 127.0.0.1:1' 'timeout 10' 'type headline' 'password pw'
+    run -75 --separate-stderr xs -f "$CONF" -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "config: an invalid timeout in the file is an error" {
+    write_config 600 'jid alice@localhost' 'password pw' 'timeout abc'
+    run --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    [ "$status" -eq 64 ] || [ "$status" -eq 78 ] ||
+        fail "expected 64 or 78, got $status"
+    assert_xs_error
+}
+
+@test "config: timeout key sets the deadline" {
+    start_silent_listener
+    write_config 600 'jid alice@localhost' 'password pw' 'timeout 1'
+    local t0 t1 ms
+    t0=$(date +%s%N)
+    run -75 --separate-stderr xs -f "$CONF" --server "127.0.0.1:$PORT" \
+        -m hi bob@localhost
+    t1=$(date +%s%N)
+    ms=$(((t1 - t0) / 1000000))
+    assert_xs_error '[Tt]imed out'
+    # XS_SLOW: running under valgrind, which adds start-up time.
+    local max=2500
+    [ -z "${XS_SLOW-}" ] || max=20000
+    ((ms >= 700 && ms < max)) || fail "took $ms ms with timeout 1"
+}
+
+@test "config: the command line overrides the file" {
+    write_config 600 'jid alice@localhost' 'password pw' 'type bogus'
+    # The invalid type from the file must be an error on its own ...
+    run --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    [ "$status" -eq 64 ] || [ "$status" -eq 78 ] ||
+        fail "type bogus in the file: expected 64 or 78, got $status"
+    # ... and --type replaces it.
+    run -75 --separate-stderr xs -f "$CONF" --type chat \
+        --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error
+    # Likewise -j replaces an invalid jid from the file.
+    write_config 600 'jid a@b@c' 'password pw'
+    run -75 --separate-stderr xs -f "$CONF" -j alice@localhost \
+        --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "config: default file in \$XDG_CONFIG_HOME/xmppsend/config" {
+    write_config 600 'jid alice@localhost' 'server 127.0.0.1:1' 'password pw'
+    mkdir -p "$BATS_TEST_TMPDIR/xdg/xmppsend"
+    mv "$CONF" "$BATS_TEST_TMPDIR/xdg/xmppsend/config"
+    XS_CONFIG_HOME="$BATS_TEST_TMPDIR/xdg" \
+        run -75 --separate-stderr xs -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "config: default file in \$HOME/.config when XDG_CONFIG_HOME is unset" {
+    write_config 600 'jid alice@localhost' 'server 127.0.0.1:1' 'password pw'
+    mkdir -p "$BATS_TEST_TMPDIR/home/.config/xmppsend"
+    mv "$CONF" "$BATS_TEST_TMPDIR/home/.config/xmppsend/config"
+    XS_WRAP="env -u XDG_CONFIG_HOME HOME=$BATS_TEST_TMPDIR/home${XS_WRAP:+ $XS_WRAP}" \
+        run -75 --separate-stderr xs -m hi bob@localhost </dev/null
+    assert_xs_error
+}
+
+@test "a missing default config file is fine" {
+    XS_CONFIG_HOME="$BATS_TEST_TMPDIR/empty" \
+        run -75 --separate-stderr xs "${ACCT[@]}" -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "XMPPSEND_JID is used when -j is absent" {
+    XS_WRAP="env XMPPSEND_JID=alice@localhost${XS_WRAP:+ $XS_WRAP}" \
+        run -75 --separate-stderr xs -p pw --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error
+    XS_WRAP="env XMPPSEND_JID=a@b@c${XS_WRAP:+ $XS_WRAP}" \
+        run -65 --separate-stderr xs -p pw --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error
+}
+
+# ---------------------------------------------------------------------
+# Network failures, all local
+
+@test "connection refused: 75 with one xmppsend: line, even with -q" {
+    run -75 --separate-stderr xs -q "${ACCT[@]}" -m hi bob@localhost
+    assert_xs_error
+    [ -z "$output" ] || fail "stdout not empty: $output"
+}
+
+@test "--server with an IPv6 literal: 75 at [::1]:1" {
+    grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null || skip "no ::1"
+    run -75 --separate-stderr xs -j alice@localhost -p pw --server '[::1]:1' \
+        -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "--insecure prints a warning even with -q" {
+    run -75 --separate-stderr xs -q --insecure "${ACCT[@]}" -m hi bob@localhost
+    assert_xs_error
+    assert_match "$stderr" '[Ii]nsecure|[Nn]ot verif|[Ww]arning'
+}
+
+@test "--json on a failed connection: one JSON object with ok false and exit 75" {
+    require_cmd python3
+    run -75 --separate-stderr xs --json "${ACCT[@]}" -m hi bob@localhost
+    assert_xs_error
+    printf '%s' "$output" | timeout 10 python3 -c '
+import json, sys
+o = json.load(sys.stdin)
+assert o["ok"] is False, o
+assert o["exit"] == 75, o' || fail "bad JSON: $output"
+}
+
+@test "host that does not exist: 68 (empty network namespace, hosts: files)" {
+    require_cmd unshare mount
+    timeout 10 unshare -n -m true 2>/dev/null ||
+        skip "unshare -n -m not permitted"
+    # A new network namespace with no interface up, and a private mount
+    # namespace where nsswitch.conf says "hosts: files": the lookup is
+    # answered from /etc/hosts alone and cannot leave the machine.
+    printf 'hosts: files\n' >"$BATS_TEST_TMPDIR/nsswitch.conf"
+    local cmd
+    # shellcheck disable=SC2016
+    cmd='mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"'
+    run -68 --separate-stderr env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/noconfig" \
+        timeout 30 unshare -n -m sh -c "$cmd" sh "$BATS_TEST_TMPDIR/nsswitch.conf" \
+        "$XMPPSEND" -j alice@localhost -p pw --server nonexistent.invalid \
+        -m hi bob@localhost
+    assert_xs_error 'nonexistent\.invalid'
+}
+
+@test "no DNS server reachable (empty network namespace): 68 or 75" {
+    require_cmd unshare
+    timeout 10 unshare -n true 2>/dev/null || skip "unshare -n not permitted"
+    # No interface is up in the new namespace, so the query cannot leave
+    # the machine; glibc reports EAI_AGAIN, a temporary failure.
+    XS_WRAP="unshare -n${XS_WRAP:+ $XS_WRAP}" \
+        run --separate-stderr xs -j alice@localhost -p pw \
+        --server nonexistent.invalid -m hi bob@localhost
+    [ "$status" -eq 68 ] || [ "$status" -eq 75 ] ||
+        fail "expected 68 or 75, got $status: $stderr"
+    assert_xs_error
+}
+
+@test "config: the server key replaces the SRV lookup" {
+    require_cmd unshare mount
+    timeout 10 unshare -n -m true 2>/dev/null ||
+        skip "unshare -n -m not permitted"
+    # Same sandbox as above: connecting to the configured 127.0.0.1:1
+    # fails at once (network unreachable, 75); had the key been ignored,
+    # the lookup of example.invalid would have failed instead (68),
+    # without leaving the machine.
+    printf 'hosts: files\n' >"$BATS_TEST_TMPDIR/nsswitch.conf"
+    write_config 600 'jid alice@example.invalid' 'password pw' \
+        'server 127.0.0.1:1'
+    local cmd
+    # shellcheck disable=SC2016
+    cmd='mount --bind "$1" /etc/nsswitch.conf && shift && exec "$@"'
+    run --separate-stderr env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/noconfig" \
+        timeout 30 unshare -n -m sh -c "$cmd" sh "$BATS_TEST_TMPDIR/nsswitch.conf" \
+        "$XMPPSEND" -f "$CONF" -m hi bob@example.invalid
+    check_exit 75 "server from config"
+}
+
+@test "--timeout 2 against a silent server: 75 after about 2 s" {
+    start_silent_listener
+    local t0 t1 ms
+    t0=$(date +%s%N)
+    run -75 --separate-stderr xs -j alice@localhost -p pw \
+        --server "127.0.0.1:$PORT" --timeout 2 -m hi bob@localhost
+    t1=$(date +%s%N)
+    ms=$(((t1 - t0) / 1000000))
+    assert_xs_error '[Tt]imed out'
+    local max=3000
+    [ -z "${XS_SLOW-}" ] || max=20000
+    ((ms >= 1500 && ms < max)) || fail "took $ms ms with --timeout 2"
+}

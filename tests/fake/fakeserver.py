@@ -1,0 +1,671 @@
+#!/usr/bin/env python3
+r"""fakeserver.py - scripted (and hostile) XMPP server for xmppsend's tests.
+
+Listens on 127.0.0.1, port 0; writes the chosen port to --port-file
+(atomically), serves --connections sequential connections (default 1), each
+running the whole scenario, then exits.  Its whole life is bounded by
+--max-seconds.  Python 3 standard library only.
+
+  fakeserver.py --scenario FILE --port-file FILE [--transcript FILE]
+                [--log FILE] [--cert-dir DIR] [--user NAME]
+                [--password-file FILE] [--connections N] [--max-seconds S]
+
+--transcript receives every byte the client sent (after TLS decryption).
+--log receives one line per step, "violation: ..." for client behaviour the
+scenario can detect itself (e.g. a SCRAM proof after an invalid
+server-first), and a last line "result: complete ..." or "result: stopped
+at FILE:LINE: REASON".  Exit status: 0 when the script completed without
+violations, 1 otherwise, 2 for a bad scenario or command line.
+
+Scenario format: one step per line; blank lines and lines starting with
+'#' are ignored ('# key: value' headers are read by run_scenario.bash).
+TEXT arguments undergo expansion: ${NAME} variables and the escapes \n
+\r \t \\ \xHH (\x80..\xff give single raw bytes).  RE arguments are
+Python regular expressions on bytes (DOTALL); ${NAME} is replaced by the
+escaped variable value (or, for set-re variables, inserted as is).
+
+  include FILE        the steps of FILE (relative to the including file)
+  set NAME TEXT       define ${NAME}; predefined: sid, user, domain
+  set-re NAME RE      define ${NAME} as a regular expression: inserted
+                      as is into RE arguments (other variables are
+                      escaped there)
+  timeout S           per-step timeout of later expect/starttls/plain/scram
+                      steps (default 10)
+  expect RE           read until RE matches the unconsumed client input,
+                      consume up to the end of the match; named groups
+                      (?P<name>...) become variables
+  expect-none RE S    read for S seconds; a match of RE is a violation
+  silence [S]         read without sending, for S seconds or until the
+                      client closes (default: until it closes or the
+                      deadline passes)
+  sleep S             pause without reading
+  send TEXT           send TEXT
+  send-b64 B64        send the decoded bytes
+  send-repeat N TEXT  send TEXT N times (streamed in 64 KiB pieces);
+                      ${i} in TEXT numbers the copies from 0
+  slow BPS TEXT       send TEXT at BPS bytes per second
+  starttls CERT [tls1.1]
+                      TLS server handshake with CERT.crt and CERT.key
+                      from --cert-dir; tls1.1 allows TLS 1.1 only
+  plain               read <auth mechanism='PLAIN'>, check the
+                      credentials, answer <success/> or <failure/>
+  scram [KEY=VALUE...]
+                      read <auth mechanism='SCRAM-SHA-*'>, act as a SCRAM
+                      server (SHA-1, -256, -512) and check the client proof.
+                      Keys (defaults first):
+        iter=4096     iteration count (any text; sent as is)
+        salt=random   base64 salt sent as is ("salt=" sends it empty)
+        nonce=extend  extend: ours = client nonce + server part
+                      same: the client nonce only; replace: unrelated;
+                      truncate: client nonce minus 2 chars + server part
+        ext=TEXT      append ",TEXT" to server-first
+        first=TEXT    send TEXT as server-first (${cnonce} available)
+        challenge=B64 send this raw challenge payload instead
+        final=correct correct: <success>v=</success>; wrong: bad v=;
+                      missing: <success/> with no data; challenge: v= in a
+                      <challenge>, then <success/> after the empty
+                      <response/>; challenge-wrong: bad v= in a
+                      <challenge>; e=TEXT: <success>e=TEXT</success>;
+                      challenge-e=TEXT: e=TEXT in a <challenge>;
+                      failure=COND: <failure><COND/></failure>;
+                      none: send nothing (silence)
+                      Answering an invalid server-first is a violation.
+  close               close the connection (FIN) and end the script
+  reset               abort the connection with a TCP RST and end it
+
+A step stops the script when the client closes the connection, when an
+expect times out, or when a TLS handshake fails; the server then records
+whatever the client still sends until it closes or the deadline passes.
+A script that ends (or reaches close or reset) is "complete"; without a
+final close, the server keeps recording until the client closes.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import socket
+import ssl
+import struct
+import sys
+import time
+import warnings
+
+warnings.simplefilter("ignore", DeprecationWarning)
+
+DEFAULT_STEP_TIMEOUT = 10.0
+SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl"
+
+
+class ScenarioError(Exception):
+    pass
+
+
+class Stop(Exception):
+    """The script cannot go on (client closed, timeout, TLS failure)."""
+
+
+class Closed(Stop):
+    """The script closed the connection itself (close, reset)."""
+
+
+def expand_escapes(text):
+    out = []
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            n = text[i + 1]
+            if n == "n":
+                out.append("\n")
+            elif n == "r":
+                out.append("\r")
+            elif n == "t":
+                out.append("\t")
+            elif n == "\\":
+                out.append("\\")
+            elif n == "x" and \
+                    re.fullmatch(r"[0-9a-fA-F]{2}", text[i + 2:i + 4]):
+                b = int(text[i + 2:i + 4], 16)
+                # bytes >= 0x80 stay single raw bytes (surrogateescape)
+                out.append(chr(b) if b < 0x80 else chr(0xDC00 + b))
+                i += 4
+                continue
+            else:
+                out.append(c + n)
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def load_steps(path, seen=()):
+    """Return [(file:line, command, rest)] with includes expanded."""
+    if path in seen:
+        raise ScenarioError("include loop at " + path)
+    steps = []
+    with open(path, encoding="utf-8") as f:
+        for num, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            cmd, _, rest = line.partition(" ")
+            where = "%s:%d" % (os.path.basename(path), num)
+            if cmd == "include":
+                inc = os.path.join(os.path.dirname(path), rest.strip())
+                steps.extend(load_steps(inc, seen + (path,)))
+            else:
+                steps.append((where, cmd, rest))
+    return steps
+
+
+class Server:
+    def __init__(self, opts):
+        self.opts = opts
+        self.deadline = time.monotonic() + opts.max_seconds
+        self.logf = open(opts.log, "a", encoding="utf-8") if opts.log else None
+        self.trf = open(opts.transcript, "ab") if opts.transcript else None
+        self.password = ""
+        if opts.password_file:
+            with open(opts.password_file, encoding="utf-8") as f:
+                self.password = f.readline().rstrip("\n")
+        self.violations = 0
+
+    # -- bookkeeping -----------------------------------------------------
+    def log(self, msg):
+        if self.logf:
+            self.logf.write(msg + "\n")
+            self.logf.flush()
+
+    def violation(self, msg):
+        self.violations += 1
+        self.log("violation: " + msg)
+
+    def remaining(self, limit=None):
+        left = self.deadline - time.monotonic()
+        if limit is not None:
+            left = min(left, limit)
+        return left
+
+    # -- socket helpers --------------------------------------------------
+    def fill(self, until):
+        """Read once; False on timeout, EOF (self.eof set) or error."""
+        left = min(until, self.deadline) - time.monotonic()
+        if left <= 0 or self.eof:
+            return False
+        self.sock.settimeout(left)
+        try:
+            data = self.sock.recv(65536)
+        except (socket.timeout, TimeoutError):
+            return False
+        except (OSError, ssl.SSLError) as e:
+            self.log("read error: %s" % e)
+            self.eof = True
+            return False
+        if not data:
+            self.eof = True
+            return False
+        if self.trf:
+            self.trf.write(data)
+            self.trf.flush()
+        self.buf += data
+        return True
+
+    def send(self, data):
+        if self.closed:
+            raise Stop("connection already closed")
+        pos = 0
+        while pos < len(data):
+            left = self.remaining(self.step_timeout)
+            if left <= 0:
+                raise Stop("client stopped reading")
+            self.sock.settimeout(left)
+            try:
+                n = self.sock.send(data[pos:pos + 65536])
+            except (socket.timeout, TimeoutError):
+                raise Stop("client stopped reading")
+            except (OSError, ssl.SSLError) as e:
+                self.eof = True
+                raise Stop("send failed: %s" % e)
+            pos += n
+
+    def wait_for(self, patterns, timeout):
+        """Wait until one of the compiled byte patterns matches self.buf.
+        Returns (index, match) and consumes through the match."""
+        until = time.monotonic() + timeout
+        while True:
+            best = None
+            for i, pat in enumerate(patterns):
+                m = pat.search(self.buf)
+                if m and (best is None or m.start() < best[1].start()):
+                    best = (i, m)
+            if best:
+                self.buf = self.buf[best[1].end():]
+                return best
+            if self.eof:
+                raise Stop("client closed the connection")
+            if time.monotonic() >= min(until, self.deadline):
+                raise Stop("timed out waiting for %s" %
+                           " | ".join(p.pattern.decode("utf-8", "replace")
+                                      for p in patterns))
+            self.fill(until)
+
+    def expect_re(self, regex):
+        pat = re.compile(self.subst_re(regex).encode("utf-8"), re.S)
+        _, m = self.wait_for([pat], self.step_timeout)
+        for k, v in m.groupdict().items():
+            if v is not None:
+                self.vars[k] = v.decode("utf-8", "replace")
+        return m
+
+    # -- expansion -------------------------------------------------------
+    def subst(self, text):
+        def var(m):
+            if m.group(1) not in self.vars:
+                raise ScenarioError("undefined variable " + m.group(1))
+            return self.vars[m.group(1)]
+        return expand_escapes(re.sub(r"\$\{(\w+)\}", var, text))
+
+    def subst_re(self, text):
+        def var(m):
+            if m.group(1) in self.re_vars:
+                return self.re_vars[m.group(1)]
+            if m.group(1) not in self.vars:
+                raise ScenarioError("undefined variable " + m.group(1))
+            return re.escape(self.vars[m.group(1)])
+        return re.sub(r"\$\{(\w+)\}", var, text)
+
+    def enc(self, text):
+        return self.subst(text).encode("utf-8", "surrogateescape")
+
+    # -- steps -----------------------------------------------------------
+    def run(self, steps):
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        tmp = self.opts.port_file + ".tmp"
+        with open(tmp, "w", encoding="ascii") as f:
+            f.write("%d\n" % listener.getsockname()[1])
+        os.replace(tmp, self.opts.port_file)
+        ok = True
+        for n in range(self.opts.connections):
+            listener.settimeout(max(self.remaining(), 0.01))
+            try:
+                conn, peer = listener.accept()
+            except (socket.timeout, TimeoutError):
+                self.log("result: stopped: no connection %d before the "
+                         "deadline" % (n + 1))
+                return False
+            self.log("connection %d from %s:%d" % (n + 1, peer[0], peer[1]))
+            ok = self.serve(conn, steps) and ok
+        listener.close()
+        return ok and self.violations == 0
+
+    def serve(self, conn, steps):
+        self.sock = conn
+        self.buf = b""
+        self.eof = False
+        self.closed = False
+        self.step_timeout = DEFAULT_STEP_TIMEOUT
+        self.vars = {"sid": secrets.token_hex(8), "user": self.opts.user,
+                     "domain": "localhost"}
+        self.re_vars = {}
+        result = "complete"
+        self.where = "start"
+        try:
+            for where, cmd, rest in steps:
+                if self.remaining() <= 0:
+                    raise Stop("deadline (--max-seconds) passed")
+                self.where = where
+                if cmd not in ("set", "set-re", "timeout"):
+                    self.log("%s: %s %s" % (where, cmd, rest[:120]))
+                handler = getattr(self, "step_" + cmd.replace("-", "_"),
+                                  None)
+                if handler is None:
+                    raise ScenarioError("%s: unknown step %r" % (where, cmd))
+                handler(rest)
+        except Closed as e:
+            result = "complete (%s at %s)" % (e, self.where)
+        except Stop as e:
+            result = "stopped at %s: %s" % (self.where, e)
+        except ScenarioError as e:
+            self.log("result: scenario error: %s" % e)
+            raise
+        self.finish()
+        self.log("result: " + result)
+        return result.startswith("complete")
+
+    def finish(self):
+        """Record what the client still sends, then close."""
+        if not self.closed:
+            while not self.eof and self.remaining() > 0:
+                self.fill(self.deadline)
+            self.close_socket(rst=False)
+
+    def close_socket(self, rst):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if rst:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                     struct.pack("ii", 1, 0))
+            else:
+                self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+    def step_set(self, rest):
+        name, _, text = rest.partition(" ")
+        self.vars[name] = self.subst(text)
+
+    def step_set_re(self, rest):
+        name, _, regex = rest.partition(" ")
+        self.re_vars[name] = self.subst_re(regex)
+
+    def step_timeout(self, rest):
+        self.step_timeout = float(rest)
+
+    def step_expect(self, rest):
+        self.expect_re(rest)
+
+    def step_expect_none(self, rest):
+        regex, _, secs = rest.rpartition(" ")
+        pat = re.compile(self.subst_re(regex).encode("utf-8"), re.S)
+        until = time.monotonic() + float(secs)
+        while time.monotonic() < until and not self.eof and \
+                not pat.search(self.buf):
+            self.fill(until)
+        m = pat.search(self.buf)
+        if m:
+            self.violation("%s: client sent %r" % (self.where,
+                                                   m.group(0)[:200]))
+
+    def step_silence(self, rest):
+        until = (time.monotonic() + float(rest)) if rest.strip() \
+            else self.deadline
+        while time.monotonic() < until and not self.eof and \
+                self.remaining() > 0:
+            self.fill(until)
+
+    def step_sleep(self, rest):
+        time.sleep(max(0.0, min(float(rest), self.remaining())))
+
+    def step_send(self, rest):
+        self.send(self.enc(rest))
+
+    def step_send_b64(self, rest):
+        self.send(base64.b64decode(rest.strip()))
+
+    def step_send_repeat(self, rest):
+        count, _, text = rest.partition(" ")
+        count = int(count)
+        if "${i}" in text:              # numbered copies: built one by one
+            units = []
+            for k in range(count):
+                self.vars["i"] = str(k)
+                units.append(self.enc(text))
+            data = b"".join(units)
+        else:
+            data = None
+            unit = self.enc(text)
+        total = len(data) if data is not None else count * len(unit)
+        sent = 0
+        while sent < total:
+            if data is not None:
+                piece = data[sent:sent + 65536]
+            else:
+                piece = unit * max(1, min(65536 // max(1, len(unit)),
+                                          (total - sent) // len(unit)))
+            try:
+                self.send(piece)
+            except Stop as e:
+                raise Stop("%s after %d bytes" % (e, sent))
+            sent += len(piece)
+
+    def step_slow(self, rest):
+        bps, _, text = rest.partition(" ")
+        delay = 1.0 / float(bps)
+        for b in self.enc(text):
+            self.send(bytes([b]))
+            until = time.monotonic() + delay
+            while time.monotonic() < until and not self.eof:
+                self.fill(until)        # record what the client says
+            if self.eof:
+                raise Stop("client closed the connection")
+            if self.remaining() <= 0:
+                raise Stop("deadline (--max-seconds) passed")
+
+    def step_close(self, rest):
+        while self.fill(time.monotonic() + 0.05):
+            pass                        # record anything already sent
+        self.close_socket(rst=False)
+        raise Closed("closed")
+
+    def step_reset(self, rest):
+        self.close_socket(rst=True)
+        raise Closed("reset")
+
+    def step_starttls(self, rest):
+        args = rest.split()
+        if not args:
+            raise ScenarioError("starttls needs a certificate name")
+        base = os.path.join(self.opts.cert_dir, args[0])
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(base + ".crt", base + ".key")
+        if "tls1.1" in args[1:]:
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        if self.buf:
+            self.log("note: %d unread plaintext bytes before TLS dropped"
+                     % len(self.buf))
+            self.buf = b""
+        try:
+            tls = ctx.wrap_socket(self.sock, server_side=True,
+                                  do_handshake_on_connect=False)
+            tls.settimeout(max(0.01, self.remaining(self.step_timeout)))
+            tls.do_handshake()
+        except (OSError, ssl.SSLError, ValueError) as e:
+            self.eof = True
+            raise Stop("TLS handshake failed: %s" % e)
+        self.sock = tls
+        self.log("tls: %s %s" % (tls.version(), tls.cipher()[0]))
+
+    # -- SASL ------------------------------------------------------------
+    def read_auth(self):
+        auth = re.compile(rb"<auth\b[^>]*?\bmechanism=['\"]([^'\"]*)['\"]"
+                          rb"[^>]*?(?:/>|>(.*?)</auth\s*>)", re.S)
+        closing = re.compile(rb"</stream:stream\s*>")
+        i, m = self.wait_for([auth, closing], self.step_timeout)
+        if i == 1:
+            raise Stop("client closed the stream instead of <auth>")
+        return m.group(1).decode(), self.b64(m.group(2))
+
+    def read_response(self):
+        resp = re.compile(rb"<response\b[^>]*?(?:/>|>(.*?)</response\s*>)",
+                          re.S)
+        abort = re.compile(rb"<abort\b|</stream:stream\s*>")
+        i, m = self.wait_for([resp, abort], self.step_timeout)
+        if i == 1:
+            raise Stop("client gave up: %s" % m.group(0).decode())
+        return self.b64(m.group(1))
+
+    def b64(self, data):
+        data = (data or b"").strip()
+        if data in (b"", b"="):
+            return b""
+        try:
+            return base64.b64decode(data, validate=True)
+        except ValueError:
+            self.violation("%s: client sent bad base64 %r"
+                           % (self.where, data[:80]))
+            return b""
+
+    def sasl(self, elem, payload=None):
+        if payload is None:
+            return "<%s xmlns='%s'/>" % (elem, SASL_NS)
+        data = base64.b64encode(payload).decode() or "="
+        return "<%s xmlns='%s'>%s</%s>" % (elem, SASL_NS, data, elem)
+
+    def step_plain(self, rest):
+        mech, data = self.read_auth()
+        if mech != "PLAIN":
+            self.violation("%s: expected PLAIN, client chose %s"
+                           % (self.where, mech))
+        want = ("\0%s\0%s" % (self.opts.user, self.password)).encode()
+        if data == want or data == self.opts.user.encode() + want:
+            self.send(self.sasl("success").encode())
+        else:
+            self.violation("%s: wrong PLAIN credentials" % self.where)
+            self.send(("<failure xmlns='%s'><not-authorized/></failure>"
+                       % SASL_NS).encode())
+
+    def step_scram(self, rest):
+        opt = {"iter": "4096", "salt": None, "nonce": "extend",
+               "final": "correct"}
+        raw = dict(w.partition("=")[::2] for w in rest.split())
+        mech, first = self.read_auth()
+        hashes = {"SCRAM-SHA-1": "sha1", "SCRAM-SHA-256": "sha256",
+                  "SCRAM-SHA-512": "sha512"}
+        if mech not in hashes:
+            self.violation("%s: client chose %s, expected SCRAM"
+                           % (self.where, mech))
+            self.send(("<failure xmlns='%s'><invalid-mechanism/></failure>"
+                       % SASL_NS).encode())
+            raise Stop("unexpected mechanism " + mech)
+        hname = hashes[mech]
+        m = re.fullmatch(rb"([ny]|p=[^,]+),(a=[^,]*)?,(n=[^,]*,r=([^,]+)"
+                         rb"(?:,.*)?)", first, re.S)
+        if not m:
+            self.violation("%s: malformed client-first %r"
+                           % (self.where, first[:200]))
+            raise Stop("malformed client-first")
+        gs2 = first[:len(first) - len(m.group(3))]
+        bare = m.group(3)
+        cnonce = m.group(4).decode("ascii", "replace")
+        self.vars["cnonce"] = cnonce
+        for k, v in raw.items():        # values may use ${cnonce}
+            opt[k] = self.subst(v)
+        snonce = base64.b64encode(secrets.token_bytes(18)).decode()
+        nonce = {"extend": cnonce + snonce, "same": cnonce,
+                 "replace": snonce + "Xx",
+                 "truncate": cnonce[:-2] + snonce}[opt["nonce"]]
+        salt_b64 = opt["salt"]
+        if salt_b64 is None:
+            salt_b64 = base64.b64encode(secrets.token_bytes(16)).decode()
+        valid = opt["nonce"] == "extend" and "first" not in opt and \
+            "challenge" not in opt
+        try:
+            salt = base64.b64decode(salt_b64, validate=True)
+            iters = int(opt["iter"])
+            if not salt or not 1 <= iters <= 10000000 or \
+                    not opt["iter"].isdigit():
+                valid = False
+        except ValueError:
+            valid = False
+        if "first" in opt:
+            server_first = opt["first"]
+        else:
+            server_first = "r=%s,s=%s,i=%s" % (nonce, salt_b64, opt["iter"])
+            if "ext" in opt:
+                server_first += "," + opt["ext"]
+        if "challenge" in opt:
+            self.send(("<challenge xmlns='%s'>%s</challenge>"
+                       % (SASL_NS, opt["challenge"])).encode())
+        else:
+            self.send(self.sasl("challenge", server_first.encode()).encode())
+        final = self.read_response()
+        if not valid:
+            self.violation("%s: client answered an invalid server-first"
+                           % self.where)
+            self.send(("<failure xmlns='%s'><not-authorized/></failure>"
+                       % SASL_NS).encode())
+            raise Stop("client answered an invalid server-first")
+        fm = re.fullmatch(rb"(c=([^,]*),r=([^,]*)(?:,.*?)?),p=([^,]*)", final,
+                          re.S)
+        ok = False
+        if fm:
+            noproof, cbind, rnonce, proof = fm.groups()
+            salted = hashlib.pbkdf2_hmac(hname, self.password.encode(), salt,
+                                         iters)
+            auth_msg = bare + b"," + server_first.encode() + b"," + noproof
+
+            def mac(key, msg):
+                return hmac.new(key, msg, hname).digest()
+            client_key = mac(salted, b"Client Key")
+            stored = hashlib.new(hname, client_key).digest()
+            sig = mac(stored, auth_msg)
+            want = bytes(a ^ b for a, b in zip(client_key, sig))
+            try:
+                got = base64.b64decode(proof, validate=True)
+            except ValueError:
+                got = b""
+            try:
+                cb_ok = base64.b64decode(cbind, validate=True) == gs2
+            except ValueError:
+                cb_ok = False
+            ok = hmac.compare_digest(got, want) and cb_ok and \
+                rnonce == nonce.encode()
+            server_sig = mac(mac(salted, b"Server Key"), auth_msg)
+        if not ok:
+            self.violation("%s: client proof/final message is wrong: %r"
+                           % (self.where, final[:200]))
+            self.send(("<failure xmlns='%s'><not-authorized/></failure>"
+                       % SASL_NS).encode())
+            raise Stop("bad client-final")
+        self.log("scram: %s proof ok" % mech)
+        v_ok = b"v=" + base64.b64encode(server_sig)
+        v_bad = b"v=" + base64.b64encode(secrets.token_bytes(len(server_sig)))
+        mode = opt["final"]
+        if mode == "correct":
+            self.send(self.sasl("success", v_ok).encode())
+        elif mode == "wrong":
+            self.send(self.sasl("success", v_bad).encode())
+        elif mode == "missing":
+            self.send(self.sasl("success").encode())
+        elif mode in ("challenge", "challenge-wrong"):
+            self.send(self.sasl("challenge", v_ok if mode == "challenge"
+                                else v_bad).encode())
+            self.read_response()
+            self.send(self.sasl("success").encode())
+        elif mode.startswith("e="):
+            self.send(self.sasl("success", mode.encode()).encode())
+        elif mode.startswith("challenge-e="):
+            self.send(self.sasl("challenge", mode[10:].encode()).encode())
+        elif mode.startswith("failure="):
+            self.send(("<failure xmlns='%s'><%s/></failure>"
+                       % (SASL_NS, mode[8:])).encode())
+        elif mode != "none":
+            raise ScenarioError("unknown final=" + mode)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="scripted fake XMPP server")
+    ap.add_argument("--scenario", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--transcript")
+    ap.add_argument("--log")
+    ap.add_argument("--cert-dir", default=".")
+    ap.add_argument("--user", default="user")
+    ap.add_argument("--password-file")
+    ap.add_argument("--connections", type=int, default=1)
+    ap.add_argument("--max-seconds", type=float, default=30.0)
+    opts = ap.parse_args()
+    try:
+        steps = load_steps(opts.scenario)
+        server = Server(opts)
+        return 0 if server.run(steps) else 1
+    except ScenarioError as e:
+        print("fakeserver: %s" % e, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2154 # status, output and stderr are set by bats run
+# run_scenario.bash - runs xmppsend against tests/fake/fakeserver.py playing
+# one scenario file, then checks the outcome.  Sourced by hostile.bats after
+# helper.bash (needs xs, fail, require_cmd).
+#
+# A scenario (tests/fake/scenarios/NAME.scn) starts with header lines
+#   # exit: N            expected exit status (required; "N M" = either)
+#   # stderr: ERE        the error line must match (case-insensitive)
+#   # timeout: T         --timeout given to xmppsend (default 5)
+#   # args: ARGS         more xmppsend options (split on blanks)
+#   # server: complete   the fake server must have played every step
+#   # credentials: none  the server is not trusted (no or unverified TLS):
+#                        no <auth>, no <response>, no password may reach it
+#   # credentials: plain PLAIN may carry the password (otherwise never)
+#   # assert-sent: ERE   what the client sent must match (repeatable)
+#   # refute-sent: ERE   what the client sent must not match (repeatable)
+#   # max-rss-kb: N      xmppsend's peak RSS must stay below N KiB (measured
+#                        with /usr/bin/time; skipped when XS_WRAP is set,
+#                        e.g. valgrind, or XS_SKIP_RSS=1, e.g. for ASan)
+#   # desc: TEXT         what the scenario is about
+# With HOSTILE_SUMMARY=FILE set, a line per scenario is appended to FILE.
+# The EREs are bash regexes ('.' also matches newlines); the steps below the
+# header are fakeserver.py's (see the top of that file).
+#
+# Every run also checks: one "xmppsend: " line on stderr and nothing else
+# (nothing at all on success), no control characters on stderr, a "sent"
+# line on stdout only on success, and a wall time within --timeout + 1 s
+# (not under XS_WRAP).  The password never appears in what the client sent.
+
+FAKE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+HOSTILE_USER=user
+HOSTILE_PASSWORD='xs-Hostile-Pa55word-7Q'
+
+# hostile_setup DIR: test PKI and password file for all scenarios.
+#   DIR/pki/valid/{ca,localhost,other.example}.{crt,key}
+#   DIR/pki/expired/localhost.*  (same CA)   DIR/pki/selfsigned/localhost.*
+hostile_setup() {
+    local dir=$1 mk="$FAKE_DIR/../lib/mkcert.sh" kind
+    require_cmd python3 certtool timeout
+    mkdir -p "$dir/pki"
+    timeout 60 sh "$mk" ca "$dir/pki/valid" || return 1
+    timeout 60 sh "$mk" server "$dir/pki/valid" localhost || return 1
+    timeout 60 sh "$mk" server "$dir/pki/valid" other.example || return 1
+    for kind in expired selfsigned; do
+        mkdir -p "$dir/pki/$kind"
+        cp "$dir/pki/valid/ca.crt" "$dir/pki/valid/ca.key" "$dir/pki/$kind/"
+        timeout 60 sh "$mk" server "$dir/pki/$kind" localhost "$kind" ||
+            return 1
+        rm -f "$dir/pki/$kind/ca.key"
+    done
+    (umask 077 && printf '%s\n' "$HOSTILE_PASSWORD" >"$dir/password")
+}
+
+# scenario_header FILE KEY: the values of "# KEY: value" lines, one a line
+scenario_header() {
+    local line
+    while IFS= read -r line; do
+        if [[ $line == "# $2: "* ]]; then
+            printf '%s\n' "${line#"# $2: "}"
+        fi
+    done <"$1"
+}
+
+# has_controls TEXT: TEXT holds C0 controls other than newline, DEL, or
+# UTF-8 encoded C1 controls (U+0080..U+009F, e.g. CSI)
+has_controls() {
+    local LC_ALL=C c1=$'\xc2'[$'\x80'-$'\x9f'] text=${1//$'\n'/}
+    [[ $text == *[[:cntrl:]]* || $text == *$c1* ]]
+}
+
+# run_scenario NAME: play tests/fake/scenarios/NAME.scn (needs
+# hostile_setup "$BATS_FILE_TMPDIR" in setup_file).
+run_scenario() {
+    local name=$1 base="$BATS_FILE_TMPDIR" d="$BATS_TEST_TMPDIR/$1"
+    local scn="$FAKE_DIR/scenarios/$1.scn"
+    [ -f "$scn" ] || fail "no scenario $scn" || return 1
+    mkdir -p "$d"
+
+    local want_exit want_err t args server creds rss_max re
+    local -a refute=() assert=() extra=()
+    want_exit=$(scenario_header "$scn" exit)
+    want_err=$(scenario_header "$scn" stderr)
+    t=$(scenario_header "$scn" timeout)
+    args=$(scenario_header "$scn" args)
+    server=$(scenario_header "$scn" server)
+    creds=$(scenario_header "$scn" credentials)
+    rss_max=$(scenario_header "$scn" max-rss-kb)
+    mapfile -t refute < <(scenario_header "$scn" refute-sent)
+    mapfile -t assert < <(scenario_header "$scn" assert-sent)
+    [ -n "$want_exit" ] || fail "$scn: no '# exit:' header" || return 1
+    : "${t:=5}"
+    read -r -a extra <<<"$args"
+
+    # The fake server: bounded by --max-seconds and by timeout, stopped by
+    # its PID below.  fd 3 is bats' own; the server must not hold it.
+    timeout $((t + 20)) python3 "$FAKE_DIR/fakeserver.py" \
+        --scenario "$scn" --port-file "$d/port" --transcript "$d/transcript" \
+        --log "$d/server.log" --cert-dir "$base/pki" \
+        --user "$HOSTILE_USER" --password-file "$base/password" \
+        --max-seconds $((t + 15)) >"$d/server.out" 2>&1 3>&- &
+    local spid=$! i port
+    for ((i = 0; i < 100; i++)); do
+        [ -s "$d/port" ] && break
+        kill -0 "$spid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if ! read -r port <"$d/port"; then
+        kill "$spid" 2>/dev/null || true
+        wait "$spid" || true
+        fail "fake server did not start: $(cat "$d/server.out")"
+        return 1
+    fi
+
+    # Peak RSS via GNU time, unless a wrapper (valgrind) is in use.
+    local wrap_before=$XS_WRAP measure_rss=
+    if [ -n "$rss_max" ] && [ -z "$XS_WRAP" ] && [ -x /usr/bin/time ] &&
+        [ -z "${XS_SKIP_RSS:-}" ]; then
+        measure_rss=1
+        XS_WRAP="/usr/bin/time -f %M -o $d/rss"
+    fi
+    local start end elapsed
+    start=${EPOCHREALTIME/./}
+    XS_TIMEOUT=$((t + 10)) run --separate-stderr xs \
+        -j "$HOSTILE_USER@localhost" --server "127.0.0.1:$port" \
+        --cafile "$base/pki/valid/ca.crt" --password-file "$base/password" \
+        --timeout "$t" "${extra[@]}" -m 'hostile test body' \
+        recipient@localhost
+    end=${EPOCHREALTIME/./}
+    XS_WRAP=$wrap_before
+    elapsed=$(((end - start) / 1000))
+
+    # The server exits once the client has gone; give it a moment to write
+    # its last transcript bytes, then stop it by PID.
+    for ((i = 0; i < 40; i++)); do
+        kill -0 "$spid" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill "$spid" 2>/dev/null || true
+    wait "$spid" || true
+
+    local sent slog errs=0
+    sent=$(tr -d '\000' <"$d/transcript" 2>/dev/null)
+    slog=$(cat "$d/server.log" 2>/dev/null)
+    local -a problems=()
+
+    if [[ " $want_exit " != *" $status "* ]]; then
+        problems+=("exit status $status, expected $want_exit")
+    fi
+    if [ "$status" -eq 0 ]; then
+        [ -z "$stderr" ] || problems+=("stderr not empty on success")
+        [[ $output == *$'sent\trecipient@localhost\t'* ]] ||
+            problems+=("no 'sent' line on stdout")
+    else
+        [[ $output != *$'sent\t'* ]] ||
+            problems+=("'sent' line on stdout of a failed run")
+        [[ $stderr == "xmppsend: "* && $stderr != *$'\n'* ]] ||
+            problems+=("stderr is not exactly one 'xmppsend: ' line")
+        if [ -n "$want_err" ]; then
+            shopt -s nocasematch
+            [[ $stderr =~ $want_err ]] ||
+                problems+=("stderr does not match /$want_err/")
+            shopt -u nocasematch
+        fi
+    fi
+    has_controls "$stderr" && problems+=("control characters on stderr")
+    if [ -z "$XS_WRAP" ] && ((elapsed > (t + 1) * 1000)); then
+        problems+=("took ${elapsed} ms, limit $(((t + 1) * 1000)) ms")
+    fi
+
+    # Secrets: the password itself never goes on the wire; PLAIN carries
+    # it only where allowed; nothing at all reaches an untrusted server.
+    local plain1 plain2
+    plain1=$(printf '\000%s\000%s' "$HOSTILE_USER" "$HOSTILE_PASSWORD" |
+        base64 -w0)
+    plain2=$(printf '%s\000%s\000%s' "$HOSTILE_USER" "$HOSTILE_USER" \
+        "$HOSTILE_PASSWORD" | base64 -w0)
+    [[ $sent != *"$HOSTILE_PASSWORD"* ]] ||
+        problems+=("the password was sent in clear")
+    if [ "$creds" != plain ] && [ "$creds" != none ]; then
+        [[ $sent != *"$plain1"* && $sent != *"$plain2"* ]] ||
+            problems+=("the password was sent with PLAIN")
+    fi
+    if [ "$creds" = none ]; then
+        [[ $sent != *"$plain1"* && $sent != *"$plain2"* ]] ||
+            problems+=("the password was sent with PLAIN")
+        local sasl_re='<(auth|response)[[:space:]/>]'
+        [[ ! $sent =~ $sasl_re ]] ||
+            problems+=("SASL data sent to an untrusted server")
+    fi
+    for re in "${refute[@]}"; do
+        [[ ! $sent =~ $re ]] || problems+=("client sent /$re/")
+    done
+    for re in "${assert[@]}"; do
+        [[ $sent =~ $re ]] || problems+=("client did not send /$re/")
+    done
+
+    if [ "$server" = complete ] && [[ $slog != *"result: complete"* ]]; then
+        problems+=("fake server did not complete its script")
+    fi
+    [[ $slog != *"violation: "* ]] ||
+        problems+=("fake server saw a violation")
+
+    if [ -n "$measure_rss" ]; then
+        local rss
+        rss=$(tail -n 1 "$d/rss" 2>/dev/null)
+        if [[ $rss =~ ^[0-9]+$ ]]; then
+            ((rss < rss_max)) ||
+                problems+=("peak RSS ${rss} KiB, limit ${rss_max} KiB")
+        else
+            problems+=("no RSS measurement: $(cat "$d/rss" 2>/dev/null)")
+        fi
+    fi
+
+    errs=${#problems[@]}
+    # HOSTILE_SUMMARY=FILE: one tab-separated line per scenario (name,
+    # expected exit, exit, milliseconds, verdict, stderr) for reports.
+    if [ -n "${HOSTILE_SUMMARY:-}" ]; then
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$want_exit" "$status" \
+            "$elapsed" "$( ((errs == 0)) && echo ok || echo FAIL)" \
+            "${stderr//$'\n'/ }" >>"$HOSTILE_SUMMARY"
+    fi
+    if ((errs > 0)); then
+        {
+            printf 'scenario %s failed:\n' "$name"
+            printf '  - %s\n' "${problems[@]}"
+            printf 'command: xmppsend -j %s@localhost --server 127.0.0.1:%s' \
+                "$HOSTILE_USER" "$port"
+            printf ' --timeout %s %s ... (%s ms)\n' "$t" "$args" "$elapsed"
+            printf 'exit: %s\nstdout: %s\nstderr: %s\n' "$status" \
+                "$output" "$stderr"
+            printf -- '--- server log (last 15 lines)\n'
+            tail -n 15 "$d/server.log" 2>/dev/null
+            printf -- '--- client sent (first 1500 bytes)\n%s\n' \
+                "${sent:0:1500}"
+        } >&2
+        return 1
+    fi
+}
