@@ -330,9 +330,10 @@ static void test_jid(void)
                                       "a\x01@example.com"};
     struct jid j;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        if (jid_parse(good[i], &j, NULL) != 0)
+        int rc = jid_parse(good[i], &j, NULL);
+        if (rc != 0)
             fprintf(stderr, "should be valid: %s\n", good[i]);
-        CHECK_EQ_INT(jid_parse(good[i], &j, NULL), 0);
+        CHECK_EQ_INT(rc, 0);
         jid_free(&j);
     }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
