@@ -985,6 +985,17 @@ void xmpp_recipients_clear(struct xmpp_recipient *r, size_t n)
     }
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+    const struct xmpp_roster_item *x = a, *y = b;
+    return strcmp(x->jid, y->jid);
+}
+
 static char *opt_dup(const char *v)
 {
     return v != NULL ? xstrdup(v) : NULL;
@@ -1037,6 +1048,11 @@ enum xs_err xmpp_roster(struct xmpp_session *s,
         }
     }
     xnode_free(n);
+    /* Servers keep no order; sorted output diffs well in scripts. */
+    for (size_t i = 0; i < out->n; i++)
+        qsort(out->items[i].groups, out->items[i].ngroups, sizeof(char *),
+              cmp_str);
+    qsort(out->items, out->n, sizeof *out->items, cmp_item);
     finish(s);
     return XS_OK;
 }

@@ -125,7 +125,8 @@ enum xs_err xmpp_send(struct xmpp_session *s,
                       struct xs_error *err);
 void xmpp_recipients_clear(struct xmpp_recipient *r, size_t n);
 
-/* Fetch the roster (RFC 6121 2.1.3) and close the stream. */
+/* Fetch the roster (RFC 6121 2.1.3), items sorted by JID and groups by
+ * name, and close the stream. */
 enum xs_err xmpp_roster(struct xmpp_session *s,
                         struct xmpp_roster *out,
                         struct xs_error *err);
