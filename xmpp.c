@@ -43,10 +43,11 @@ struct xmpp_session {
     const struct xs_io *io;
     struct xml_parser *xml;
     struct jid me;
-    struct buf out;  /* pending output */
-    char *bound_jid; /* from the bind result */
-    int in_sasl;     /* redact received payloads in the trace */
-    int closed_sent; /* our </stream:stream> went out */
+    struct buf out;    /* pending output */
+    char *bound_jid;   /* from the bind result */
+    int in_sasl;       /* redact received payloads in the trace */
+    int authenticated; /* SASL succeeded (and the server proved itself) */
+    int closed_sent;   /* our </stream:stream> went out */
     long total_read;
     unsigned stanzas;
     unsigned idseq;
@@ -230,7 +231,9 @@ static void answer_iq(struct xmpp_session *s, const struct xnode *iq)
     const char *type = xnode_attr(iq, "type");
     const char *id = xnode_attr(iq, "id");
     const char *from = xnode_attr(iq, "from");
-    if (s->closed_sent || type == NULL || id == NULL ||
+    /* Nothing but negotiation before authentication; nothing after our
+     * </stream:stream>. */
+    if (!s->authenticated || s->closed_sent || type == NULL || id == NULL ||
         (strcmp(type, "get") != 0 && strcmp(type, "set") != 0))
         return;
     struct buf b = {0};
@@ -625,6 +628,7 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
     if (e != XS_OK)
         return e;
 
+    s->authenticated = 1;
     /* Restart the stream (RFC 6120 6.4.6).  Bytes the server sent after
      * <success/> belong to the new stream. */
     struct buf rest = {0};
