@@ -6,6 +6,7 @@
 #   make asan|valgrind   the whole suite on an instrumented build
 #   make fuzz            build and run the libFuzzer targets (FUZZ_SECONDS)
 #   make lint            cppcheck, clang-tidy, shellcheck, man page lint
+#   make bench           compare with the peers, burst, 1 MiB, 1000 recipients (root)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -92,6 +93,11 @@ valgrind:
 	    --suppressions=$(CURDIR)/tests/valgrind.supp" \
 	XS_SLOW=1 timeout 3000 bats tests/
 
+bench:
+	sh scripts/deps.sh hyperfine go-sendxmpp sendxmpp xmppc iproute2 util-linux
+	$(MAKE) all
+	XMPPSEND=$(CURDIR)/$(BIN) timeout 1500 bash bench/run.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/xmppsend
@@ -106,5 +112,5 @@ format-check:
 clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
-.PHONY: all unit deps check demo asan valgrind install uninstall \
+.PHONY: all unit deps check demo asan valgrind bench install uninstall \
         format-check clean
