@@ -1053,10 +1053,13 @@ enum xs_err xmpp_roster(struct xmpp_session *s,
     }
     xnode_free(n);
     /* Servers keep no order; sorted output diffs well in scripts. */
-    for (size_t i = 0; i < out->n; i++)
-        qsort(out->items[i].groups, out->items[i].ngroups, sizeof(char *),
-              cmp_str);
-    qsort(out->items, out->n, sizeof *out->items, cmp_item);
+    for (size_t i = 0; i < out->n; i++) {
+        if (out->items[i].ngroups > 1) /* qsort wants non-NULL */
+            qsort(out->items[i].groups, out->items[i].ngroups, sizeof(char *),
+                  cmp_str);
+    }
+    if (out->n > 1)
+        qsort(out->items, out->n, sizeof *out->items, cmp_item);
     finish(s);
     return XS_OK;
 }
