@@ -1,6 +1,8 @@
 # xmppsend - hand-written GNU Makefile (style.md 22).
 #   make                 build ./xmppsend
-#   make check           install what tests need, build, run every test
+#   make test            install what tests need, build, unit + bats suites
+#   make check           everything CI runs: test, then the suites under
+#                        ASan/UBSan and valgrind, fuzzing, static analysis
 #   make demo            install what the demo needs, run it on loopback
 #   make install         PREFIX, DESTDIR, BINDIR, MANDIR honoured
 #   make asan|valgrind   the whole suite on an instrumented build
@@ -36,7 +38,6 @@ LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 UNITS = test_sasl test_util test_xmpp
 UNITBIN = $(UNITS:%=$(B)/unit/%)
-FUZZERS = fuzz_stream fuzz_session fuzz_scram fuzz_jid fuzz_config
 
 all: $(BIN)
 
@@ -61,11 +62,22 @@ deps:
 
 # Sub-makes so that pkg-config runs after deps.sh installed the -dev
 # packages on a fresh machine.
-check:
+test:
 	sh scripts/deps.sh
 	$(MAKE) WERROR=1 all unit
 	XMPPSEND=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/unit \
 	    timeout 3000 bats tests/
+
+# The whole gate (about 30 minutes on 2 cores).
+CHECK_TOOLS = clang libclang-rt-14-dev valgrind cppcheck clang-tidy shellcheck
+check:
+	sh scripts/deps.sh $(CHECK_TOOLS)
+	$(MAKE) test
+	$(MAKE) asan
+	$(MAKE) valgrind
+	$(MAKE) fuzz-regress
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) lint
 
 demo:
 	sh scripts/deps.sh
@@ -112,5 +124,8 @@ format-check:
 clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
-.PHONY: all unit deps check demo asan valgrind bench install uninstall \
+.PHONY: all unit deps test check demo asan valgrind bench install uninstall \
         format-check clean
+
+include fuzz/fuzz.mk
+include lint.mk
