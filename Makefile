@@ -29,7 +29,7 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now
 XS_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -I. \
               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 XS_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS)
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lresolv -lanl
+LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lresolv -lanl -pthread
 
 # B: object directory; BIN: the program (instrumented builds use others).
 B ?= build

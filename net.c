@@ -17,12 +17,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <resolv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -94,28 +96,100 @@ static void srv_order(struct srv *r, size_t n)
     }
 }
 
+static int srv_parse(const unsigned char *ans, int len, struct srv *out);
+
+/*
+ * One SRV query in a helper thread, so that a resolver that never
+ * answers (three name servers, each with its own timeouts) cannot hold
+ * the run past its deadline.  The thread owns the job once abandoned.
+ */
+struct srv_job {
+    char qname[NS_MAXDNAME];
+    unsigned char ans[65536];
+    int len, retrans, done, abandoned;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void *srv_thread(void *arg)
+{
+    struct srv_job *j = arg;
+    struct __res_state st;
+    int len = -1;
+    memset(&st, 0, sizeof st);
+    if (res_ninit(&st) == 0) {
+        st.retrans = j->retrans;
+        st.retry = 1;
+        /* res_nquery, never res_nsearch: no search-list suffixes. */
+        len =
+            res_nquery(&st, j->qname, ns_c_in, ns_t_srv, j->ans, sizeof j->ans);
+        res_nclose(&st);
+    }
+    pthread_mutex_lock(&j->mu);
+    j->len = len;
+    j->done = 1;
+    int abandoned = j->abandoned;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    if (abandoned)
+        free(j);
+    return NULL;
+}
+
+/* Run the query; answer length, or -1 (no answer, or out of time). */
+static int srv_query(struct srv_job *j, long long deadline)
+{
+    pthread_condattr_t ca;
+    pthread_t t;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&j->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&j->mu, NULL);
+    if (pthread_create(&t, NULL, srv_thread, j) != 0)
+        return -1;
+    pthread_detach(t);
+    struct timespec ts = {(time_t)(deadline / 1000),
+                          (long)(deadline % 1000) * 1000000L};
+    pthread_mutex_lock(&j->mu);
+    while (!j->done && pthread_cond_timedwait(&j->cv, &j->mu, &ts) != ETIMEDOUT)
+        ;
+    int done = j->done;
+    j->abandoned = !done;
+    pthread_mutex_unlock(&j->mu);
+    return done ? j->len : -2;
+}
+
 /*
  * Look up _xmpp-client._tcp.DOMAIN.  Returns the number of records
- * (0: no usable answer), or -1 when the service is explicitly absent.
+ * (0: no usable answer), -1 when the service is explicitly absent, -2
+ * when the deadline passed.
  */
 static int srv_lookup(const char *domain, struct srv *out, long long deadline)
 {
-    char qname[NS_MAXDNAME];
-    unsigned char ans[65536];
-    if (snprintf(qname, sizeof qname, "_xmpp-client._tcp.%s", domain) >=
-        (int)sizeof qname)
+    struct srv_job *j = xcalloc(1, sizeof *j);
+    if (snprintf(j->qname, sizeof j->qname, "_xmpp-client._tcp.%s", domain) >=
+        (int)sizeof j->qname) {
+        free(j);
         return 0;
-    if (res_init() != 0)
-        return 0;
-    /* Keep the resolver inside the deadline: one try, bounded wait. */
+    }
     int secs = ms_left(deadline) / 1000;
-    _res.retrans = secs < 1 ? 1 : (secs > 5 ? 5 : secs);
-    _res.retry = 1;
-    int len = res_query(qname, ns_c_in, ns_t_srv, ans, sizeof ans);
-    if (len < 0)
-        return 0;
-    if (len > (int)sizeof ans)
-        len = sizeof ans;
+    j->retrans = secs < 1 ? 1 : (secs > 5 ? 5 : secs);
+    int len = srv_query(j, deadline);
+    if (len == -2)
+        return -2; /* the thread frees the job */
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->cv);
+    if (len > (int)sizeof j->ans) /* truncated: parse what we have */
+        len = (int)sizeof j->ans;
+    int n = len < 0 ? 0 : srv_parse(j->ans, len, out);
+    free(j);
+    return n;
+}
+
+/* Parse an SRV answer into 'out' (see srv_lookup for the result). */
+static int srv_parse(const unsigned char *ans, int len, struct srv *out)
+{
     ns_msg m;
     if (ns_initparse(ans, len, &m) < 0)
         return 0;
@@ -281,7 +355,12 @@ enum xs_err net_connect(const char *domain,
     struct srv *recs = xcalloc(MAX_SRV, sizeof *recs);
     int n = srv_lookup(domain, recs, deadline);
     enum xs_err e;
-    if (n < 0) {
+    if (n == -2) {
+        e = xs_seterr(err, XS_ETEMP,
+                      "timed out looking up the SRV records "
+                      "of %s",
+                      domain);
+    } else if (n < 0) {
         e = xs_seterr(err, XS_ENOHOST,
                       "%s does not offer XMPP client service (SRV \".\")",
                       domain);
