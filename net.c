@@ -173,7 +173,7 @@ static int srv_lookup(const char *domain, struct srv *out, long long deadline)
         free(j);
         return 0;
     }
-    int secs = ms_left(deadline) / 1000;
+    int secs = (ms_left(deadline) + 999) / 1000;
     j->retrans = secs < 1 ? 1 : (secs > 5 ? 5 : secs);
     int len = srv_query(j, deadline);
     if (len == -2)
@@ -193,12 +193,13 @@ static int srv_parse(const unsigned char *ans, int len, struct srv *out)
     ns_msg m;
     if (ns_initparse(ans, len, &m) < 0)
         return 0;
-    int n = 0;
+    int n = 0, nsrv = 0, dot = 0;
     for (int i = 0; i < ns_msg_count(m, ns_s_an) && n < MAX_SRV; i++) {
         ns_rr rr;
         if (ns_parserr(&m, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_srv ||
             ns_rr_class(rr) != ns_c_in || ns_rr_rdlen(rr) < 7)
             continue;
+        nsrv++;
         const unsigned char *rd = ns_rr_rdata(rr);
         struct srv *s = &out[n];
         s->prio = ns_get16(rd);
@@ -207,12 +208,17 @@ static int srv_parse(const unsigned char *ans, int len, struct srv *out)
         if (ns_name_uncompress(ns_msg_base(m), ns_msg_end(m), rd + 6, s->target,
                                sizeof s->target) < 0)
             continue;
-        if (strcmp(s->target, ".") == 0 || s->target[0] == '\0')
-            return ns_msg_count(m, ns_s_an) == 1 ? -1 : n;
+        if (strcmp(s->target, ".") == 0 || s->target[0] == '\0') {
+            dot = 1;
+            continue;
+        }
         if (s->port == 0 || strlen(s->target) > 253)
             continue;
         n++;
     }
+    /* "." means "no service" only as the one record (RFC 2782). */
+    if (n == 0 && dot && nsrv == 1)
+        return -1;
     srv_order(out, (size_t)n);
     return n;
 }

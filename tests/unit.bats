@@ -1,15 +1,15 @@
 #!/usr/bin/env bats
 # unit.bats - run each C unit test program.  The Makefile builds them and
 # passes their directory in UNIT_DIR (build/unit, build-asan/unit, ...);
-# without it they are looked for in tests/unit/bin.  A missing binary is
-# a failure, not a skip: it means the build is broken.  XS_WRAP
+# without it they are looked for in build/unit (what `make unit` builds).
+# A missing binary is a failure, not a skip: it means the build is broken.  XS_WRAP
 # (valgrind) wraps them as it wraps xmppsend.
 
 bats_require_minimum_version 1.5.0
 
 load helper
 
-: "${UNIT_DIR:=$TOP_DIR/tests/unit/bin}"
+: "${UNIT_DIR:=$TOP_DIR/build/unit}"
 
 # run_unit NAME: run one unit binary under timeout, show its output on
 # failure, and require exit 0 plus the test.h summary line.
