@@ -36,6 +36,7 @@ refute_match() {
 
 # assert_stderr_line: stderr (bats' $stderr) has an "xmppsend: " line
 assert_xs_error() {
+    # shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
     assert_match "$stderr" "(^|"$'\n'")xmppsend: " || return 1
     if [ $# -gt 0 ]; then assert_match "$stderr" "$1"; fi
 }
