@@ -119,7 +119,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/xmppsend $(DESTDIR)$(MANDIR)/man1/xmppsend.1
 
 format-check:
-	clang-format --dry-run -Werror *.c *.h tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run -Werror *.c *.h tests/unit/*.c tests/unit/*.h fuzz/*.c
 
 clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend

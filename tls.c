@@ -190,7 +190,7 @@ static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
     } while (r < 0 && !gnutls_error_is_fatal(r) && ms_until(deadline) > 0);
     if (r < 0)
         return handshake_error(
-            t, r < 0 && !gnutls_error_is_fatal(r) ? GNUTLS_E_TIMEDOUT : r, err);
+            t, !gnutls_error_is_fatal(r) ? GNUTLS_E_TIMEDOUT : r, err);
     if (t->use_pin)
         return check_pin(t, err);
     return XS_OK;

@@ -165,8 +165,10 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
             buf_addch(&t, '>');
             continue;
         }
-        if (in_text && d[i] != ' ' && d[i] != '\n' && d[i] != '\r' &&
-            d[i] != '\t') {
+        /* From the first non-space character of a text on, drop it all
+         * (spaces too: they would show the shape of the text). */
+        if (in_text && (redacted || (d[i] != ' ' && d[i] != '\n' &&
+                                     d[i] != '\r' && d[i] != '\t'))) {
             if (!redacted)
                 buf_addstr(&t, "[redacted]");
             redacted = 1;

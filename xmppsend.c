@@ -673,7 +673,8 @@ int main(int argc, char **argv)
             break;
         case 'h':
             fputs(usage_text, stdout);
-            return 0;
+            rc = 0;
+            goto done;
         case 'j':
             settings_set(&cl.jid, optarg);
             break;
@@ -694,7 +695,8 @@ int main(int argc, char **argv)
             printf("xmppsend %s\nGnuTLS %s\nlibxml2 %s\nlibcurl %s\n",
                    XMPPSEND_VERSION, tls_library_version(),
                    xml_library_version(), http_library_version());
-            return 0;
+            rc = 0;
+            goto done;
         case OPT_CAFILE:
             settings_set(&cl.cafile, optarg);
             break;
@@ -901,5 +903,10 @@ done:
     settings_free(&cf);
     free(config_file);
     xml_cleanup();
+    /* Lost output is a failure: a script would miss the result lines. */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
+        msg("cannot write standard output: %s", strerror(errno));
+        rc = EX_IOERR;
+    }
     return rc;
 }

@@ -714,3 +714,11 @@ assert o["exit"] == 75, o' || fail "bad JSON: $output"
     [ -z "${XS_SLOW-}" ] || max=20000
     ((ms >= 1500 && ms < max)) || fail "took $ms ms with --timeout 2"
 }
+
+@test "output that cannot be written is an I/O error (74), not success" {
+    [ -w /dev/full ] || skip "no /dev/full"
+    run -74 --separate-stderr bash -c '"$XMPPSEND" --help >/dev/full'
+    assert_xs_error 'standard output'
+    run -74 --separate-stderr bash -c '"$XMPPSEND" --version >/dev/full'
+    assert_xs_error 'standard output'
+}

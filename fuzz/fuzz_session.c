@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_session.c - libFuzzer target for the whole client session
+ * (xmpp.c over xml.c and sasl.c): the server is a replay script
+ * (tests/unit/replay.h) made from the input.  The account and the SCRAM
+ * client nonce are those of the RFC 5802 example (user "user", password
+ * "pencil", nonce "fyko+d2lbbFgONRv9qkxdawL"), so seeds made by
+ * fuzz/make_corpus.py get through authentication.
+ *
+ * Input: byte 0 flags, then the server's bytes; NUL bytes (never valid
+ * in XML) separate the segments: segment 0 is what the server sends
+ * before TLS, segment 1 is released by the STARTTLS handshake.
+ *   flags & 1     roster instead of sending a message
+ *   flags & 2     two recipients instead of one
+ *   flags & 4     PLAIN allowed
+ *   flags & 8     a trace callback (exercises the redaction)
+ *   flags & 16    ask for a resource
+ *   flags >> 5    read size: unlimited, 1, 2, 3, 7, 16, 64, 512 bytes
+ *
+ * Besides the sanitizers it checks the security properties a hostile
+ * server must not be able to break: nothing but the stream header and
+ * <starttls/> before TLS, no stanza before SASL success, and no control
+ * character in the server-supplied text handed to the caller.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "xml.h"
+#include "xmpp.h"
+
+#include "../tests/unit/replay.h"
+
+#define MAX_SEGMENTS 4
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* FUZZ_VERBOSE=1 in the environment: print each outcome (for checking
+ * that the seeds get where they should). */
+static int verbose;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    verbose = getenv("FUZZ_VERBOSE") != NULL;
+    xml_parser_free(xml_parser_new()); /* libxml2 global setup */
+    return 0;
+}
+
+static void trace_noop(void *ud, char dir, const char *d, size_t n)
+{
+    size_t *total = ud;
+    if ((dir != XMPP_TRACE_SENT && dir != XMPP_TRACE_RECV) || n == 0)
+        abort();
+    /* Touch both ends: ASan checks the length. */
+    *total += n + (unsigned char)d[0] + (unsigned char)d[n - 1];
+}
+
+static int contains(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++) {
+        if (memcmp(hay + i, needle, k) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Server text shown to the user: no C0/DEL/C1 (and valid UTF-8 when
+ * 'utf8': error messages may be cut inside a character at 320 bytes). */
+static void check_printable(const char *s, int utf8)
+{
+    if (s == NULL)
+        return;
+    size_t n = strlen(s);
+    if (utf8 && !utf8_valid(s, n))
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f ||
+            (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0))
+            abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const size_t chunks[8] = {0, 1, 2, 3, 7, 16, 64, 512};
+    if (size < 1)
+        return 0;
+    unsigned flags = data[0];
+    const char *in = (const char *)data + 1;
+    size_t len = size - 1;
+
+    /* Split on NUL; segments point into the input (no terminator
+     * needed: replay.h uses the lengths). */
+    const char *seg[MAX_SEGMENTS];
+    size_t seglen[MAX_SEGMENTS];
+    size_t nseg = 0, start = 0;
+    for (size_t i = 0; i <= len && nseg < MAX_SEGMENTS; i++) {
+        if (i == len || in[i] == '\0') {
+            seg[nseg] = in + start;
+            seglen[nseg] = i - start;
+            nseg++;
+            start = i + 1;
+        }
+    }
+
+    struct replay rp = {.seg = (const char *const *)seg,
+                        .seglen = seglen,
+                        .nseg = nseg,
+                        .chunk = chunks[flags >> 5]};
+    struct xs_io io;
+    replay_io(&rp, &io);
+    size_t traced = 0;
+    struct xmpp_config cfg = {
+        .jid = "user@example.com",
+        .password = "pencil",
+        .resource = (flags & 16) ? "fuzz" : NULL,
+        .allow_plain = (flags & 4) != 0,
+        .deadline = xs_now_ms() + 2000,
+        .timeout_s = 2,
+        .trace = (flags & 8) ? trace_noop : NULL,
+        .trace_ud = &traced,
+        .test_cnonce = "fyko+d2lbbFgONRv9qkxdawL",
+    };
+    struct xmpp_message m = {.body = "hi & <bye>", .type = "chat"};
+    struct xmpp_recipient r[2];
+    memset(r, 0, sizeof r);
+    r[0].jid = "juliet@example.net";
+    r[1].jid = "romeo@example.net";
+    size_t nr = (flags & 2) ? 2 : 1;
+    struct xmpp_roster roster = {0};
+    struct xs_error err = {0};
+
+    struct xmpp_session *s = xmpp_new(&cfg, &io);
+    enum xs_err e = xmpp_login(s, &err);
+    int logged_in = e == XS_OK;
+    if (logged_in && (flags & 1))
+        e = xmpp_roster(s, &roster, &err);
+    else if (logged_in)
+        e = xmpp_send(s, &m, r, nr, &err);
+
+    if (verbose)
+        fprintf(stderr,
+                "fuzz_session: login %d, result %d, %zu roster "
+                "items, recipients %d/%d: %s\n",
+                logged_in, e, roster.n, r[0].status, r[1].status, err.msg);
+
+    /* Errors carry a message; success means the server was verified. */
+    if (e != XS_OK && (err.code != e || err.msg[0] == '\0'))
+        abort();
+    if (logged_in && (!rp.tls_started || xmpp_bound_jid(s) == NULL))
+        abort();
+    check_printable(err.msg, 0);
+
+    /* Before TLS: only the stream header and <starttls/>. */
+    const char *w = rp.written.data ? rp.written.data : "";
+    size_t pre = rp.tls_started ? rp.written_at_tls : rp.written.len;
+    if (contains(w, pre, "<auth") || contains(w, pre, "<iq") ||
+        contains(w, pre, "<message") || contains(w, pre, "<presence"))
+        abort();
+    /* No stanza without authentication first. */
+    if ((contains(w, rp.written.len, "<iq") ||
+         contains(w, rp.written.len, "<message")) &&
+        !contains(w, rp.written.len, "<auth"))
+        abort();
+
+    for (size_t i = 0; i < nr; i++) {
+        /* After a confirmed send every recipient has a verdict. */
+        if (e == XS_OK && !(flags & 1) && r[i].status == XMPP_PENDING)
+            abort();
+        check_printable(r[i].condition, 1);
+        check_printable(r[i].errtype, 1);
+        check_printable(r[i].text, 1);
+    }
+    for (size_t i = 0; i < roster.n; i++) {
+        if (roster.items[i].jid == NULL || roster.items[i].subscription == NULL)
+            abort();
+        for (size_t g = 0; g < roster.items[i].ngroups; g++) {
+            if (roster.items[i].groups[g] == NULL)
+                abort();
+        }
+    }
+
+    xmpp_roster_free(&roster);
+    xmpp_recipients_clear(r, 2);
+    xmpp_free(s);
+    buf_free(&rp.written);
+    return 0;
+}

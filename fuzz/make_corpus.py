@@ -1,0 +1,447 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""make_corpus.py - write the seed corpora fuzz/corpus/TARGET/ (stdlib only).
+
+    python3 fuzz/make_corpus.py [OUTDIR]      (default: fuzz/corpus)
+
+Every directory it writes is emptied first; fuzz/regress/ is not touched.
+The output is committed; rerun the script after changing it.
+
+Session seeds replay what Prosody 0.12.3 sends to `xmppsend -d` (the S:
+lines of real runs against tests/lib/prosody.bash, same element order and
+attribute wording, same SCRAM parameters: a UUID server nonce, a UUID as
+salt, i=10000), rewritten for the account of the RFC 5802 example
+(user@example.com, password "pencil") and the fixed client nonce the
+harness sets, with stanza ids xs-1, xs-2, ... as xmpp.c makes them then.
+The SCRAM values are computed here, so the exchanges are valid and the
+fuzzer starts past authentication.  Seed formats: see the comment at the
+top of each fuzz/fuzz_*.c.
+"""
+
+import base64
+import hashlib
+import hmac
+import os
+import shutil
+import sys
+
+USER = "user"
+PASSWORD = "pencil"
+DOMAIN = "example.com"
+JID = USER + "@" + DOMAIN
+CNONCE = "fyko+d2lbbFgONRv9qkxdawL"  # RFC 5802; the session harness uses it
+CNONCE_7677 = "rOprNGfwEbeRWgbNEkqO"  # RFC 7677 (fuzz_scram, SHA-256)
+HASHES = {"SCRAM-SHA-1": "sha1", "SCRAM-SHA-256": "sha256",
+          "SCRAM-SHA-512": "sha512"}
+
+NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
+NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+NS_STREAMS = "urn:ietf:params:xml:ns:xmpp-streams"
+
+
+def b64(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.b64encode(data).decode()
+
+
+def scram(mech, snonce, salt, iters, cnonce=CNONCE, gs2="n,,", cbdata=b"",
+          ext=""):
+    """RFC 5802 section 3: (server-first, client-final, server-final);
+    'ext' is appended to server-first (optional extensions)."""
+    h = HASHES[mech]
+    nonce = cnonce + snonce
+    client_first_bare = "n=%s,r=%s" % (USER, cnonce)
+    server_first = "r=%s,s=%s,i=%d%s" % (nonce, b64(salt), iters, ext)
+    without_proof = "c=%s,r=%s" % (b64(gs2.encode() + cbdata), nonce)
+    auth = ",".join((client_first_bare, server_first, without_proof)).encode()
+    salted = hashlib.pbkdf2_hmac(h, PASSWORD.encode(), salt, iters)
+    client_key = hmac.new(salted, b"Client Key", h).digest()
+    stored_key = hashlib.new(h, client_key).digest()
+    client_sig = hmac.new(stored_key, auth, h).digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, client_sig))
+    server_key = hmac.new(salted, b"Server Key", h).digest()
+    server_sig = hmac.new(server_key, auth, h).digest()
+    return (server_first, without_proof + ",p=" + b64(proof),
+            "v=" + b64(server_sig))
+
+
+def self_check():
+    """The RFC examples must come out exactly, or every seed is wrong."""
+    sf, cf, sfin = scram("SCRAM-SHA-1", "3rfcNHYJY1ZVvWVs7j",
+                         base64.b64decode("QSXCR+Q6sek8bf92"), 4096)
+    assert sf == ("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+                  "s=QSXCR+Q6sek8bf92,i=4096"), sf
+    assert cf.endswith(",p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts="), cf
+    assert sfin == "v=rmF9pqV8S7suAoZWja4dJRkFsKQ=", sfin
+    sf, cf, sfin = scram("SCRAM-SHA-256", "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
+                         base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096,
+                         cnonce=CNONCE_7677)
+    assert cf.endswith(",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="), cf
+    assert sfin == "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", sfin
+
+
+# ---------------------------------------------------------------------------
+# Prosody 0.12 wording (copied from real runs; only names and ids changed)
+
+SNONCE = "0f8d9b66-5a3e-4a8c-9f0e-2b8d4a61c7e3"  # Prosody: a UUID
+SALT = b"4b1e7c52-93d0-4f6a-b0a8-6d2c1e9f7a35"  # Prosody: a UUID, raw
+RES = "i2eQzUnGffnD"
+FULL = JID + "/" + RES
+
+
+def header(sid, to=None):
+    to_attr = " to='%s'" % to if to else ""
+    return ("<?xml version='1.0'?><stream:stream "
+            "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' "
+            "xml:lang='en' xmlns='jabber:client' from='%s' id='%s'%s>"
+            % (DOMAIN, sid, to_attr))
+
+
+F_TLS = ("<stream:features><starttls xmlns='%s'><required/></starttls>"
+         "</stream:features>" % NS_TLS)
+PROCEED = "<proceed xmlns='%s'/>" % NS_TLS
+
+
+def f_sasl(*mechs):
+    return ("<stream:features><mechanisms xmlns='%s'>%s</mechanisms>"
+            "</stream:features>"
+            % (NS_SASL, "".join("<mechanism>%s</mechanism>" % m
+                                for m in mechs)))
+
+
+F_BIND_PROSODY = (
+    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+    "<required/></bind><session xmlns='urn:ietf:params:xml:ns:xmpp-session'>"
+    "<optional/></session><sm xmlns='urn:xmpp:sm:2'><optional/></sm>"
+    "<sm xmlns='urn:xmpp:sm:3'><optional/></sm>"
+    "<ver xmlns='urn:xmpp:features:rosterver'/>"
+    "<c xmlns='http://jabber.org/protocol/caps' "
+    "ver='RCsTrxK3Do+ACD6FaemxkXdEIlM=' hash='sha-1' "
+    "node='http://prosody.im'/>"
+    "<sub xmlns='urn:xmpp:features:pre-approval'/></stream:features>")
+# Older servers: no stream management, legacy session required.
+F_BIND_LEGACY = (
+    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+    "<session xmlns='urn:ietf:params:xml:ns:xmpp-session'/>"
+    "</stream:features>")
+
+
+def bound(iq_id, full=FULL):
+    return ("<iq id='%s' type='result'><bind "
+            "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>%s</jid></bind>"
+            "</iq>" % (iq_id, full))
+
+
+def sasl_el(name, payload):
+    if payload is None:
+        return "<%s xmlns='%s'/>" % (name, NS_SASL)
+    return "<%s xmlns='%s'>%s</%s>" % (name, NS_SASL, b64(payload), name)
+
+
+def iq_result(iq_id):
+    return ("<iq to='%s' id='%s' from='%s' type='result'/>"
+            % (FULL, iq_id, DOMAIN))
+
+
+PRESENCE_OUT = ("<presence from='%s' type='unavailable' xml:lang='en'/>"
+                % FULL)
+END = "</stream:stream>"
+
+
+def login(mech="SCRAM-SHA-1", mechs=("SCRAM-SHA-1", "PLAIN"), iters=10000,
+          features=F_BIND_PROSODY, final_as_challenge=False, sfinal=None):
+    """Segments (pre-TLS, post-TLS up to the bind result)."""
+    pre = header("abf85c09-f7c0-403e-afab-b4f2a8d43770") + F_TLS + PROCEED
+    post = header("79122c31-4d4b-484e-afe6-d543466eacb9", JID) + f_sasl(*mechs)
+    if mech == "PLAIN":
+        post += sasl_el("success", None)
+    else:
+        sf, _, sfin = scram(mech, SNONCE, SALT, iters)
+        if sfinal is not None:
+            sfin = sfinal
+        post += sasl_el("challenge", sf)
+        if final_as_challenge:
+            post += sasl_el("challenge", sfin) + sasl_el("success", None)
+        else:
+            post += sasl_el("success", sfin)
+    post += header("e000803d-e8d7-45c6-9e01-04b891bbc9a8", JID) + features
+    post += bound("xs-1")
+    return pre, post
+
+
+def bounce(msg_id, sender, cond, text):
+    return ("<message type='error' from='%s' id='%s' to='%s'>"
+            "<error type='cancel'><%s xmlns='%s'/><text xmlns='%s'>%s</text>"
+            "</error></message>" % (sender, msg_id, FULL, cond, NS_STANZAS,
+                                    NS_STANZAS, text))
+
+
+ROSTER = ("<iq type='result' id='xs-2' to='%s'><query xmlns='jabber:iq:roster'"
+          " ver='2'><item subscription='both' jid='bob@example.com' "
+          "name='Bob'><group>Friends</group></item><item subscription='to' "
+          "jid='carol@example.com' name='Carol Zo\u00eb'><group>Friends"
+          "</group><group>Work</group></item><item subscription='none' "
+          "ask='subscribe' jid='dave@example.net'/></query></iq>" % FULL)
+
+# Session flags (fuzz_session.c): 1 roster, 2 two recipients, 4 PLAIN,
+# 8 trace, 16 resource, bits 5-7 read size index.
+ROSTER_F, TWO, PLAIN, TRACE, RESOURCE = 1, 2, 4, 8, 16
+
+
+def chunk(i):
+    return i << 5
+
+
+def session_seeds():
+    s = {}
+    pre, post = login()
+    # xmppsend -m hi bob@localhost: enable, message xs-2, r, ping xs-3.
+    sent = ("<enabled xmlns='urn:xmpp:sm:3'/><a xmlns='urn:xmpp:sm:3' h='1'/>"
+            + iq_result("xs-3") + PRESENCE_OUT
+            + "<a xmlns='urn:xmpp:sm:3' h='3'/>" + END)
+    s["prosody-send-sm"] = (0, pre, post + sent)
+    s["prosody-send-sm-trace-chunk7"] = (TRACE | chunk(4), pre, post + sent)
+    # Two recipients, the second bounces (Prosody without s2s).
+    two = ("<enabled xmlns='urn:xmpp:sm:3'/>"
+           + bounce("xs-3", "romeo@example.net", "not-allowed",
+                    "Communication with remote domains is not enabled")
+           + "<a xmlns='urn:xmpp:sm:3' h='2'/><r xmlns='urn:xmpp:sm:3'/>"
+           + iq_result("xs-4") + PRESENCE_OUT
+           + "<a xmlns='urn:xmpp:sm:3' h='4'/>" + END)
+    s["prosody-bounce"] = (TWO, pre, post + two)
+    # --roster
+    s["prosody-roster"] = (ROSTER_F | TRACE, pre,
+                           post + ROSTER + PRESENCE_OUT + END)
+    # Wrong password.
+    pre_f = pre
+    post_f = (header("79122c31-4d4b-484e-afe6-d543466eacb9", JID)
+              + f_sasl("SCRAM-SHA-1", "PLAIN")
+              + sasl_el("challenge", scram("SCRAM-SHA-1", SNONCE, SALT,
+                                           10000)[0])
+              + "<failure xmlns='%s'><not-authorized/><text>Unable to "
+                "authorize you with the authentication credentials you've "
+                "sent.</text></failure>" % NS_SASL)
+    s["prosody-auth-failure"] = (TRACE, pre_f, post_f)
+
+    # Not Prosody's defaults, same wording: SHA-256 with server-final as a
+    # challenge (RFC 6120 6.3.10), legacy session, ping confirmation.
+    pre2, post2 = login("SCRAM-SHA-256", ("SCRAM-SHA-1", "SCRAM-SHA-256"),
+                        iters=4096, features=F_BIND_LEGACY,
+                        final_as_challenge=True)
+    legacy = (iq_result("xs-2") + iq_result("xs-4") + END)
+    s["sha256-final-challenge-legacy-session"] = (RESOURCE, pre2,
+                                                  post2 + legacy)
+    # SHA-512; the server pings us and pushes a roster item first.
+    pre3, post3 = login("SCRAM-SHA-512",
+                        ("SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1"),
+                        iters=4096,
+                        features="<stream:features><bind xmlns='urn:ietf:"
+                                 "params:xml:ns:xmpp-bind'/>"
+                                 "</stream:features>")
+    pushes = ("<iq type='get' id='s2c1' from='%s'><ping xmlns='urn:xmpp:ping'"
+              "/></iq><iq type='set' id='push1'><query xmlns='jabber:iq:"
+              "roster'><item jid='eve@example.org' subscription='none'/>"
+              "</query></iq><iq type='get' id='v1' from='x@y'><query "
+              "xmlns='jabber:iq:version'/></iq>" % DOMAIN)
+    s["sha512-server-iqs-two"] = (TWO | chunk(2), pre3,
+                                  post3 + pushes + iq_result("xs-4") + END)
+    # PLAIN only (allowed by flag).
+    pre4, post4 = login("PLAIN", ("PLAIN",), features=F_BIND_PROSODY)
+    s["plain-only"] = (PLAIN | TRACE, pre4, post4 + sent)
+    # Stream error while binding.
+    pre5, post5 = login()
+    post5 = post5[: post5.index("<iq id='xs-1'")]
+    s["stream-error-shutdown"] = (
+        0, pre5, post5 + "<stream:error><system-shutdown xmlns='%s'/><text "
+        "xmlns='%s'>Server is shutting down</text></stream:error>" % (
+            NS_STREAMS, NS_STREAMS) + END)
+    # Hostile: a wrong server signature, cleartext after <proceed/>, no
+    # STARTTLS at all.
+    pre6, post6 = login(sfinal="v=AAAApqV8S7suAoZWja4dJRkFsKQ=")
+    s["hostile-bad-signature"] = (0, pre6, post6 + sent)
+    s["hostile-after-proceed"] = (chunk(1), pre + sasl_el("success", None),
+                                  post + sent)
+    s["hostile-no-starttls"] = (0, header("x") + "<stream:features/>", "")
+    # SCRAM <success/> without v=: mutual authentication must fail.
+    cut = post.index("<success")
+    s["hostile-success-without-signature"] = (
+        0, pre, post[:cut] + sasl_el("success", None) + post[
+            post.index(header("e000803d-e8d7-45c6-9e01-04b891bbc9a8", JID)):]
+        + sent)
+    # Failures at the later SASL steps.
+    fail_tmp = ("<failure xmlns='%s'><temporary-auth-failure/></failure>"
+                % NS_SASL)
+    s["sasl-failure-after-response"] = (0, pre, post[:cut] + fail_tmp)
+    cut2 = post2.index("<challenge", post2.index("<challenge") + 1)
+    s["sasl-failure-after-final-challenge"] = (
+        0, pre2, post2[:post2.index("<success", cut2)] + fail_tmp)
+    # IQ errors: bind, legacy session, roster.
+    bind_err = ("<iq id='xs-1' type='error'><error type='wait'>"
+                "<resource-constraint xmlns='%s'/></error></iq>" % NS_STANZAS)
+    s["bind-error-wait"] = (0, pre, post[:post.index("<iq id='xs-1'")]
+                            + bind_err)
+    s["session-error"] = (
+        0, pre2, post2 + "<iq id='xs-2' type='error' from='%s'><error "
+        "type='cancel'><internal-server-error xmlns='%s'/></error></iq>"
+        % (DOMAIN, NS_STANZAS))
+    s["roster-error"] = (
+        ROSTER_F, pre, post + "<iq type='error' id='xs-2'><error "
+        "type='cancel'><service-unavailable xmlns='%s'/></error></iq>"
+        % NS_STANZAS + END)
+    # Bounces of each class for two recipients, then the ping reply.
+    waits = ("<message type='error' from='juliet@example.net' id='xs-2'>"
+             "<error type='wait'><resource-constraint xmlns='%s'/></error>"
+             "</message>" % NS_STANZAS
+             + bounce("xs-3", "romeo@example.net", "gone", "moved"))
+    s["bounce-wait-and-gone"] = (TWO, pre3, post3 + waits + iq_result("xs-4")
+                                 + END)
+    return s
+
+
+def stream_seeds(sessions):
+    s = {}
+    # The Prosody and SHA-256/512 transcripts as one stream, in several
+    # piece patterns (the other session seeds add nothing here).
+    modes = [(0, 0), (1, 6), (2, 31), (2, 200), (3, 0)]
+    chosen = sorted((n, v) for n, v in sessions.items()
+                    if n.startswith(("prosody-", "sha")))
+    for i, (name, (_, pre, post)) in enumerate(chosen):
+        flags, seed = modes[i % len(modes)]
+        s[name] = bytes([flags, seed]) + (pre + post).encode()
+    s0 = ("<stream:stream xmlns='jabber:client' "
+          "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+    extra = {
+        "doctype": "<!DOCTYPE x [<!ENTITY a 'b'>]>" + s0,
+        "entity-ref": s0 + "<a>&foo;</a>",
+        "pi": s0 + "<?pi x?>",
+        "comment": s0 + "<!-- c -->",
+        "cdata-and-amp": s0 + "<a u='x?a=1&amp;b=2&#38;c&lt;' t='&#38;#38;'>"
+        "1 &amp; 2<![CDATA[<x>]]></a>",
+        "depth-33": s0 + "<a>" * 33,
+        "attrs-65": s0 + "<a" + "".join(" a%d='x'" % i for i in range(65))
+        + "/>",
+        "wrong-root": "<stream xmlns='x'>",
+        "text-outside": s0 + "text<a/>",
+        "whitespace-keepalive": "  \n" + s0 + " \n <a/>\n ",
+        "utf16-bom": "\ufeff" + s0,
+    }
+    for name, doc in extra.items():
+        s[name] = bytes([1, 3]) + doc.encode()
+    # Bigger than the stanza cap the flag sets (64 + 4096 bytes).
+    s["stanza-limit"] = bytes([4 | 1, 255]) + (
+        s0 + "<a>" + "0123456789abcdef" * 300 + "</a>").encode()
+    return s
+
+
+def scram_seeds():
+    s = {}
+    rfc5802 = scram("SCRAM-SHA-1", "3rfcNHYJY1ZVvWVs7j",
+                    base64.b64decode("QSXCR+Q6sek8bf92"), 4096)
+    rfc7677 = scram("SCRAM-SHA-256", "%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0",
+                    base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ=="), 4096,
+                    cnonce=CNONCE_7677)
+    sha512 = scram("SCRAM-SHA-512", SNONCE, SALT, 4096)
+    cb = bytes([1, 2, 3, 4, 5, 6, 7, 8]) + bytes(24)
+    # flags: mech = f % 3; gs2 = (f / 3) % 3: n, y, p=tls-exporter.
+    y_flag = scram("SCRAM-SHA-1", SNONCE, SALT, 4096, gs2="y,,")
+    p_flag = scram("SCRAM-SHA-256", SNONCE, SALT, 4096, cnonce=CNONCE_7677,
+                   gs2="p=tls-exporter,,", cbdata=cb)
+
+    def seed(flags, first, final):
+        return bytes([flags]) + first.encode() + b"\0" + final.encode()
+
+    s["rfc5802-sha1"] = seed(0, rfc5802[0], rfc5802[2])
+    s["rfc7677-sha256"] = seed(1, rfc7677[0], rfc7677[2])
+    s["sha512"] = seed(2, sha512[0], sha512[2])
+    s["sha1-gs2-y"] = seed(3, y_flag[0], y_flag[2])
+    s["sha256-tls-exporter"] = seed(7, p_flag[0], p_flag[2])
+    s["sha1-server-error"] = seed(0, rfc5802[0], "e=invalid-proof")
+    s["sha1-bad-signature"] = seed(0, rfc5802[0],
+                                   "v=AAAApqV8S7suAoZWja4dJRkFsKQ=,x=1")
+    ext = scram("SCRAM-SHA-1", "3rfcNHYJY1ZVvWVs7j",
+                base64.b64decode("QSXCR+Q6sek8bf92"), 4096, ext=",d=1,h=abc")
+    s["sha1-extensions"] = seed(0, ext[0], ext[2] + ",x=ignored")
+    s["mandatory-extension"] = seed(0, "m=ext," + rfc5802[0], "")
+    s["nonce-not-ours"] = seed(0, "r=abc,s=QSXCR+Q6sek8bf92,i=4096", "")
+    s["iter-too-high"] = seed(0, rfc5802[0].replace("i=4096", "i=4294967295"),
+                              "")
+    s["iter-leading-zero"] = seed(0, rfc5802[0].replace("i=4096", "i=04096"),
+                                  "")
+    s["salt-not-strict"] = seed(0, rfc5802[0].replace("f92", "f9="), "")
+    s["text-escapes"] = (b"\x80" + "\x1b[31mred\x1b[0m \x1b]0;title\x07 "
+                         "\u009b2J \u202e bidi \ufffe".encode()
+                         + b" \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80")
+    s["base64"] = b"\x01" + b"cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0w="
+    return s
+
+
+def jid_seeds():
+    good = ["user@example.com", "example.com", "user@example.com/res",
+            "user@example.com./r/with/slash", "\u00e4@b\u00fccher.example",
+            "user@[::1]", "a@b/c@d", "u@Example.COM./r"]
+    s = {"jid-%d" % i: j.encode() for i, j in enumerate(good)}
+    s["domain-eq"] = b"user@Example.COM/r\0example.com"
+    s["bad-utf8"] = b"\xff@example.com"
+    s["bad-control"] = b"a\x01@example.com"
+    s["bad-chars"] = b"a<b@exa mple.com/"
+    s["long-local"] = b"a" * 1024 + b"@example.com"
+    return s
+
+
+def config_seeds():
+    return {
+        "full": b"# xmppsend config\n"
+                b"jid alice@example.com\n"
+                b"password-file /home/alice/.xmpp-pw\n"
+                b"server xmpp.example.com:5222\n"
+                b"cafile /etc/ssl/certs/ca.pem\n"
+                b"pin sha256:0123abcd\n"
+                b"timeout 30\n"
+                b"type chat\n"
+                b"resource laptop\n"
+                b"\n"
+                b"  debug\n"
+                b"quiet off\n"
+                b"json yes\n"
+                b"insecure false\n",
+        "crlf-tabs": b"jid\tbob@example.com\r\n\t password  s3cret \t\r\n"
+                     b"subject hello world\r\nthread t1",
+        "unknown-key": b"jid a@b\nbogus 1\n",
+        "missing-value": b"jid\n",
+        "bad-bool": b"debug maybe\n",
+        "nul-byte": b"jid a@b\0c\n",
+        "password-command": b"password-command pass show xmpp | head -1\n",
+    }
+
+
+def write(outdir, target, seeds):
+    d = os.path.join(outdir, target)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    for name, data in sorted(seeds.items()):
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    return len(seeds)
+
+
+def main():
+    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "corpus")
+    self_check()
+    sessions = session_seeds()
+    session = {name: bytes([flags]) + pre.encode() + b"\0" + post.encode()
+               for name, (flags, pre, post) in sessions.items()}
+    n = 0
+    n += write(outdir, "fuzz_session", session)
+    n += write(outdir, "fuzz_stream", stream_seeds(sessions))
+    n += write(outdir, "fuzz_scram", scram_seeds())
+    n += write(outdir, "fuzz_jid", jid_seeds())
+    n += write(outdir, "fuzz_config", config_seeds())
+    print("make_corpus.py: %d seeds in %s" % (n, outdir))
+
+
+if __name__ == "__main__":
+    main()
