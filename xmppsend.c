@@ -625,14 +625,14 @@ static void harden(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static enum xs_err sanitize_into(
+/* Sanitise 'src' into a new string *keep (also *dst); count changes. */
+static void sanitize_into(
     const char **dst, char **keep, const char *src, size_t len, size_t *changed)
 {
     size_t c = 0;
     *keep = text_sanitize(src, len, &c);
     *dst = *keep;
     *changed += c;
-    return XS_OK;
 }
 
 static int fail_usage(const char *fmt, ...) XS_PRINTF(1, 2);
