@@ -30,7 +30,10 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now
 XS_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -I. \
               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 XS_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS)
-LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lresolv -lanl -pthread
+# libcurl is not linked but loaded on first use (see http.c): only its
+# headers are needed at build time.
+LIBS = $(shell $(PKG_CONFIG) --libs gnutls libxml-2.0 2>/dev/null) \
+       -lresolv -lanl -pthread -ldl
 
 # B: object directory; BIN: the program (instrumented builds use others).
 B ?= build

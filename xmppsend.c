@@ -903,6 +903,7 @@ done:
     settings_free(&cf);
     free(config_file);
     xml_cleanup();
+    http_cleanup();
     /* Lost output is a failure: a script would miss the result lines. */
     if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
         msg("cannot write standard output: %s", strerror(errno));

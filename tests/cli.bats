@@ -139,7 +139,7 @@ man_long_options() {
     assert_match "${lines[0]}" '^xmppsend '
     assert_match "$output" '[Gg]nu[Tt][Ll][Ss]'
     assert_match "$output" 'libxml2'
-    assert_match "$output" 'libcurl'
+    assert_match "$output" 'libcurl [0-9]+\.[0-9]+'
     run -0 --separate-stderr xs -V
     assert_match "${lines[0]}" '^xmppsend '
 }
