@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "net.h"
-#include "xmpp.h"
+#include "io.h"
 
 #define MAX_SRV 16
 

@@ -8,7 +8,7 @@
 #define XMPPSEND_TLS_H
 
 #include "util.h"
-#include "xmpp.h"
+#include "io.h"
 
 #define TLS_PIN_LEN 32 /* SHA-256 */
 

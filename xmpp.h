@@ -13,37 +13,8 @@
 
 #include <stddef.h>
 
+#include "io.h"
 #include "util.h"
-
-/* Returned by xs_io.read when the time given ran out. */
-#define XS_IO_TIMEOUT (-2)
-
-struct xs_io {
-    /*
-     * Read up to 'n' bytes, waiting at most 'timeout_ms'.  Returns the
-     * number of bytes (> 0), 0 at end of stream, XS_IO_TIMEOUT, or -1
-     * with 'err' set.
-     */
-    long (*read)(
-        void *ctx, char *buf, size_t n, int timeout_ms, struct xs_error *err);
-    /* Write all 'n' bytes within 'timeout_ms'. */
-    enum xs_err (*write)(void *ctx,
-                         const char *buf,
-                         size_t n,
-                         int timeout_ms,
-                         struct xs_error *err);
-    /*
-     * Upgrade the connection to TLS (after <proceed/>): handshake and
-     * certificate verification against the JID's domain.
-     * Used error codes: XS_EREFUSED (certificate, policy), XS_ETEMP
-     * (timeout, reset), XS_EPROTO (cleartext waiting before the
-     * handshake), XS_EIO.
-     */
-    enum xs_err (*starttls)(void *ctx, int timeout_ms, struct xs_error *err);
-    /* Orderly shutdown of the write side (TLS close_notify); no wait. */
-    void (*shutdown)(void *ctx);
-    void *ctx;
-};
 
 /* Direction tags for the debug trace. */
 #define XMPP_TRACE_SENT 'C'
@@ -131,6 +102,13 @@ enum xs_err xmpp_roster(struct xmpp_session *s,
                         struct xmpp_roster *out,
                         struct xs_error *err);
 void xmpp_roster_free(struct xmpp_roster *r);
+
+/*
+ * End the session: our </stream:stream> and the TLS close_notify, with no
+ * wait for the server's own close (every awaited answer has arrived by
+ * now).  Safe after a failed job or login; a second call does nothing.
+ */
+void xmpp_close(struct xmpp_session *s);
 
 /* The full JID the server bound (after xmpp_login), or NULL. */
 const char *xmpp_bound_jid(const struct xmpp_session *s);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * io.h - the one seam every network byte goes through: 'struct xs_io'.
+ * The session (xmpp.c) uses it; the transport (tls.c, net.c) fills it;
+ * tests and fuzzers replace it with canned bytes.  No session types.
+ */
+#ifndef XMPPSEND_IO_H
+#define XMPPSEND_IO_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/* Returned by xs_io.read when the time given ran out. */
+#define XS_IO_TIMEOUT (-2)
+
+struct xs_io {
+    /*
+     * Read up to 'n' bytes, waiting at most 'timeout_ms'.  Returns the
+     * number of bytes (> 0), 0 at end of stream, XS_IO_TIMEOUT, or -1
+     * with 'err' set.
+     */
+    long (*read)(
+        void *ctx, char *buf, size_t n, int timeout_ms, struct xs_error *err);
+    /* Write all 'n' bytes within 'timeout_ms'. */
+    enum xs_err (*write)(void *ctx,
+                         const char *buf,
+                         size_t n,
+                         int timeout_ms,
+                         struct xs_error *err);
+    /*
+     * Upgrade the connection to TLS (after <proceed/>): handshake and
+     * certificate verification against the JID's domain.
+     * Used error codes: XS_EREFUSED (certificate, policy), XS_ETEMP
+     * (timeout, reset), XS_EPROTO (cleartext waiting before the
+     * handshake), XS_EIO.
+     */
+    enum xs_err (*starttls)(void *ctx, int timeout_ms, struct xs_error *err);
+    /* Orderly shutdown of the write side (TLS close_notify); no wait. */
+    void (*shutdown)(void *ctx);
+    void *ctx;
+};
+
+#endif
