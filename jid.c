@@ -6,9 +6,13 @@
  * localpart also excludes " & ' / : < > @ and spaces (section 3.3.1);
  * the domain excludes spaces and '@' and loses one trailing dot.
  */
+#define _GNU_SOURCE /* newlocale, towlower_l, mbrtowc under uselocale */
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include "jid.h"
 #include "util.h"
@@ -82,4 +86,59 @@ void jid_free(struct jid *j)
 int jid_domain_eq(const char *a, const char *b)
 {
     return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+/* Unicode simple case folding of one UTF-8 string into wide characters
+ * (C.UTF-8, independent of the user's locale); NULL when invalid. */
+static wchar_t *fold(const char *s, size_t n)
+{
+    static locale_t utf8;
+    if (utf8 == (locale_t)0)
+        utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    if (utf8 == (locale_t)0)
+        return NULL;
+    locale_t old = uselocale(utf8);
+    wchar_t *out = xcalloc(n + 1, sizeof *out);
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    size_t k = 0;
+    for (size_t i = 0; i < n;) {
+        wchar_t w;
+        size_t r = mbrtowc(&w, s + i, n - i, &st);
+        if (r == (size_t)-1 || r == (size_t)-2 || r == 0) {
+            free(out);
+            out = NULL;
+            break;
+        }
+        out[k++] = (wchar_t)towlower_l((wint_t)w, utf8);
+        i += r;
+    }
+    uselocale(old);
+    return out;
+}
+
+int jid_bare_eq(const char *a, const char *b)
+{
+    struct jid x, y;
+    int eq = 0;
+    if (a == NULL || b == NULL || jid_parse(a, &x, NULL) != 0)
+        return 0;
+    if (jid_parse(b, &y, NULL) != 0) {
+        jid_free(&x);
+        return 0;
+    }
+    if (jid_domain_eq(x.domain, y.domain) &&
+        (x.local == NULL) == (y.local == NULL)) {
+        eq = 1;
+        if (x.local != NULL) {
+            wchar_t *fx = fold(x.local, strlen(x.local));
+            wchar_t *fy = fold(y.local, strlen(y.local));
+            eq = fx != NULL && fy != NULL && wcscmp(fx, fy) == 0;
+            free(fx);
+            free(fy);
+        }
+    }
+    jid_free(&x);
+    jid_free(&y);
+    return eq;
 }

@@ -27,4 +27,11 @@ void jid_free(struct jid *j);
 /* Do two domains match, ASCII case-insensitively? */
 int jid_domain_eq(const char *a, const char *b);
 
+/*
+ * Do JIDs 'a' and 'b' name the same account (or domain)?  Resources are
+ * ignored; domains compare ASCII case-insensitively, localparts after
+ * Unicode case folding (servers apply PRECIS UsernameCaseMapped).
+ */
+int jid_bare_eq(const char *a, const char *b);
+
 #endif

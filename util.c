@@ -235,6 +235,11 @@ void buf_add_xml(struct buf *b, const char *s, size_t n)
         case '\'':
             rep = "&apos;";
             break;
+        case '\r':
+            /* A raw CR would be lost to end-of-line normalisation
+             * (XML 1.0 2.11); as a reference it survives. */
+            rep = "&#13;";
+            break;
         default:
             continue;
         }

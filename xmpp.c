@@ -12,9 +12,12 @@
  *      (the server's v= signature is verified before anything else)
  *   5. new stream header + bind request, pipelined      6.4.6, 7
  *      legacy session only when not <optional/>         (RFC 3921 3)
- *   6. the job, confirmation and close in one flight:
- *      [<enable/>] messages [<r/> | ping] unavailable </stream:stream>
- *      then read until the confirmation and the server's close   4.4
+ *   6. jobs, each one flight: [<enable/>] stanzas [<r/>] [ping], then
+ *      wait for what the job needs (IQ reply by id and sender, the
+ *      ping reply after messages, the ack), collecting bounces
+ *   7. xmpp_close: [<a/>] </stream:stream> only once every answer is
+ *      in (ejabberd drops answers to what shares a flight with the
+ *      close), then close_notify; no wait for the server's close  4.4
  *
  * Pipelining beyond the steps above (header + <auth/>, SASL2) is for
  * later; the sequence keeps to what every RFC 6120 server handles.
@@ -35,8 +38,33 @@
 /* Bounds on what one run may receive (protocol.md 10.8). */
 #define MAX_READ_TOTAL (64L * 1024 * 1024)
 #define MAX_STANZAS 10000
-/* How long to wait for the server's </stream:stream> after confirming. */
-#define CLOSE_WAIT_MS 5000
+/* At most this long to write our </stream:stream> (within the deadline). */
+#define CLOSE_WRITE_MS 1000
+/* XEP-0478 stream limits. */
+#define NS_LIMITS "urn:xmpp:stream-limits:0"
+
+enum sm_state { SM_NONE = 0, SM_REQUESTED, SM_ENABLED, SM_FAILED };
+
+/* What one flight waits for (see flight_wait). */
+struct xmpp_await {
+    const char *what;  /* for messages: "while <what>" */
+    const char *iq_id; /* an IQ request whose reply is wanted */
+    const char *iq_to; /* where it went (NULL: our account) */
+    struct xnode *iq_reply;
+    char ping[24];            /* the ping that closes the flight, or "" */
+    int pinged;               /* its reply arrived */
+    struct xmpp_recipient *r; /* messages of this flight, for bounces */
+    size_t nr;
+    unsigned long sm_need; /* XEP-0198: an ack must reach this h */
+};
+
+/* Where trace_recv is in the server's XML, across reads. */
+struct trace_scan {
+    int in_tag, closing, name_done, secret, redacted;
+    char last;
+    char name[24];
+    size_t nlen;
+};
 
 struct xmpp_session {
     struct xmpp_config cfg;
@@ -45,9 +73,15 @@ struct xmpp_session {
     struct jid me;
     struct buf out;    /* pending output */
     char *bound_jid;   /* from the bind result */
-    int in_sasl;       /* redact received payloads in the trace */
     int authenticated; /* SASL succeeded (and the server proved itself) */
     int closed_sent;   /* our </stream:stream> went out */
+    int started;       /* logged in: jobs may run, the close is due */
+    enum sm_state sm_state;
+    unsigned long sm_out;    /* our stanzas since <enable/> */
+    unsigned long sm_in;     /* the server's stanzas since <enabled/> */
+    long long sm_acked;      /* highest h the server acknowledged */
+    unsigned long max_bytes; /* XEP-0478 max-bytes, 0: not advertised */
+    struct trace_scan tscan; /* trace redaction state (trace_recv) */
     long total_read;
     unsigned stanzas;
     unsigned idseq;
@@ -145,36 +179,59 @@ static void emit_header(struct xmpp_session *s, int encrypted)
 /* ---------------------------------------------------------------- */
 /* Input                                                             */
 
-/* Trace received bytes; during SASL, text content is redacted. */
+/* Is 'name' (with any prefix) an element whose text is a secret? */
+static int secret_element(const char *name)
+{
+    const char *colon = strrchr(name, ':');
+    const char *local = colon ? colon + 1 : name;
+    return strcmp(local, "challenge") == 0 || strcmp(local, "success") == 0 ||
+           strcmp(local, "response") == 0 || strcmp(local, "auth") == 0;
+}
+
+/*
+ * Trace received bytes with the text of SASL elements (challenge,
+ * success) redacted.  The scanner's state lives in the session, so an
+ * element or a text cut across reads stays redacted, and it looks at
+ * element names, not at timing, so a server that sends early is covered.
+ */
 static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
 {
     if (s->cfg.trace == NULL)
         return;
-    if (!s->in_sasl) {
-        trace(s, XMPP_TRACE_RECV, d, n);
-        return;
-    }
+    struct trace_scan *ts = &s->tscan;
     struct buf t = {0};
-    int in_text = 0, redacted = 0;
     for (size_t i = 0; i < n; i++) {
-        if (d[i] == '<') {
-            in_text = 0;
-        } else if (d[i] == '>') {
-            in_text = 1;
-            redacted = 0;
-            buf_addch(&t, '>');
-            continue;
-        }
-        /* From the first non-space character of a text on, drop it all
-         * (spaces too: they would show the shape of the text). */
-        if (in_text && (redacted || (d[i] != ' ' && d[i] != '\n' &&
-                                     d[i] != '\r' && d[i] != '\t'))) {
-            if (!redacted)
+        char c = d[i];
+        if (ts->in_tag) {
+            buf_addch(&t, c);
+            if (c == '>') {
+                ts->name[ts->nlen] = '\0';
+                ts->in_tag = 0;
+                ts->secret =
+                    !ts->closing && ts->last != '/' && secret_element(ts->name);
+            } else if (!ts->name_done) {
+                if (c == '/' && ts->nlen == 0)
+                    ts->closing = 1;
+                else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+                         c == '/')
+                    ts->name_done = 1;
+                else if (ts->nlen + 1 < sizeof ts->name)
+                    ts->name[ts->nlen++] = c;
+            }
+            ts->last = c;
+        } else if (c == '<') {
+            buf_addch(&t, c);
+            ts->in_tag = 1;
+            ts->closing = ts->name_done = ts->redacted = 0;
+            ts->nlen = 0;
+            ts->last = c;
+        } else if (ts->secret) {
+            if (!ts->redacted)
                 buf_addstr(&t, "[redacted]");
-            redacted = 1;
-            continue;
+            ts->redacted = 1;
+        } else {
+            buf_addch(&t, c);
         }
-        buf_addch(&t, d[i]);
     }
     trace(s, XMPP_TRACE_RECV, t.data, t.len);
     buf_free(&t);
@@ -281,6 +338,11 @@ static enum xs_err next_element(struct xmpp_session *s,
                                  "server sent more than %d elements",
                                  MAX_STANZAS);
             }
+            if (s->sm_state == SM_ENABLED && strcmp(n->ns, NS_CLIENT) == 0 &&
+                (strcmp(n->name, "message") == 0 ||
+                 strcmp(n->name, "presence") == 0 ||
+                 strcmp(n->name, "iq") == 0))
+                s->sm_in++;
             if (xnode_is(n, "error", NS_STREAM)) {
                 enum xs_err e = stream_error(n, err);
                 xnode_free(n);
@@ -305,8 +367,12 @@ static enum xs_err next_element(struct xmpp_session *s,
             return xs_seterr(err, XS_ETEMP, "server closed the stream while %s",
                              what);
         if (xml_stopped(s->xml))
-            return xs_seterr(err, XS_ESOFTWARE,
-                             "internal error: parser stopped while %s", what);
+            /* Only <proceed/> and <success/> stop the parser; after
+             * negotiation they are the server's error. */
+            return xs_seterr(err, XS_EPROTO,
+                             "server sent a negotiation element out of "
+                             "place while %s",
+                             what);
         int ms = remaining_ms(s);
         if (ms == 0)
             return timed_out(s, what, err);
@@ -348,6 +414,19 @@ static enum xs_err check_header(struct xmpp_session *s, struct xs_error *err)
         return XS_EPROTO;
     }
     return XS_OK;
+}
+
+/* XEP-0478: the largest stanza the server accepts, when it says. */
+static void note_limits(struct xmpp_session *s, const struct xnode *f)
+{
+    const char *v = xnode_text(xnode_child(xnode_child(f, "limits", NS_LIMITS),
+                                           "max-bytes", NS_LIMITS));
+    char *end;
+    if (v == NULL || *v < '0' || *v > '9')
+        return;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*end == '\0' && n > 0 && n < 0xffffffffULL)
+        s->max_bytes = (unsigned long)n;
 }
 
 /* Wait for <stream:features/> after a (re)started stream. */
@@ -504,7 +583,6 @@ scram(struct xmpp_session *s, enum sasl_mech mech, struct xs_error *err)
              sasl_mech_name(mech));
     emit_secret(s, open, b64, "</auth>");
     xs_free_secret(b64);
-    s->in_sasl = 1;
     e = flush(s, what, err);
     if (e == XS_OK)
         e = expect(s, what, "challenge", "failure", NS_SASL, &n, err);
@@ -577,7 +655,6 @@ scram(struct xmpp_session *s, enum sasl_mech mech, struct xs_error *err)
 out:
     xnode_free(n);
     sasl_scram_free(sc);
-    s->in_sasl = 0;
     return e;
 }
 
@@ -591,14 +668,12 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
     emit_secret(s, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>", b64,
                 "</auth>");
     xs_free_secret(b64);
-    s->in_sasl = 1;
     enum xs_err e = flush(s, "authenticating", err);
     if (e == XS_OK)
         e = expect(s, "authenticating", "success", "failure", NS_SASL, &n, err);
     if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
         e = sasl_failure(n, err);
     xnode_free(n);
-    s->in_sasl = 0;
     return e;
 }
 
@@ -620,6 +695,7 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
             names[n++] = xnode_text(c);
     }
     enum sasl_mech mech = sasl_choose(names, n, s->cfg.allow_plain);
+    note_limits(s, f);
     xnode_free(f);
     if (mech == SASL_NONE)
         return xs_seterr(err, XS_EREFUSED,
@@ -729,6 +805,7 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
     s->f_session_required =
         sess != NULL && xnode_child(sess, "optional", NULL) == NULL;
     s->f_sm = xnode_child(f, "sm", NS_SM) != NULL;
+    note_limits(s, f);
     xnode_free(f);
     if (!s->f_bind)
         return xs_seterr(err, XS_EPROTO,
@@ -746,7 +823,7 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
         xnode_child(xnode_child(n, "bind", NS_BIND), "jid", NS_BIND));
     struct jid bound;
     if (jid_parse(jid, &bound, NULL) != 0 || bound.resource == NULL ||
-        strcasecmp(bound.bare, s->me.bare) != 0) {
+        !jid_bare_eq(bound.bare, s->me.bare)) {
         if (bound.domain != NULL)
             jid_free(&bound);
         xnode_free(n);
@@ -803,11 +880,6 @@ void xmpp_free(struct xmpp_session *s)
     free(s);
 }
 
-void xmpp_close(struct xmpp_session *s)
-{
-    (void)s; /* TODO: the session rework moves the close here */
-}
-
 const char *xmpp_bound_jid(const struct xmpp_session *s)
 {
     return s->bound_jid;
@@ -820,88 +892,121 @@ enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
         e = authenticate(s, err);
     if (e == XS_OK)
         e = bind_resource(s, err);
+    if (e == XS_OK)
+        s->started = 1;
     return e;
 }
 
-/* Our closing flight: unavailable presence and the stream end. */
-static void emit_close(struct xmpp_session *s)
+/* ---------------------------------------------------------------- */
+/* The flight: write a job's stanzas, then wait for what it needs    */
+
+/* Queue a stanza (message, presence, iq) and count it for XEP-0198. */
+static void emit_stanza(struct xmpp_session *s, const char *xml)
 {
-    emit(s, "<presence type='unavailable'/></stream:stream>");
-    s->closed_sent = 1;
+    emit(s, xml);
+    if (s->sm_state != SM_NONE)
+        s->sm_out++;
 }
 
-/* After the job is confirmed: read (bounded) until the server closes,
- * then TLS close_notify.  Errors here cannot undo the delivery. */
-static void finish(struct xmpp_session *s)
+/* Write what is queued once it grows past this (a large body for many
+ * recipients is streamed, not built in memory). */
+#define FLIGHT_CHUNK (64 * 1024)
+
+/* Enable stream management (once, with the first flight after bind) and
+ * note that the server's answers to what follows are to be counted. */
+static void flight_begin(struct xmpp_session *s)
 {
-    long long end = xs_now_ms() + CLOSE_WAIT_MS;
-    if (end < s->cfg.deadline)
-        s->cfg.deadline = end;
-    struct xs_error ignored = {0};
-    struct xnode *n = NULL;
-    while (!xml_closed(s->xml) &&
-           next_element(s, "closing", &n, &ignored) == XS_OK) {
-        xnode_free(n);
-        n = NULL;
+    if (s->f_sm && s->sm_state == SM_NONE) {
+        emit(s, "<enable xmlns='" NS_SM "'/>");
+        s->sm_state = SM_REQUESTED;
     }
-    s->io->shutdown(s->io->ctx);
+}
+
+/* Queue an IQ; 'id' receives its new id.  'to' NULL: our account. */
+static void emit_iq(struct xmpp_session *s,
+                    const char *type,
+                    const char *to,
+                    const char *payload,
+                    char *id,
+                    size_t idsize)
+{
+    struct buf b = {0};
+    new_id(s, id, idsize);
+    buf_printf(&b, "<iq type='%s' id='%s'", type, id);
+    if (to != NULL) {
+        buf_addstr(&b, " to='");
+        buf_add_xml(&b, to, strlen(to));
+        buf_addch(&b, '\'');
+    }
+    buf_printf(&b, ">%s</iq>", payload);
+    emit_stanza(s, b.data);
+    buf_free(&b);
+}
+
+/* End a flight's writing: the ack request and a ping, whose reply says
+ * that the server has handled everything before it (RFC 6120 10.1).
+ * Then write it all. */
+static enum xs_err flight_end(struct xmpp_session *s,
+                              struct xmpp_await *w,
+                              const char *what,
+                              struct xs_error *err)
+{
+    if (s->sm_state == SM_REQUESTED || s->sm_state == SM_ENABLED) {
+        emit(s, "<r xmlns='" NS_SM "'/>");
+        w->sm_need = s->sm_out;
+    }
+    emit_iq(s, "get", s->me.domain, "<ping xmlns='" NS_PING "'/>", w->ping,
+            sizeof w->ping);
+    return flush(s, what, err);
+}
+
+/* Does a bounce from 'from' belong to a message sent to 'to'? */
+static int bounce_from_ok(const char *from, const char *to)
+{
+    struct jid t;
+    if (from == NULL)
+        return 0;
+    if (jid_bare_eq(from, to))
+        return 1;
+    if (jid_parse(to, &t, NULL) != 0)
+        return 0;
+    int ok = jid_domain_eq(from, t.domain);
+    jid_free(&t);
+    return ok;
 }
 
 /* Record a bounce (RFC 6120 8.3) for the recipient it belongs to. */
 static void bounce(struct xmpp_recipient *r, size_t nr, const struct xnode *m)
 {
     const char *id = xnode_attr(m, "id");
+    const char *from = xnode_attr(m, "from");
     for (size_t i = 0; id != NULL && i < nr; i++) {
-        if (strcmp(r[i].id, id) != 0 || r[i].status != XMPP_PENDING)
+        if (strcmp(r[i].id, id) != 0 || r[i].status != XMPP_PENDING ||
+            !bounce_from_ok(from, r[i].jid))
             continue;
-        static const char *const gone[] = {
-            "item-not-found", "recipient-unavailable", "service-unavailable",
-            "gone", "remote-server-not-found"};
+        /* Permanent "no such recipient" conditions: 67.  Type wait
+         * (recipient-unavailable is wait in RFC 6120 8.3.3.15): 75.
+         * Anything else: refused, 69. */
+        static const char *const gone[] = {"item-not-found",
+                                           "service-unavailable", "gone",
+                                           "remote-server-not-found"};
         struct xnode *e = xnode_child(m, "error", NULL);
         const char *cond = condition_of(e, NS_STANZAS);
         const char *type = xnode_attr(e, "type");
         r[i].status = XMPP_FAILED;
         r[i].code = XS_EREFUSED;
-        if (type != NULL && strcmp(type, "wait") == 0)
-            r[i].code = XS_ETEMP;
         for (size_t g = 0; g < sizeof gone / sizeof gone[0]; g++) {
             if (strcmp(cond, gone[g]) == 0)
                 r[i].code = XS_EBOUNCE;
         }
+        if ((type != NULL && strcmp(type, "wait") == 0) ||
+            strcmp(cond, "recipient-unavailable") == 0)
+            r[i].code = XS_ETEMP;
         r[i].condition = printable(cond);
         r[i].errtype = printable(type ? type : "");
         r[i].text = printable(xnode_text(xnode_child(e, "text", NS_STANZAS)));
         return;
     }
-}
-
-static void emit_message(struct xmpp_session *s,
-                         const struct xmpp_message *m,
-                         struct xmpp_recipient *r)
-{
-    struct buf b = {0};
-    new_id(s, r->id, sizeof r->id);
-    buf_addstr(&b, "<message to='");
-    buf_add_xml(&b, r->jid, strlen(r->jid));
-    buf_printf(&b, "' type='%s' id='%s'>", m->type, r->id);
-    if (m->subject != NULL) {
-        buf_addstr(&b, "<subject>");
-        buf_add_xml(&b, m->subject, strlen(m->subject));
-        buf_addstr(&b, "</subject>");
-    }
-    if (m->body[0] != '\0') {
-        buf_addstr(&b, "<body>");
-        buf_add_xml(&b, m->body, strlen(m->body));
-        buf_addstr(&b, "</body>");
-    }
-    if (m->thread != NULL) {
-        buf_addstr(&b, "<thread>");
-        buf_add_xml(&b, m->thread, strlen(m->thread));
-        buf_addstr(&b, "</thread>");
-    }
-    buf_addstr(&b, "</message>");
-    emit(s, b.data);
-    buf_free(&b);
 }
 
 /* Parse a 32-bit unsigned decimal (XEP-0198 'h'); -1 when invalid. */
@@ -914,75 +1019,232 @@ static long long parse_h(const char *v)
     return (*end != '\0' || h > 0xffffffffLL) ? -1 : h;
 }
 
+/* XEP-0198: tell the server how many of its stanzas we handled. */
+static void emit_ack(struct xmpp_session *s)
+{
+    char a[64];
+    snprintf(a, sizeof a, "<a xmlns='" NS_SM "' h='%lu'/>",
+             (unsigned long)(s->sm_in & 0xffffffffUL));
+    emit(s, a);
+}
+
+/* Negotiation elements have no place after the session started. */
+static int is_negotiation(const struct xnode *n)
+{
+    return strcmp(n->ns, NS_TLS) == 0 || strcmp(n->ns, NS_SASL) == 0 ||
+           xnode_is(n, "features", NS_STREAM);
+}
+
+/* Handle one element that arrived while a flight waits. */
+static enum xs_err flight_element(struct xmpp_session *s,
+                                  struct xmpp_await *w,
+                                  struct xnode *n,
+                                  struct xs_error *err)
+{
+    const char *type = xnode_attr(n, "type");
+    if (is_negotiation(n)) {
+        char *name = printable(n->name);
+        xs_seterr(err, XS_EPROTO,
+                  "unexpected <%s> from server after negotiation", name);
+        free(name);
+        return XS_EPROTO;
+    }
+    if (xnode_is(n, "enabled", NS_SM) && s->sm_state == SM_REQUESTED) {
+        s->sm_state = SM_ENABLED;
+        s->sm_in = 0;
+    } else if (xnode_is(n, "failed", NS_SM) && s->sm_state == SM_REQUESTED) {
+        /* <enable/> refused: the ping confirms on its own. */
+        s->sm_state = SM_FAILED;
+    } else if (xnode_is(n, "a", NS_SM) && s->sm_state == SM_ENABLED) {
+        /* h counts our stanzas since <enable/>.  A lower h is an earlier,
+         * unsolicited ack; a higher one than all we sent is a lie
+         * (XEP-0198 handled-count-too-high). */
+        long long h = parse_h(xnode_attr(n, "h"));
+        if (h < 0 || h > (long long)s->sm_out)
+            return xs_seterr(err, XS_EPROTO,
+                             "server acknowledged more stanzas than were "
+                             "sent");
+        if (h > s->sm_acked)
+            s->sm_acked = h;
+    } else if (xnode_is(n, "r", NS_SM) && s->sm_state == SM_ENABLED) {
+        emit_ack(s);
+        return flush(s, "answering an ack request", err);
+    } else if (xnode_is(n, "message", NS_CLIENT) && type != NULL &&
+               strcmp(type, "error") == 0) {
+        bounce(w->r, w->nr, n);
+    } else if (w->iq_id != NULL && w->iq_reply == NULL &&
+               is_reply(s, n, w->iq_id, w->iq_to)) {
+        w->iq_reply = n;
+        return XS_OK; /* kept: not freed by the caller */
+    } else if (w->ping[0] != '\0' && !w->pinged &&
+               is_reply(s, n, w->ping, s->me.domain)) {
+        /* Any reply, even an error: the server got that far. */
+        w->pinged = 1;
+    }
+    return XS_OK;
+}
+
+/* Wait until the flight has every answer it needs. */
+static enum xs_err
+flight_wait(struct xmpp_session *s, struct xmpp_await *w, struct xs_error *err)
+{
+    for (;;) {
+        int need_ack = s->sm_state == SM_ENABLED && w->sm_need > 0 &&
+                       s->sm_acked < (long long)w->sm_need;
+        if ((w->iq_id == NULL || w->iq_reply != NULL) &&
+            (w->ping[0] == '\0' || w->pinged) && !need_ack)
+            return XS_OK;
+        struct xnode *n = NULL;
+        enum xs_err e = next_element(s, w->what, &n, err);
+        if (e != XS_OK)
+            return e;
+        e = flight_element(s, w, n, err);
+        if (n != w->iq_reply)
+            xnode_free(n);
+        if (e != XS_OK)
+            return e;
+    }
+}
+
+void xmpp_close(struct xmpp_session *s)
+{
+    if (s == NULL || s->closed_sent || !s->started)
+        return;
+    /* Every answer we waited for is in: acknowledge what the server
+     * sent (so stream management has nothing to re-send), end the
+     * stream, and leave without waiting for the server's close. */
+    if (s->sm_state == SM_ENABLED)
+        emit_ack(s);
+    emit(s, "</stream:stream>");
+    s->closed_sent = 1;
+    long long cap = xs_now_ms() + CLOSE_WRITE_MS;
+    if (s->cfg.deadline > cap)
+        s->cfg.deadline = cap;
+    struct xs_error ignored = {0};
+    if (flush(s, "closing", &ignored) == XS_OK) {
+        /* Take in what already arrived, so the kernel closes with FIN,
+         * not RST; wait for nothing. */
+        char buf[4096];
+        for (int i = 0; i < 64; i++) {
+            long r = s->io->read(s->io->ctx, buf, sizeof buf, 0, &ignored);
+            if (r <= 0)
+                break;
+            trace_recv(s, buf, (size_t)r);
+        }
+    }
+    s->io->shutdown(s->io->ctx);
+}
+
+/* ---------------------------------------------------------------- */
+/* Jobs                                                              */
+
+enum xs_err xmpp_iq(struct xmpp_session *s,
+                    const char *type,
+                    const char *to,
+                    const char *payload,
+                    const char *what,
+                    struct xnode **reply,
+                    struct xs_error *err)
+{
+    char id[24];
+    struct xmpp_await w = {.what = what, .iq_id = id, .iq_to = to};
+    *reply = NULL;
+    flight_begin(s);
+    emit_iq(s, type, to, payload, id, sizeof id);
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = flight_wait(s, &w, err);
+    if (e != XS_OK) {
+        xnode_free(w.iq_reply);
+        return e;
+    }
+    *reply = w.iq_reply;
+    if (strcmp(xnode_attr(w.iq_reply, "type"), "error") == 0)
+        return iq_error(w.iq_reply, what, err);
+    return XS_OK;
+}
+
+/* The whole <message/> for one recipient, with stanza id r->id. */
+static void build_message(const struct xmpp_message *m,
+                          const struct xmpp_recipient *r,
+                          struct buf *b)
+{
+    buf_addstr(b, "<message to='");
+    buf_add_xml(b, r->jid, strlen(r->jid));
+    buf_printf(b, "' type='%s' id='%s'>", m->type, r->id);
+    if (m->subject != NULL) {
+        buf_addstr(b, "<subject>");
+        buf_add_xml(b, m->subject, strlen(m->subject));
+        buf_addstr(b, "</subject>");
+    }
+    if (m->body[0] != '\0') {
+        buf_addstr(b, "<body>");
+        buf_add_xml(b, m->body, strlen(m->body));
+        buf_addstr(b, "</body>");
+    }
+    if (m->thread != NULL) {
+        buf_addstr(b, "<thread>");
+        buf_add_xml(b, m->thread, strlen(m->thread));
+        buf_addstr(b, "</thread>");
+    }
+    buf_addstr(b, "</message>");
+}
+
 enum xs_err xmpp_send(struct xmpp_session *s,
                       const struct xmpp_message *m,
                       struct xmpp_recipient *r,
                       size_t nr,
                       struct xs_error *err)
 {
-    const char *what = "waiting for the server's confirmation";
-    char ping[24] = "";
+    struct xmpp_await w = {
+        .what = "waiting for the server's confirmation", .r = r, .nr = nr};
+    enum xs_err e = XS_OK;
+    struct buf b = {0};
 
+    /* Above the server's advertised stanza limit (XEP-0478) the server
+     * would end the stream: refuse before anything is sent. */
+    if (s->max_bytes > 0 && nr > 0) {
+        size_t longest = 0;
+        for (size_t i = 1; i < nr; i++) {
+            if (strlen(r[i].jid) > strlen(r[longest].jid))
+                longest = i;
+        }
+        struct xmpp_recipient probe = r[longest];
+        memset(probe.id, 'x', 16); /* as long as a real id */
+        probe.id[16] = '\0';
+        build_message(m, &probe, &b);
+        size_t size = b.len;
+        buf_free(&b);
+        if (size > s->max_bytes)
+            return xs_seterr(err, XS_EREFUSED,
+                             "the message is %zu bytes; the server accepts "
+                             "at most %lu",
+                             size, s->max_bytes);
+    }
     /*
      * One flight: the server handles it in order (RFC 6120 10.1), so the
-     * ack (XEP-0198) or the ping reply (XEP-0199) covers every message
-     * before it.  With stream management the ack comes first; the ping
-     * rides along anyway (no extra round trip) so that a refused
-     * <enable/> still ends in a confirmation instead of a retry that
-     * would duplicate the message.
+     * ping reply comes after every bounce of these messages; the ack
+     * (XEP-0198) is checked too but confirms nothing on its own.
      */
-    if (s->f_sm)
-        emit(s, "<enable xmlns='" NS_SM "'/>");
-    for (size_t i = 0; i < nr; i++)
-        emit_message(s, m, &r[i]);
-    if (s->f_sm)
-        emit(s, "<r xmlns='" NS_SM "'/>");
-    struct buf b = {0};
-    new_id(s, ping, sizeof ping);
-    buf_printf(&b, "<iq type='get' id='%s' to='", ping);
-    buf_add_xml(&b, s->me.domain, strlen(s->me.domain));
-    buf_addstr(&b, "'><ping xmlns='" NS_PING "'/></iq>");
-    emit(s, b.data);
-    buf_free(&b);
-    emit_close(s);
-    enum xs_err e = flush(s, "sending", err);
-
-    int confirmed = 0;
-    while (e == XS_OK && !confirmed) {
-        struct xnode *n = NULL;
-        e = next_element(s, what, &n, err);
-        if (e != XS_OK)
-            break;
-        const char *type = xnode_attr(n, "type");
-        if (xnode_is(n, "message", NS_CLIENT) && type != NULL &&
-            strcmp(type, "error") == 0) {
-            bounce(r, nr, n);
-        } else if (s->f_sm && xnode_is(n, "a", NS_SM)) {
-            /* h counts our stanzas since <enable/>: the messages, then
-             * the ping and the presence.  A lower h is an earlier,
-             * unsolicited ack; a higher one than all we sent is a lie
-             * (XEP-0198 handled-count-too-high). */
-            long long h = parse_h(xnode_attr(n, "h"));
-            if (h < 0 || (size_t)h > nr + 2)
-                e = xs_seterr(err, XS_EPROTO,
-                              "server acknowledged more stanzas than were "
-                              "sent");
-            else if ((size_t)h >= nr)
-                confirmed = 1;
-        } else if (is_reply(s, n, ping, s->me.domain)) {
-            /* Any reply, even an error: the server got that far. */
-            confirmed = 1;
-        }
-        /* <failed/> for <enable/>: the ping reply will confirm. */
-        xnode_free(n);
+    flight_begin(s);
+    for (size_t i = 0; i < nr && e == XS_OK; i++) {
+        new_id(s, r[i].id, sizeof r[i].id);
+        build_message(m, &r[i], &b);
+        emit_stanza(s, b.data);
+        buf_free(&b);
+        if (s->out.len > FLIGHT_CHUNK)
+            e = flush(s, "sending", err);
     }
+    if (e == XS_OK)
+        e = flight_end(s, &w, "sending", err);
+    if (e == XS_OK)
+        e = flight_wait(s, &w, err);
     if (e != XS_OK)
         return e;
     for (size_t i = 0; i < nr; i++) {
         if (r[i].status == XMPP_PENDING)
             r[i].status = XMPP_SENT;
     }
-    finish(s);
     return XS_OK;
 }
 
@@ -1016,24 +1278,13 @@ enum xs_err xmpp_roster(struct xmpp_session *s,
                         struct xmpp_roster *out,
                         struct xs_error *err)
 {
-    char id[24];
     struct xnode *n = NULL;
-    struct buf b = {0};
     memset(out, 0, sizeof *out);
-    new_id(s, id, sizeof id);
-    buf_printf(&b, "<iq type='get' id='%s'><query xmlns='" NS_ROSTER "'/></iq>",
-               id);
-    emit(s, b.data);
-    buf_free(&b);
-    emit_close(s);
     xml_set_stanza_limit(s->xml, XML_MAX_STANZA_BIG);
-    enum xs_err e = flush(s, "requesting the roster", err);
-    if (e == XS_OK)
-        e = wait_reply(s, "waiting for the roster", id, &n, err);
-    if (e != XS_OK)
-        return e;
-    if (strcmp(xnode_attr(n, "type"), "error") == 0) {
-        e = iq_error(n, "roster request", err);
+    enum xs_err e = xmpp_iq(s, "get", NULL, "<query xmlns='" NS_ROSTER "'/>",
+                            "roster request", &n, err);
+    xml_set_stanza_limit(s->xml, XML_MAX_STANZA);
+    if (e != XS_OK) {
         xnode_free(n);
         return e;
     }
@@ -1067,7 +1318,6 @@ enum xs_err xmpp_roster(struct xmpp_session *s,
     }
     if (out->n > 1)
         qsort(out->items, out->n, sizeof *out->items, cmp_item);
-    finish(s);
     return XS_OK;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * xmpp.h - one synchronous XMPP client session (RFC 6120/6121): stream,
- * STARTTLS, SASL, resource binding, then one job (send messages, read the
- * roster) and the closing handshake.
+ * STARTTLS, SASL, resource binding, then any number of jobs (send
+ * messages, read the roster, IQ requests), then the close.
  *
  * Every byte from and to the server goes through 'struct xs_io', so a
  * test or a fuzzer can drive the whole session with canned bytes.  No
@@ -83,11 +83,22 @@ struct xmpp_session *xmpp_new(const struct xmpp_config *cfg,
 enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err);
 
 /*
- * Send 'm' to each of 'n' recipients, confirm (XEP-0198 ack or XEP-0199
- * ping) and close the stream.  Returns XS_OK when the server confirmed
- * processing; recipients whose message bounced before that are marked
- * XMPP_FAILED with their own code.  Free the recipients' allocated
- * fields with xmpp_recipients_clear.
+ * Jobs.  Any number of them may run in a row after xmpp_login; each
+ * writes its stanzas and waits for the answers it needs (one "flight");
+ * none closes the stream: xmpp_close does, once every answer is in.
+ */
+
+/*
+ * Send 'm' to each of 'n' recipients and wait for the server's
+ * confirmation: the reply to a ping sent behind the messages (the server
+ * handles a stream in order, so every bounce of these messages comes
+ * before it); with XEP-0198 the ack must cover them too.  Returns XS_OK
+ * when the server confirmed; recipients whose message bounced are marked
+ * XMPP_FAILED with their own code (XS_EBOUNCE: no such recipient,
+ * XS_ETEMP: type wait or recipient-unavailable, XS_EREFUSED: the rest).
+ * A message larger than the server's advertised limit (XEP-0478) is not
+ * sent: XS_EREFUSED.  Free the recipients' fields with
+ * xmpp_recipients_clear.
  */
 enum xs_err xmpp_send(struct xmpp_session *s,
                       const struct xmpp_message *m,
@@ -97,11 +108,30 @@ enum xs_err xmpp_send(struct xmpp_session *s,
 void xmpp_recipients_clear(struct xmpp_recipient *r, size_t n);
 
 /* Fetch the roster (RFC 6121 2.1.3), items sorted by JID and groups by
- * name, and close the stream. */
+ * name. */
 enum xs_err xmpp_roster(struct xmpp_session *s,
                         struct xmpp_roster *out,
                         struct xs_error *err);
 void xmpp_roster_free(struct xmpp_roster *r);
+
+struct xnode; /* xml.h */
+
+/*
+ * One IQ request/response: send <iq type='TYPE' to='TO'>PAYLOAD</iq>
+ * (PAYLOAD is trusted XML; 'to' NULL: our own account) and wait for the
+ * reply with the same id from the right sender.  *reply is the reply
+ * (result or error; free with xnode_free) whenever one arrived.  An
+ * error reply returns XS_ETEMP (type wait) or XS_EREFUSED, with "WHAT
+ * failed: CONDITION"; 'what' also names the wait in timeouts ("while
+ * WHAT").
+ */
+enum xs_err xmpp_iq(struct xmpp_session *s,
+                    const char *type,
+                    const char *to,
+                    const char *payload,
+                    const char *what,
+                    struct xnode **reply,
+                    struct xs_error *err);
 
 /*
  * End the session: our </stream:stream> and the TLS close_notify, with no

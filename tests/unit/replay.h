@@ -27,6 +27,9 @@ struct replay {
     int tls_started;
     size_t written_at_tls; /* bytes written before STARTTLS */
     struct buf written;    /* everything the client wrote */
+    size_t delivered;      /* bytes handed to the client so far */
+    long close_at;         /* 'delivered' when </stream:stream> was
+                            * written; -1 before */
 };
 
 static size_t replay_seglen(const struct replay *r, size_t i)
@@ -54,6 +57,7 @@ static long replay_read(
         left = n;
     memcpy(buf, r->seg[r->cur] + r->off, left);
     r->off += left;
+    r->delivered += left;
     return (long)left;
 }
 
@@ -64,6 +68,9 @@ static enum xs_err replay_write(
     (void)timeout_ms;
     (void)err;
     buf_add(&r->written, buf, n);
+    if (r->close_at < 0 && r->written.data != NULL &&
+        strstr(r->written.data, "</stream:stream>") != NULL)
+        r->close_at = (long)r->delivered;
     return XS_OK;
 }
 

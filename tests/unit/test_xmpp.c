@@ -86,14 +86,31 @@ static void script_free(struct script *s)
         free(s->seg[i]);
 }
 
+/* Which jobs run() performs after the login. */
+enum jobs { JOB_SEND = 0, JOB_ROSTER, JOB_SEND_ROSTER_SEND };
+
 struct outcome {
     enum xs_err e;
     struct xs_error err;
     struct xmpp_recipient r[2];
+    struct xmpp_roster roster;
     struct buf written;
+    struct buf trace; /* the S: side of the debug trace */
     int tls_started;
     size_t written_at_tls;
+    long close_at; /* server bytes read when </stream:stream> went out */
+    int sends_ok;  /* JOB_SEND_ROSTER_SEND: confirmed sends */
 };
+
+static const char *g_body = "hi & <bye>";
+static enum jobs g_jobs = JOB_SEND;
+
+static void trace_cb(void *ud, char dir, const char *data, size_t len)
+{
+    struct outcome *o = ud;
+    if (dir == XMPP_TRACE_RECV)
+        buf_add(&o->trace, data, len);
+}
 
 static void run(const struct script *sc,
                 size_t chunk,
@@ -104,33 +121,75 @@ static void run(const struct script *sc,
     struct replay rp = {.seg = (const char *const *)sc->seg,
                         .nseg = sc->nseg,
                         .chunk = chunk,
-                        .first_split = split};
+                        .first_split = split,
+                        .close_at = -1};
     struct xs_io io;
     replay_io(&rp, &io);
+    memset(o, 0, sizeof *o);
     struct xmpp_config cfg = {.jid = "user@example.com",
                               .password = "pencil",
                               .allow_plain = 1,
                               .deadline = xs_now_ms() + 10000,
                               .timeout_s = 10,
+                              .trace = trace_cb,
+                              .trace_ud = o,
                               .test_cnonce = CNONCE};
-    struct xmpp_message m = {.body = "hi & <bye>", .type = "chat"};
-    memset(o, 0, sizeof *o);
+    struct xmpp_message m = {.body = g_body, .type = "chat"};
     o->r[0].jid = "juliet@example.net";
     o->r[1].jid = "romeo@example.net";
     struct xmpp_session *s = xmpp_new(&cfg, &io);
     o->e = xmpp_login(s, &o->err);
-    if (o->e == XS_OK)
+    if (o->e == XS_OK && g_jobs == JOB_ROSTER)
+        o->e = xmpp_roster(s, &o->roster, &o->err);
+    else if (o->e == XS_OK)
         o->e = xmpp_send(s, &m, o->r, nrcpt, &o->err);
+    if (o->e == XS_OK && g_jobs == JOB_SEND_ROSTER_SEND) {
+        o->sends_ok++;
+        o->e = xmpp_roster(s, &o->roster, &o->err);
+        xmpp_recipients_clear(o->r, 2);
+        memset(o->r, 0, sizeof o->r);
+        o->r[0].jid = "juliet@example.net";
+        if (o->e == XS_OK)
+            o->e = xmpp_send(s, &m, o->r, 1, &o->err);
+        if (o->e == XS_OK)
+            o->sends_ok++;
+    }
+    xmpp_close(s);
+    xmpp_close(s); /* a second call does nothing */
     xmpp_free(s);
     o->written = rp.written;
     o->tls_started = rp.tls_started;
     o->written_at_tls = rp.written_at_tls;
+    o->close_at = rp.close_at;
 }
 
 static void outcome_free(struct outcome *o)
 {
     xmpp_recipients_clear(o->r, 2);
+    xmpp_roster_free(&o->roster);
     buf_free(&o->written);
+    buf_free(&o->trace);
+}
+
+/* Offset just past 'needle' in the whole script (both segments). */
+static long script_end_of(const struct script *sc, const char *needle)
+{
+    size_t base = 0;
+    for (size_t i = 0; i < sc->nseg; i++) {
+        const char *p = strstr(sc->seg[i], needle);
+        if (p != NULL)
+            return (long)(base + (size_t)(p - sc->seg[i]) + strlen(needle));
+        base += strlen(sc->seg[i]);
+    }
+    return -1;
+}
+
+static size_t count_of(const struct buf *b, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = b->data; p && (p = strstr(p, needle)); p++)
+        n++;
+    return n;
 }
 
 static int contains(const struct buf *b, const char *needle)
@@ -190,7 +249,8 @@ static void test_sm_and_bounce(void)
                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
                 "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>no\xc2\x9b"
                 "31m such</text></error></message>"
-                "<a xmlns='urn:xmpp:sm:3' h='2'/>" END);
+                "<a xmlns='urn:xmpp:sm:3' h='2'/>"
+                "<iq type='result' id='xs-4' from='example.com'/>" END);
     struct outcome o;
     run(&sc, 3, 0, 2, &o);
     CHECK_EQ_INT(o.e, XS_OK);
@@ -437,6 +497,304 @@ static void test_parser(void)
     buf_free(&b);
 }
 
+#define PING_OK "<iq type='result' id='xs-3' from='example.com'/>"
+#define ROSTER_XS(id)                                                          \
+    "<iq type='result' id='" id "'><query xmlns='jabber:iq:roster'>"           \
+    "<item jid='b@example.com' name='B&#9;x&#10;y\xc2\x9b' "                   \
+    "subscription='both'>"                                                     \
+    "<group>g</group></item><item jid='a@example.com'/></query></iq>"
+#define F_BIND_LIMIT(n)                                                        \
+    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"        \
+    "<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>" n                   \
+    "</max-bytes></limits></stream:features>"
+
+/* The close goes out only after the answers, never in a job's flight
+ * (ejabberd handles the close first and loses the answers). */
+static void test_close_after_answers(void)
+{
+    struct script sc;
+    struct outcome o;
+
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, F_BIND BOUND PING_OK END);
+    long reply_end = script_end_of(&sc, PING_OK);
+    for (size_t chunk = 0; chunk <= 5; chunk++) {
+        run(&sc, chunk, 0, 1, &o);
+        CHECK_EQ_INT(o.e, XS_OK);
+        CHECK(o.close_at >= reply_end);
+        CHECK(!contains(&o.written, "<presence"));
+        CHECK_EQ_INT(count_of(&o.written, "</stream:stream>"), 1);
+        outcome_free(&o);
+    }
+    script_free(&sc);
+
+    /* The roster: request alone, close after the result, every split. */
+    g_jobs = JOB_ROSTER;
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND BOUND ROSTER_XS("xs-2") END);
+    reply_end = script_end_of(&sc, "</query></iq>");
+    size_t total = strlen(sc.seg[0]) + strlen(sc.seg[1]);
+    for (size_t split = 1; split < total; split += 3) {
+        run(&sc, 0, split, 0, &o);
+        CHECK_EQ_INT(o.e, XS_OK);
+        CHECK_EQ_INT(o.roster.n, 2);
+        if (o.roster.n == 2) {
+            CHECK_EQ_STR(o.roster.items[0].jid, "a@example.com");
+            CHECK_EQ_STR(o.roster.items[1].name, "B\tx\ny\xc2\x9b");
+        }
+        CHECK(o.close_at >= reply_end);
+        CHECK(contains(&o.written, "<query xmlns='jabber:iq:roster'/>"));
+        outcome_free(&o);
+    }
+    script_free(&sc);
+
+    /* A roster error reply: refused, with the condition. */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND BOUND "<iq type='error' id='xs-2'><error type='cancel'>"
+                             "<forbidden xmlns='urn:ietf:params:xml:ns:xmpp-"
+                             "stanzas'/></error></iq>" END);
+    run(&sc, 0, 0, 0, &o);
+    CHECK_EQ_INT(o.e, XS_EREFUSED);
+    CHECK(strstr(o.err.msg, "forbidden") != NULL);
+    outcome_free(&o);
+    script_free(&sc);
+
+    /* The server closes before the roster result: temporary. */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, F_BIND BOUND END);
+    run(&sc, 0, 0, 0, &o);
+    CHECK_EQ_INT(o.e, XS_ETEMP);
+    outcome_free(&o);
+    script_free(&sc);
+    g_jobs = JOB_SEND;
+}
+
+/* Several jobs on one login, with stream management counted across
+ * them; the server's <r/> is answered; one close at the end. */
+static void test_several_jobs(void)
+{
+    struct script sc;
+    struct outcome o;
+    g_jobs = JOB_SEND_ROSTER_SEND;
+
+    script_make(
+        &sc, HDR F_TLS PROCEED, SFINAL_OK,
+        F_BIND BOUND PING_OK ROSTER_XS(
+            "xs-4") "<iq type='result' id='xs-6' from='example.com'/>" END);
+    long last = script_end_of(&sc, "id='xs-6' from='example.com'/>");
+    for (size_t chunk = 0; chunk <= 4; chunk++) {
+        run(&sc, chunk, 0, 1, &o);
+        CHECK_EQ_INT(o.e, XS_OK);
+        CHECK_EQ_INT(o.sends_ok, 2);
+        CHECK_EQ_INT(o.roster.n, 2);
+        CHECK_EQ_INT(count_of(&o.written, "<message"), 2);
+        CHECK_EQ_INT(count_of(&o.written, "</stream:stream>"), 1);
+        CHECK(o.close_at >= last);
+        outcome_free(&o);
+    }
+    script_free(&sc);
+
+    /* With XEP-0198: h runs across the jobs (message, ping, roster
+     * request, message: 4 before the second <r/>). */
+    script_make(
+        &sc, HDR F_TLS PROCEED, SFINAL_OK,
+        F_BIND_SM BOUND
+        "<enabled xmlns='urn:xmpp:sm:3'/>"
+        "<a xmlns='urn:xmpp:sm:3' h='1'/>" PING_OK ROSTER_XS(
+            "xs-4") "<r xmlns='urn:xmpp:sm:3'/><a xmlns='urn:xmpp:sm:3' h='4'/>"
+                    "<iq type='result' id='xs-6' from='example.com'/>" END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    CHECK_EQ_INT(o.sends_ok, 2);
+    CHECK_EQ_INT(count_of(&o.written, "<enable "), 1);
+    CHECK_EQ_INT(count_of(&o.written, "<r xmlns='urn:xmpp:sm:3'/>"), 2);
+    /* Our answer to the server's <r/>: ping reply and roster so far. */
+    CHECK(contains(&o.written, "<a xmlns='urn:xmpp:sm:3' h='2'/>"));
+    /* At the close: all three stanzas the server sent. */
+    CHECK(contains(&o.written, "<a xmlns='urn:xmpp:sm:3' h='3'/>"
+                               "</stream:stream>"));
+    outcome_free(&o);
+    script_free(&sc);
+
+    /* The second ack never reaches h=4: the send is not confirmed. */
+    script_make(
+        &sc, HDR F_TLS PROCEED, SFINAL_OK,
+        F_BIND_SM BOUND
+        "<enabled xmlns='urn:xmpp:sm:3'/>"
+        "<a xmlns='urn:xmpp:sm:3' h='1'/>" PING_OK ROSTER_XS(
+            "xs-4") "<a xmlns='urn:xmpp:sm:3' h='3'/>"
+                    "<iq type='result' id='xs-6' from='example.com'/>" END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_ETEMP);
+    CHECK_EQ_INT(o.sends_ok, 1);
+    outcome_free(&o);
+    script_free(&sc);
+    g_jobs = JOB_SEND;
+}
+
+/* Confirmation is the ping reply; an ack alone confirms nothing. */
+static void test_confirmation(void)
+{
+    struct script sc;
+    struct outcome o;
+
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND_SM BOUND "<enabled xmlns='urn:xmpp:sm:3'/>"
+                                "<a xmlns='urn:xmpp:sm:3' h='1'/>" END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_ETEMP);
+    CHECK(o.close_at < 0 || !contains(&o.written, "</stream:stream>") ||
+          o.e != XS_OK);
+    outcome_free(&o);
+    script_free(&sc);
+
+    /* A bounce with our id from someone else is not ours; one from the
+     * recipient's domain is (remote-server-not-found: 67); type wait
+     * and recipient-unavailable are temporary (75). */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND BOUND
+                "<message type='error' id='xs-2' from='mallory@evil.example'>"
+                "<error type='cancel'><item-not-found xmlns='urn:ietf:params:"
+                "xml:ns:xmpp-stanzas'/></error></message>"
+                "<message type='error' id='xs-3' from='example.net'>"
+                "<error type='cancel'><remote-server-not-found xmlns='urn:ietf:"
+                "params:xml:ns:xmpp-stanzas'/></error></message>"
+                "<iq type='result' id='xs-4' from='example.com'/>" END);
+    run(&sc, 0, 0, 2, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    CHECK_EQ_INT(o.r[0].status, XMPP_SENT);
+    CHECK_EQ_INT(o.r[1].status, XMPP_FAILED);
+    CHECK_EQ_INT(o.r[1].code, XS_EBOUNCE);
+    outcome_free(&o);
+    script_free(&sc);
+
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND BOUND
+                "<message type='error' id='xs-2' from='juliet@example.net/x'>"
+                "<error type='cancel'><recipient-unavailable xmlns='urn:ietf:"
+                "params:xml:ns:xmpp-stanzas'/></error></message>" PING_OK END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    CHECK_EQ_INT(o.r[0].status, XMPP_FAILED);
+    CHECK_EQ_INT(o.r[0].code, XS_ETEMP);
+    outcome_free(&o);
+    script_free(&sc);
+
+    /* A stream error after the message (Prosody's answer to a stanza
+     * too large) is read and mapped, not lost behind our close. */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND BOUND "<stream:error><policy-violation xmlns='urn:"
+                             "ietf:params:xml:ns:xmpp-streams'/>"
+                             "</stream:error>" END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_EREFUSED);
+    CHECK(strstr(o.err.msg, "policy-violation") != NULL);
+    outcome_free(&o);
+    script_free(&sc);
+}
+
+/* Negotiation elements after the session started: protocol errors
+ * (76), never "internal error" (70), at every read size. */
+static void test_stray_negotiation(void)
+{
+    static const char *const stray[] = {
+        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>",
+        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>eA==</challenge>",
+        "<stream:features/>",
+    };
+    for (size_t i = 0; i < sizeof stray / sizeof stray[0]; i++) {
+        char *tail = xasprintf(F_BIND BOUND "%s" PING_OK END, stray[i]);
+        struct script sc;
+        script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, tail);
+        for (size_t chunk = 0; chunk <= 3; chunk++) {
+            struct outcome o;
+            run(&sc, chunk, 0, 1, &o);
+            if (o.e != XS_EPROTO)
+                fprintf(stderr, "stray %zu chunk %zu: %d %s\n", i, chunk,
+                        (int)o.e, o.err.msg);
+            CHECK_EQ_INT(o.e, XS_EPROTO);
+            outcome_free(&o);
+        }
+        script_free(&sc);
+        free(tail);
+    }
+}
+
+/* Text that XML would alter goes out as references: CR survives. */
+static void test_escaping_and_limits(void)
+{
+    struct script sc;
+    struct outcome o;
+    g_body = "a\r\nb\rc";
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, F_BIND BOUND PING_OK END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    CHECK(contains(&o.written, "<body>a&#13;\nb&#13;c</body>"));
+    outcome_free(&o);
+    script_free(&sc);
+
+    /* XEP-0478: above the advertised limit nothing is sent. */
+    g_body = "0123456789012345678901234567890123456789012345678901234567890"
+             "0123456789012345678901234567890123456789012345678901234567890";
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND_LIMIT("150") BOUND PING_OK END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_EREFUSED);
+    CHECK(!contains(&o.written, "<message"));
+    CHECK(strstr(o.err.msg, "at most 150") != NULL);
+    outcome_free(&o);
+    script_free(&sc);
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND_LIMIT("100000") BOUND PING_OK END);
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    outcome_free(&o);
+    script_free(&sc);
+    g_body = "hi & <bye>";
+}
+
+/* No 8-character piece of the SASL payloads shows in the trace, however
+ * the server's bytes are cut into reads. */
+static void test_trace_redaction(void)
+{
+    struct script sc;
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, F_BIND BOUND PING_OK END);
+    char *secret[2] = {b64_encode(SFIRST, strlen(SFIRST)),
+                       b64_encode(SFINAL_OK, strlen(SFINAL_OK))};
+    size_t total = strlen(sc.seg[0]) + strlen(sc.seg[1]);
+    size_t leaks = 0;
+    for (size_t split = 0; split < total; split++) {
+        for (size_t chunk = 0; chunk <= (split == 0 ? 41 : 0); chunk++) {
+            struct outcome o;
+            run(&sc, chunk, split, 1, &o);
+            CHECK_EQ_INT(o.e, XS_OK);
+            if (!contains(&o.trace, "[redacted]"))
+                fprintf(stderr, "split %zu chunk %zu: %s\n", split, chunk,
+                        o.trace.data ? o.trace.data : "(none)");
+            CHECK(contains(&o.trace, "[redacted]"));
+            for (size_t k = 0; k < 2; k++) {
+                for (size_t i = 0; i + 8 <= strlen(secret[k]); i++) {
+                    char piece[9];
+                    memcpy(piece, secret[k] + i, 8);
+                    piece[8] = '\0';
+                    if (contains(&o.trace, piece))
+                        leaks++;
+                }
+            }
+            outcome_free(&o);
+        }
+    }
+    CHECK_EQ_INT(leaks, 0);
+    free(secret[0]);
+    free(secret[1]);
+    script_free(&sc);
+
+    /* Bound JIDs compare localparts after Unicode case folding. */
+    CHECK(
+        jid_bare_eq("\xc3\x84lice@Example.COM/r", "\xc3\xa4lice@example.com"));
+    CHECK(!jid_bare_eq("alice@example.com", "alicE@example.org"));
+    CHECK(!jid_bare_eq("example.com", "u@example.com"));
+}
+
 int main(void)
 {
     test_jid();
@@ -445,6 +803,12 @@ int main(void)
     test_sm_and_bounce();
     test_bad_server_signature();
     test_refusals();
+    test_close_after_answers();
+    test_several_jobs();
+    test_confirmation();
+    test_stray_negotiation();
+    test_escaping_and_limits();
+    test_trace_redaction();
     xml_cleanup();
     TEST_DONE("test_xmpp");
     return 0;
