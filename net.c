@@ -223,30 +223,67 @@ static int srv_parse(const unsigned char *ans, int len, struct srv *out)
     return n;
 }
 
+/*
+ * One getaddrinfo_a request.  gai_cancel() cannot stop a lookup that is
+ * already running (EAI_NOTCANCELED): glibc's worker thread goes on
+ * reading the name, service and hints and finally writes the result
+ * into the gaicb.  So all of it lives on the heap, and a request given
+ * up at the deadline is abandoned, never freed: it stays on a list so
+ * that leak checkers still see it.  The process exits soon after.
+ */
+struct gai_job {
+    struct gaicb req;
+    struct addrinfo hints;
+    char service[8];
+    char *name;
+    struct gai_job *next; /* abandoned jobs */
+};
+
+static struct gai_job *abandoned_jobs;
+static pthread_mutex_t abandoned_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void gai_job_abandon(struct gai_job *j)
+{
+    pthread_mutex_lock(&abandoned_mu);
+    j->next = abandoned_jobs;
+    abandoned_jobs = j;
+    pthread_mutex_unlock(&abandoned_mu);
+}
+
+static void gai_job_free(struct gai_job *j)
+{
+    free(j->name);
+    free(j);
+}
+
 /* getaddrinfo bounded by the deadline.  0 or an EAI_* code. */
 static int resolve(const char *host,
                    unsigned port,
                    long long deadline,
                    struct addrinfo **res)
 {
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+    struct gai_job *j = xcalloc(1, sizeof *j);
+    snprintf(j->service, sizeof j->service, "%u", port);
+    j->hints.ai_family = AF_UNSPEC;
+    j->hints.ai_socktype = SOCK_STREAM;
+    j->hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
     /* IP literals (the usual --server) need no lookup and no thread. */
-    hints.ai_flags |= AI_NUMERICHOST;
-    if (getaddrinfo(host, service, &hints, res) == 0)
+    j->hints.ai_flags |= AI_NUMERICHOST;
+    if (getaddrinfo(host, j->service, &j->hints, res) == 0) {
+        gai_job_free(j);
         return 0;
-    hints.ai_flags &= ~AI_NUMERICHOST;
-    struct gaicb req = {
-        .ar_name = host, .ar_service = service, .ar_request = &hints};
-    struct gaicb *list[1] = {&req};
+    }
+    j->hints.ai_flags &= ~AI_NUMERICHOST;
+    j->name = xstrdup(host);
+    j->req.ar_name = j->name;
+    j->req.ar_service = j->service;
+    j->req.ar_request = &j->hints;
+    struct gaicb *list[1] = {&j->req};
     int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
-    if (rc != 0)
+    if (rc != 0) {
+        gai_job_free(j);
         return rc;
+    }
     for (;;) {
         int ms = ms_left(deadline);
         struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -254,17 +291,26 @@ static int resolve(const char *host,
         if (rc == EAI_INTR)
             continue;
         if (rc == EAI_AGAIN || ms == 0) {
-            if (gai_error(&req) == EAI_INPROGRESS) {
-                /* Abandon the lookup; the process exits soon anyway. */
-                gai_cancel(&req);
-                return EAI_AGAIN;
+            if (gai_error(&j->req) == EAI_INPROGRESS) {
+                int c = gai_cancel(&j->req);
+                if (c == EAI_CANCELED) { /* never started */
+                    gai_job_free(j);
+                    return EAI_AGAIN;
+                }
+                if (c == EAI_NOTCANCELED) {
+                    /* Running: the worker keeps using the job. */
+                    gai_job_abandon(j);
+                    return EAI_AGAIN;
+                }
+                /* EAI_ALLDONE: the answer came in meanwhile. */
             }
         }
-        rc = gai_error(&req);
+        rc = gai_error(&j->req);
         if (rc != EAI_INPROGRESS)
             break;
     }
-    *res = req.ar_result;
+    *res = j->req.ar_result;
+    gai_job_free(j);
     return rc;
 }
 

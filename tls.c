@@ -11,9 +11,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -33,7 +35,12 @@ struct transport {
     unsigned char pin[TLS_PIN_LEN];
     int use_pin;
     int insecure;
+    long long deadline; /* of the run (tls_opts); 0: none */
+    int first_byte;     /* first byte read in the handshake; -1: none */
 };
+
+/* Longest wait for the close_notify to go out (less near the deadline). */
+#define TLS_BYE_MS 1000
 
 static int ms_until(long long deadline)
 {
@@ -56,6 +63,8 @@ transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
     struct transport *t = xcalloc(1, sizeof *t);
     t->fd = fd;
     t->insecure = o->insecure;
+    t->deadline = o->deadline;
+    t->first_byte = -1;
     if (o->pin != NULL) {
         memcpy(t->pin, o->pin, TLS_PIN_LEN);
         t->use_pin = 1;
@@ -90,7 +99,7 @@ transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
     }
     return t;
 fail:
-    transport_free(t);
+    transport_free(t); /* closes fd: it is consumed on failure too */
     return NULL;
 }
 
@@ -115,20 +124,52 @@ static int is_ip(const char *s)
     return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
-static enum xs_err check_pin(struct transport *t, struct xs_error *err)
+/* SHA-256 of the server's certificate; 0 ok, -1 none presented. */
+static int peer_pin(struct transport *t, unsigned char h[TLS_PIN_LEN])
 {
     unsigned n = 0;
     const gnutls_datum_t *certs = gnutls_certificate_get_peers(t->tls, &n);
-    unsigned char h[TLS_PIN_LEN];
     if (certs == NULL || n == 0 ||
         gnutls_hash_fast(GNUTLS_DIG_SHA256, certs[0].data, certs[0].size, h) <
             0)
+        return -1;
+    return 0;
+}
+
+/* "sha256:" and 64 lowercase hex digits, as --pin takes it. */
+static void pin_format(const unsigned char h[TLS_PIN_LEN],
+                       char out[7 + 2 * TLS_PIN_LEN + 1])
+{
+    static const char hex[] = "0123456789abcdef";
+    memcpy(out, "sha256:", 7);
+    for (size_t i = 0; i < TLS_PIN_LEN; i++) {
+        out[7 + 2 * i] = hex[h[i] >> 4];
+        out[8 + 2 * i] = hex[h[i] & 15];
+    }
+    out[7 + 2 * TLS_PIN_LEN] = '\0';
+}
+
+static enum xs_err check_pin(struct transport *t, struct xs_error *err)
+{
+    unsigned char h[TLS_PIN_LEN];
+    char shown[7 + 2 * TLS_PIN_LEN + 1];
+    if (peer_pin(t, h) != 0)
         return xs_seterr(err, XS_EREFUSED,
                          "server presented no certificate to match --pin");
-    if (gnutls_memcmp(h, t->pin, sizeof h) != 0)
+    if (gnutls_memcmp(h, t->pin, sizeof h) != 0) {
+        pin_format(h, shown);
         return xs_seterr(err, XS_EREFUSED,
-                         "server certificate does not match --pin");
+                         "certificate of %s does not match --pin "
+                         "(server's pin: %s)",
+                         t->domain, shown);
+    }
     return XS_OK;
+}
+
+/* Is 'c' the first byte of a TLS record (content types 20..24)? */
+static int is_record_type(int c)
+{
+    return c >= 20 && c <= 24;
 }
 
 static enum xs_err
@@ -139,12 +180,45 @@ handshake_error(struct transport *t, int r, struct xs_error *err)
         gnutls_datum_t msg = {NULL, 0};
         gnutls_certificate_verification_status_print(
             st, gnutls_certificate_type_get(t->tls), &msg, 0);
-        xs_seterr(err, XS_EREFUSED,
-                  "TLS certificate verification failed for %s: %s", t->domain,
-                  msg.data ? (const char *)msg.data : "invalid");
+        /* GnuTLS's text is sentences: drop the one that says what the
+         * line already says, and the final period. */
+        const char *why = msg.data != NULL ? (const char *)msg.data : "";
+        static const char nt[] = "The certificate is NOT trusted. ";
+        if (strncmp(why, nt, sizeof nt - 1) == 0)
+            why += sizeof nt - 1;
+        size_t len = strlen(why);
+        while (len > 0 && (why[len - 1] == '.' || why[len - 1] == ' '))
+            len--;
+        if (len == 0) {
+            why = "invalid";
+            len = strlen(why);
+        }
+        unsigned char h[TLS_PIN_LEN];
+        char shown[7 + 2 * TLS_PIN_LEN + 1];
+        if (peer_pin(t, h) == 0)
+            pin_format(h, shown);
+        else
+            snprintf(shown, sizeof shown, "unknown");
+        /* Cut the reason, never the pin and the hint. */
+        static const char fmt[] = "certificate of %s not trusted: %.*s "
+                                  "(server's pin: %s; use --cafile FILE "
+                                  "or --pin)";
+        size_t fixed = sizeof fmt - 1 - 8 + strlen(t->domain) + strlen(shown);
+        size_t room =
+            fixed < sizeof err->msg - 1 ? sizeof err->msg - 1 - fixed : 0;
+        if (len > room)
+            len = room;
+        xs_seterr(err, XS_EREFUSED, fmt, t->domain, (int)len, why, shown);
         gnutls_free(msg.data);
         return XS_EREFUSED;
     }
+    /* The first thing after <proceed/> must be a TLS record.  Anything
+     * else is cleartext that arrived too late for the check before the
+     * handshake (protocol.md 2.2). */
+    if (t->first_byte >= 0 && !is_record_type(t->first_byte))
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent cleartext instead of TLS after "
+                         "<proceed/> (injection attempt); aborting");
     if (r == GNUTLS_E_TIMEDOUT)
         return xs_seterr(err, XS_ETEMP, "timed out in the TLS handshake");
     if (r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_PULL_ERROR ||
@@ -153,6 +227,34 @@ handshake_error(struct transport *t, int r, struct xs_error *err)
                          "connection lost during the TLS handshake");
     return xs_seterr(err, XS_EREFUSED, "TLS handshake failed: %s",
                      gnutls_strerror(r));
+}
+
+/* GnuTLS reads through these to note the first byte of the handshake. */
+static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
+{
+    struct transport *t = p;
+    ssize_t r = recv(t->fd, buf, n, 0);
+    if (r > 0 && t->first_byte < 0)
+        t->first_byte = ((unsigned char *)buf)[0];
+    return r;
+}
+
+static int tls_pull_timeout(gnutls_transport_ptr_t p, unsigned ms)
+{
+    struct transport *t = p;
+    int w = net_wait(t->fd, 0,
+                     ms == GNUTLS_INDEFINITE_TIMEOUT
+                         ? -1
+                         : (ms > 0x7fffffff ? 0x7fffffff : (int)ms));
+    if (w < 0)
+        errno = EIO;
+    return w;
+}
+
+static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
+{
+    struct transport *t = p;
+    return send(t->fd, buf, n, MSG_NOSIGNAL);
 }
 
 static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
@@ -180,7 +282,10 @@ static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
                                strlen(t->domain));
     if (!t->insecure && !t->use_pin)
         gnutls_session_set_verify_cert(t->tls, t->domain, 0);
-    gnutls_transport_set_int(t->tls, t->fd);
+    gnutls_transport_set_ptr(t->tls, t);
+    gnutls_transport_set_pull_function(t->tls, tls_pull);
+    gnutls_transport_set_pull_timeout_function(t->tls, tls_pull_timeout);
+    gnutls_transport_set_push_function(t->tls, tls_push);
     gnutls_handshake_set_timeout(t->tls,
                                  (unsigned)(timeout_ms ? timeout_ms : 1));
     send_timeout(t->fd, timeout_ms);
@@ -259,8 +364,14 @@ static void do_shutdown(void *ctx)
 {
     struct transport *t = ctx;
     if (t->tls != NULL) {
-        send_timeout(t->fd, 1000);
-        gnutls_bye(t->tls, GNUTLS_SHUT_WR);
+        /* Bounded by the run's deadline: past it, TCP's FIN only. */
+        int ms = TLS_BYE_MS;
+        if (t->deadline > 0 && ms_until(t->deadline) < ms)
+            ms = ms_until(t->deadline);
+        if (ms > 0) {
+            send_timeout(t->fd, ms);
+            gnutls_bye(t->tls, GNUTLS_SHUT_WR);
+        }
     }
     shutdown(t->fd, SHUT_WR);
 }
@@ -287,12 +398,17 @@ static int hexval(int c)
 
 int tls_pin_parse(const char *s, unsigned char out[TLS_PIN_LEN])
 {
-    if (strncmp(s, "sha256:", 7) != 0)
+    if (strncasecmp(s, "sha256:", 7) == 0)
+        s += 7;
+    else if (strncasecmp(s, "sha256 Fingerprint=", 19) == 0)
+        s += 19;
+    else
         return -1;
-    s += 7;
+    /* Colons between the bytes: all of them, or none. */
+    int colons = strlen(s) > 2 && s[2] == ':';
     for (size_t i = 0; i < TLS_PIN_LEN; i++) {
-        if (i > 0 && *s == ':')
-            s++;
+        if (i > 0 && colons && *s++ != ':')
+            return -1;
         int hi = hexval((unsigned char)s[0]);
         int lo = hi < 0 ? -1 : hexval((unsigned char)s[1]);
         if (lo < 0)

@@ -17,15 +17,20 @@ struct tls_opts {
     const char *cafile;       /* NULL: the system trust store */
     const unsigned char *pin; /* TLS_PIN_LEN bytes, or NULL */
     int insecure;             /* no verification at all */
+    long long deadline;       /* the run's, xs_now_ms() clock; 0: none */
 };
 
 struct transport; /* opaque */
 
 /*
- * Prepare a transport over connected socket 'fd' (owned from now on:
- * transport_free closes it).  Loads the trust anchors.
+ * Prepare a transport over connected socket 'fd'.  The fd is consumed
+ * whatever the outcome: transport_free closes it, and so does a failed
+ * transport_new before it returns NULL (the caller must not close it
+ * again).  Loads the trust anchors.  The deadline in 'o' bounds the TLS
+ * close (at most 1 s without one).
  * Used error codes: XS_ENOINPUT (cafile unreadable or without
- * certificates), XS_ESOFTWARE (GnuTLS set-up).
+ * certificates), XS_ECONFIG (no system trust store), XS_ESOFTWARE
+ * (GnuTLS set-up).
  */
 struct transport *
 transport_new(int fd, const struct tls_opts *o, struct xs_error *err);
@@ -36,7 +41,12 @@ void transport_io(struct transport *t, struct xs_io *io);
 /* Close and free; NULL is a no-op. */
 void transport_free(struct transport *t);
 
-/* Parse "sha256:HEX" (colons between bytes allowed) into out.  0 ok. */
+/*
+ * Parse a SHA-256 certificate fingerprint into out; 0 ok, -1 malformed.
+ * Accepted: "sha256:" (any case; also OpenSSL's "sha256 Fingerprint=")
+ * then 64 hex digits of either case, either all bytes separated by
+ * colons or none: "sha256:ab12...", "SHA256:AB:12:...".
+ */
 int tls_pin_parse(const char *s, unsigned char out[TLS_PIN_LEN]);
 
 /* GnuTLS runtime version. */
