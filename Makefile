@@ -40,7 +40,7 @@ B ?= build
 BIN ?= xmppsend
 LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
-UNITS = test_sasl test_util test_xmpp
+UNITS = test_sasl test_util test_xmpp test_tls
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)
