@@ -82,6 +82,7 @@ struct xmpp_session {
     long long sm_acked;      /* highest h the server acknowledged */
     unsigned long max_bytes; /* XEP-0478 max-bytes, 0: not advertised */
     struct trace_scan tscan; /* trace redaction state (trace_recv) */
+    int saw_stream_error;    /* the server ended the stream with a reason */
     long total_read;
     unsigned stanzas;
     unsigned idseq;
@@ -344,6 +345,7 @@ static enum xs_err next_element(struct xmpp_session *s,
                  strcmp(n->name, "iq") == 0))
                 s->sm_in++;
             if (xnode_is(n, "error", NS_STREAM)) {
+                s->saw_stream_error = 1;
                 enum xs_err e = stream_error(n, err);
                 xnode_free(n);
                 return e;
@@ -912,6 +914,37 @@ static void emit_stanza(struct xmpp_session *s, const char *xml)
  * recipients is streamed, not built in memory). */
 #define FLIGHT_CHUNK (64 * 1024)
 
+/* How long to look for the server's reason after a failed write. */
+#define REASON_WAIT_MS 1000
+
+/*
+ * Write a job's stanzas.  When the write fails, the server may have said
+ * why before it closed (a stream error: policy-violation for a stanza
+ * that is too large): read for a moment, and its reason wins over
+ * "connection reset" (which would say "retry" where retrying cannot help).
+ */
+static enum xs_err
+job_flush(struct xmpp_session *s, const char *what, struct xs_error *err)
+{
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK || remaining_ms(s) == 0)
+        return e;
+    long long deadline = s->cfg.deadline;
+    if (s->cfg.deadline > xs_now_ms() + REASON_WAIT_MS)
+        s->cfg.deadline = xs_now_ms() + REASON_WAIT_MS;
+    struct xs_error why = {0};
+    struct xnode *n = NULL;
+    while (next_element(s, what, &n, &why) == XS_OK) {
+        xnode_free(n);
+        n = NULL;
+    }
+    s->cfg.deadline = deadline;
+    if (!s->saw_stream_error)
+        return e;
+    *err = why;
+    return why.code;
+}
+
 /* Enable stream management (once, with the first flight after bind) and
  * note that the server's answers to what follows are to be counted. */
 static void flight_begin(struct xmpp_session *s)
@@ -957,7 +990,7 @@ static enum xs_err flight_end(struct xmpp_session *s,
     }
     emit_iq(s, "get", s->me.domain, "<ping xmlns='" NS_PING "'/>", w->ping,
             sizeof w->ping);
-    return flush(s, what, err);
+    return job_flush(s, what, err);
 }
 
 /* Does a bounce from 'from' belong to a message sent to 'to'? */
@@ -1151,7 +1184,7 @@ enum xs_err xmpp_iq(struct xmpp_session *s,
     *reply = NULL;
     flight_begin(s);
     emit_iq(s, type, to, payload, id, sizeof id);
-    enum xs_err e = flush(s, what, err);
+    enum xs_err e = job_flush(s, what, err);
     if (e == XS_OK)
         e = flight_wait(s, &w, err);
     if (e != XS_OK) {
@@ -1233,7 +1266,7 @@ enum xs_err xmpp_send(struct xmpp_session *s,
         emit_stanza(s, b.data);
         buf_free(&b);
         if (s->out.len > FLIGHT_CHUNK)
-            e = flush(s, "sending", err);
+            e = job_flush(s, "sending", err);
     }
     if (e == XS_OK)
         e = flight_end(s, &w, "sending", err);

@@ -25,11 +25,12 @@ struct replay {
     int first_done;
     int fail_starttls;
     int tls_started;
-    size_t written_at_tls; /* bytes written before STARTTLS */
-    struct buf written;    /* everything the client wrote */
-    size_t delivered;      /* bytes handed to the client so far */
-    long close_at;         /* 'delivered' when </stream:stream> was
-                            * written; -1 before */
+    size_t written_at_tls;  /* bytes written before STARTTLS */
+    struct buf written;     /* everything the client wrote */
+    size_t delivered;       /* bytes handed to the client so far */
+    const char *fail_write; /* a write containing this fails (reset) */
+    long close_at;          /* 'delivered' when </stream:stream> was
+                             * written; -1 before */
 };
 
 static size_t replay_seglen(const struct replay *r, size_t i)
@@ -66,7 +67,14 @@ static enum xs_err replay_write(
 {
     struct replay *r = ctx;
     (void)timeout_ms;
-    (void)err;
+    if (r->fail_write != NULL) {
+        struct buf t = {0};
+        buf_add(&t, buf, n);
+        int hit = strstr(t.data, r->fail_write) != NULL;
+        buf_free(&t);
+        if (hit)
+            return xs_seterr(err, XS_ETEMP, "replay: connection reset");
+    }
     buf_add(&r->written, buf, n);
     if (r->close_at < 0 && r->written.data != NULL &&
         strstr(r->written.data, "</stream:stream>") != NULL)

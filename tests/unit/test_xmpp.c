@@ -104,6 +104,7 @@ struct outcome {
 
 static const char *g_body = "hi & <bye>";
 static enum jobs g_jobs = JOB_SEND;
+static const char *g_fail_write; /* see replay.fail_write */
 
 static void trace_cb(void *ud, char dir, const char *data, size_t len)
 {
@@ -122,6 +123,7 @@ static void run(const struct script *sc,
                         .nseg = sc->nseg,
                         .chunk = chunk,
                         .first_split = split,
+                        .fail_write = g_fail_write,
                         .close_at = -1};
     struct xs_io io;
     replay_io(&rp, &io);
@@ -688,6 +690,24 @@ static void test_confirmation(void)
     CHECK_EQ_INT(o.e, XS_EREFUSED);
     CHECK(strstr(o.err.msg, "policy-violation") != NULL);
     outcome_free(&o);
+
+    /* Even when the server closed before our write went through: the
+     * reason it gave wins over the reset (69, not 75). */
+    g_fail_write = "<message";
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_EREFUSED);
+    CHECK(strstr(o.err.msg, "policy-violation") != NULL);
+    outcome_free(&o);
+    g_fail_write = NULL;
+    script_free(&sc);
+
+    /* A reset without a reason stays temporary. */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, F_BIND BOUND);
+    g_fail_write = "<message";
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_ETEMP);
+    outcome_free(&o);
+    g_fail_write = NULL;
     script_free(&sc);
 }
 
