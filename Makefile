@@ -38,9 +38,10 @@ LIBS = $(shell $(PKG_CONFIG) --libs gnutls libxml-2.0 2>/dev/null) \
 # B: object directory; BIN: the program (instrumented builds use others).
 B ?= build
 BIN ?= xmppsend
-LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c
+LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c \
+         password.c opts.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
-UNITS = test_sasl test_util test_xmpp test_tls
+UNITS = test_sasl test_util test_xmpp test_password test_tls
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)

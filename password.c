@@ -1,0 +1,651 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * password.c - the password sources: a command (own process group,
+ * bounded by the run's deadline, killed with its whole group on timeout
+ * or on a signal), a file (msmtp's check_secure, read(2) into wiped
+ * memory) and the terminal (echo off, restored on every signal before
+ * the signal is re-raised, like readpassphrase(3)).
+ *
+ * Signals: while a command runs or the prompt waits, the signals we act
+ * on are blocked and only let through inside ppoll(2), so none can slip
+ * in between a check and a blocking call.  The handler only records the
+ * signal number; the work (killing the group, restoring the terminal)
+ * happens in normal context, then the original disposition is put back
+ * and the signal is sent again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "password.h"
+
+extern char **environ;
+
+#define PW_ENV "XMPPSEND_PASSWORD"
+/* Between SIGTERM and SIGKILL for the command's process group. */
+#define PW_GRACE_MS 300
+
+/* ---------------------------------------------------------------- */
+/* Signals                                                           */
+
+static volatile sig_atomic_t pw_signo;
+
+static void pw_on_signal(int sig)
+{
+    pw_signo = sig;
+}
+
+/* Only interrupts ppoll(2) so a finished command is noticed at once. */
+static void pw_on_chld(int sig)
+{
+    (void)sig;
+}
+
+#define PW_MAXSIGS 8
+
+struct pw_sigs {
+    const int *sigs;
+    size_t n;
+    struct sigaction old[PW_MAXSIGS];
+    struct sigaction old_chld;
+    int chld;
+    sigset_t oldmask;
+};
+
+/*
+ * Block 'ss->sigs' (and SIGCHLD when 'chld'), then catch them; signals
+ * the caller ignores stay ignored.  ppoll(2) with ss->oldmask lets them
+ * in.
+ */
+static void pw_catch(struct pw_sigs *ss, int chld)
+{
+    struct sigaction sa;
+    sigset_t block;
+    size_t i;
+
+    sigemptyset(&block);
+    for (i = 0; i < ss->n; i++)
+        sigaddset(&block, ss->sigs[i]);
+    if (chld)
+        sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, &ss->oldmask);
+    pw_signo = 0;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = pw_on_signal;
+    for (i = 0; i < ss->n; i++) {
+        sigaction(ss->sigs[i], NULL, &ss->old[i]);
+        if (ss->old[i].sa_handler != SIG_IGN)
+            sigaction(ss->sigs[i], &sa, NULL);
+    }
+    ss->chld = chld;
+    if (chld) {
+        sa.sa_handler = pw_on_chld;
+        sa.sa_flags = SA_NOCLDSTOP;
+        sigaction(SIGCHLD, &sa, &ss->old_chld);
+    }
+}
+
+/*
+ * Put the dispositions back, send ourselves the caught signal again (it
+ * stays pending until the mask is restored), restore the mask.  Returns
+ * the signal that was caught (0: none) if we are still alive.
+ */
+static int pw_release(struct pw_sigs *ss)
+{
+    int sig = pw_signo;
+    size_t i;
+
+    for (i = 0; i < ss->n; i++)
+        sigaction(ss->sigs[i], &ss->old[i], NULL);
+    if (ss->chld)
+        sigaction(SIGCHLD, &ss->old_chld, NULL);
+    if (sig != 0)
+        kill(getpid(), sig);
+    sigprocmask(SIG_SETMASK, &ss->oldmask, NULL);
+    pw_signo = 0;
+    return sig;
+}
+
+static void pw_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---------------------------------------------------------------- */
+/* Reading                                                           */
+
+enum xs_err
+pw_read_fd(int fd, size_t max, char **out, size_t *len, struct xs_error *err)
+{
+    size_t cap = 256, n = 0;
+    char *b = xmalloc(cap);
+
+    *out = NULL;
+    *len = 0;
+    for (;;) {
+        if (n + 1 >= cap) {
+            /* Grow by hand so the old copy is wiped, not left behind. */
+            char *nb = xmalloc(cap * 2);
+            memcpy(nb, b, n);
+            xs_wipe(b, cap);
+            free(b);
+            b = nb;
+            cap *= 2;
+        }
+        size_t want = cap - 1 - n;
+        if (want > max + 1 - n)
+            want = max + 1 - n; /* one byte past max tells "too long" */
+        ssize_t k = read(fd, b + n, want);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0) {
+            int saved = errno;
+            xs_wipe(b, cap);
+            free(b);
+            return xs_seterr(err, XS_EIO, "read error: %s", strerror(saved));
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+        if (n > max) {
+            xs_wipe(b, cap);
+            free(b);
+            return xs_seterr(err, XS_EDATA, "more than %zu bytes", max);
+        }
+    }
+    b[n] = '\0';
+    *out = b;
+    *len = n;
+    return XS_OK;
+}
+
+/* Length of the first line of b[0..n): up to LF, without a CR before it. */
+static size_t first_line_len(const char *b, size_t n)
+{
+    const char *nl = memchr(b, '\n', n);
+    size_t l = nl != NULL ? (size_t)(nl - b) : n;
+    if (l > 0 && b[l - 1] == '\r')
+        l--;
+    return l;
+}
+
+/* ---------------------------------------------------------------- */
+/* Files                                                             */
+
+enum xs_err pw_check_secure(const char *path,
+                            int fd,
+                            int holds_secret,
+                            struct xs_error *err)
+{
+    struct stat st;
+    unsigned mode;
+
+    if (fstat(fd, &st) != 0)
+        return xs_seterr(err, XS_EOS, "cannot stat %s: %s", path,
+                         strerror(errno));
+    mode = (unsigned)(st.st_mode & 07777);
+    if (!S_ISREG(st.st_mode))
+        return xs_seterr(err, XS_ECONFIG, "%s is not a regular file", path);
+    if (st.st_uid != getuid())
+        return xs_seterr(err, XS_ECONFIG,
+                         "%s is owned by uid %u, not by you (uid %u); "
+                         "run: chown %u %s",
+                         path, (unsigned)st.st_uid, (unsigned)getuid(),
+                         (unsigned)getuid(), path);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return xs_seterr(err, XS_ECONFIG,
+                         "%s is writable by group or others (mode %04o); "
+                         "run: chmod 600 %s",
+                         path, mode, path);
+    if (holds_secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        return xs_seterr(err, XS_ECONFIG,
+                         "%s contains a password but is accessible by group "
+                         "or others (mode %04o); run: chmod 600 %s",
+                         path, mode, path);
+    return XS_OK;
+}
+
+enum xs_err pw_from_file(const char *path, char **out, struct xs_error *err)
+{
+    struct xs_error rerr = {0};
+    char *b = NULL;
+    size_t n = 0, l;
+    enum xs_err e;
+    int fd;
+
+    *out = NULL;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return xs_seterr(err, XS_ENOINPUT, "cannot open password file %s: %s",
+                         path, strerror(errno));
+    e = pw_check_secure(path, fd, 1, err);
+    if (e == XS_OK) {
+        e = pw_read_fd(fd, PW_FILE_MAX, &b, &n, &rerr);
+        if (e != XS_OK)
+            xs_seterr(err, e, "password file %s: %s", path, rerr.msg);
+    }
+    close(fd);
+    if (e != XS_OK)
+        return e;
+    l = first_line_len(b, n);
+    if (l == 0)
+        e = xs_seterr(err, XS_EDATA,
+                      "password file %s: the first line is empty", path);
+    else if (l > PW_MAX)
+        e = xs_seterr(err, XS_EDATA,
+                      "password file %s: the first line is longer than %d "
+                      "bytes",
+                      path, PW_MAX);
+    else if (memchr(b, '\0', l) != NULL)
+        e = xs_seterr(err, XS_EDATA,
+                      "password file %s: the first line contains a NUL byte",
+                      path);
+    else
+        *out = xstrndup(b, l);
+    xs_wipe(b, n);
+    free(b);
+    return e;
+}
+
+/* ---------------------------------------------------------------- */
+/* Environment                                                       */
+
+char *pw_take_env(void)
+{
+    const size_t nl = sizeof(PW_ENV) - 1;
+    char *v = getenv(PW_ENV), *copy;
+    char **e;
+
+    if (v == NULL)
+        return NULL;
+    copy = xstrdup(v);
+    /* Every copy (execve allows duplicates), in place: this is the
+     * memory /proc/PID/environ shows. */
+    for (e = environ; *e != NULL; e++) {
+        if (strncmp(*e, PW_ENV "=", nl + 1) == 0)
+            xs_wipe(*e + nl + 1, strlen(*e + nl + 1));
+    }
+    unsetenv(PW_ENV);
+    return copy;
+}
+
+/* environ without XMPPSEND_PASSWORD (the strings are shared). */
+static char **env_without_password(void)
+{
+    const size_t nl = sizeof(PW_ENV) - 1;
+    size_t n = 0, i, j = 0;
+    char **v;
+
+    while (environ != NULL && environ[n] != NULL)
+        n++;
+    v = xcalloc(n + 1, sizeof *v);
+    for (i = 0; i < n; i++) {
+        if (strncmp(environ[i], PW_ENV "=", nl + 1) != 0)
+            v[j++] = environ[i];
+    }
+    v[j] = NULL;
+    return v;
+}
+
+/* ---------------------------------------------------------------- */
+/* Command                                                           */
+
+/*
+ * End the process group 'pid': SIGTERM (and SIGCONT, for a stopped
+ * member), up to PW_GRACE_MS for it to go, then SIGKILL; the leader is
+ * reaped unless *exited says it was already.
+ */
+static void kill_group(pid_t pid, int *exited, int *status)
+{
+    long long end = xs_now_ms() + PW_GRACE_MS;
+
+    kill(-pid, SIGTERM);
+    kill(-pid, SIGCONT);
+    while (xs_now_ms() < end) {
+        if (!*exited && waitpid(pid, status, WNOHANG) == pid)
+            *exited = 1;
+        if (*exited && kill(-pid, 0) != 0)
+            break;
+        pw_sleep_ms(10);
+    }
+    kill(-pid, SIGKILL);
+    while (!*exited) {
+        pid_t r = waitpid(pid, status, 0);
+        if (r == pid || (r < 0 && errno != EINTR))
+            *exited = 1;
+    }
+}
+
+/* Move 'fd' above the standard descriptors (keeps close-on-exec). */
+static int above_stdio(int fd)
+{
+    int nfd;
+
+    if (fd > STDERR_FILENO)
+        return fd;
+    nfd = fcntl(fd, F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+    close(fd);
+    return nfd;
+}
+
+/* What the command printed: the first line, bounded; the rest dropped. */
+struct pw_out {
+    char *b;
+    size_t n;
+    int line_done; /* a newline was seen, or the buffer is full */
+    int eof;
+};
+
+/* Read what is available now (rfd is non-blocking). */
+static enum xs_err pw_out_read(struct pw_out *o, int rfd, struct xs_error *err)
+{
+    char sink[512];
+
+    for (;;) {
+        ssize_t k;
+        if (!o->line_done) {
+            k = read(rfd, o->b + o->n, PW_MAX + 1 - o->n);
+            if (k > 0) {
+                if (memchr(o->b + o->n, '\n', (size_t)k) != NULL)
+                    o->line_done = 1;
+                o->n += (size_t)k;
+                if (o->n == PW_MAX + 1)
+                    o->line_done = 1;
+            }
+        } else {
+            k = read(rfd, sink, sizeof sink);
+        }
+        if (k == 0) {
+            o->eof = 1;
+            break;
+        }
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            xs_wipe(sink, sizeof sink);
+            return xs_seterr(err, XS_EIO,
+                             "cannot read the output of password-command: %s",
+                             strerror(errno));
+        }
+    }
+    xs_wipe(sink, sizeof sink);
+    return XS_OK;
+}
+
+/* Start /bin/sh -c CMD as described in password.h; stdout to 'wfd'. */
+static int pw_spawn(const char *cmd, int wfd, pid_t *pid)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, def;
+    char sh[] = "sh", dash_c[] = "-c";
+    char *cmd_copy = xstrdup(cmd);
+    char *argv[] = {sh, dash_c, cmd_copy, NULL};
+    char **env = env_without_password();
+    int rc;
+
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
+                                     0);
+    posix_spawn_file_actions_adddup2(&fa, wfd, STDOUT_FILENO);
+    posix_spawnattr_init(&at);
+    sigemptyset(&none);
+    sigemptyset(&def);
+    sigaddset(&def, SIGPIPE);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &def);
+    posix_spawnattr_setpgroup(&at, 0);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+                                      POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+    rc = posix_spawn(pid, "/bin/sh", &fa, &at, argv, env);
+    posix_spawnattr_destroy(&at);
+    posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    free(cmd_copy);
+    return rc;
+}
+
+enum xs_err pw_from_command(const char *cmd,
+                            long long deadline_ms,
+                            char **out,
+                            struct xs_error *err)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct pw_sigs ss;
+    struct pw_out o = {NULL, 0, 0, 0};
+    long long start = xs_now_ms();
+    int p[2], exited = 0, status = 0, rc, sig;
+    enum xs_err e = XS_OK;
+    pid_t pid;
+
+    memset(&ss, 0, sizeof ss);
+    ss.sigs = sigs;
+    ss.n = sizeof sigs / sizeof sigs[0];
+    *out = NULL;
+    if (start >= deadline_ms)
+        return xs_seterr(err, XS_ETEMP,
+                         "timed out before running password-command");
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return xs_seterr(err, XS_EOS, "cannot run password-command: %s",
+                         strerror(errno));
+    p[0] = above_stdio(p[0]);
+    p[1] = above_stdio(p[1]);
+    if (p[0] < 0 || p[1] < 0) {
+        if (p[0] >= 0)
+            close(p[0]);
+        if (p[1] >= 0)
+            close(p[1]);
+        return xs_seterr(err, XS_EOS, "cannot run password-command: %s",
+                         strerror(errno));
+    }
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+
+    /* Catch before the spawn: a signal in between must not be lost. */
+    pw_catch(&ss, 1);
+    rc = pw_spawn(cmd, p[1], &pid);
+    close(p[1]);
+    if (rc != 0) {
+        close(p[0]);
+        pw_release(&ss);
+        return xs_seterr(err, XS_EOS, "cannot run password-command: %s",
+                         strerror(rc));
+    }
+    o.b = xmalloc(PW_MAX + 1);
+
+    for (;;) {
+        if (pw_signo != 0) {
+            kill_group(pid, &exited, &status);
+            e = xs_seterr(err, XS_ETEMP,
+                          "interrupted by signal %d while running "
+                          "password-command",
+                          (int)pw_signo);
+            break;
+        }
+        if (!exited && waitpid(pid, &status, WNOHANG) == pid)
+            exited = 1;
+        if (exited) {
+            /* Whatever it wrote is in the pipe now; a background
+             * process it left may hold the pipe open: do not wait. */
+            if (!o.eof)
+                e = pw_out_read(&o, p[0], err);
+            /* Nothing of it may outlive it. */
+            if (kill(-pid, 0) == 0)
+                kill_group(pid, &exited, &status);
+            break;
+        }
+        long long left = deadline_ms - xs_now_ms();
+        if (left <= 0) {
+            kill_group(pid, &exited, &status);
+            long long ran = xs_now_ms() - start;
+            e = xs_seterr(err, XS_ETEMP,
+                          "timed out after %lld.%lld s while running "
+                          "password-command",
+                          ran / 1000, ran % 1000 / 100);
+            break;
+        }
+        struct pollfd pfd = {p[0], POLLIN, 0};
+        struct timespec ts = {(time_t)(left / 1000),
+                              (long)(left % 1000) * 1000000L};
+        int r = ppoll(o.eof ? NULL : &pfd, o.eof ? 0 : 1, &ts, &ss.oldmask);
+        if (r < 0 && errno != EINTR) {
+            e = xs_seterr(err, XS_EOS, "poll: %s", strerror(errno));
+            kill_group(pid, &exited, &status);
+            break;
+        }
+        if (r > 0 && (e = pw_out_read(&o, p[0], err)) != XS_OK) {
+            kill_group(pid, &exited, &status);
+            break;
+        }
+    }
+    close(p[0]);
+    sig = pw_release(&ss);
+    (void)sig; /* still alive: the signal is ignored or handled */
+
+    if (e == XS_OK) {
+        size_t l = first_line_len(o.b, o.n);
+        if (WIFSIGNALED(status))
+            e = xs_seterr(err, XS_ECONFIG,
+                          "password-command was killed by signal %d",
+                          WTERMSIG(status));
+        else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            e = xs_seterr(err, XS_ECONFIG,
+                          "password-command failed (exit status %d)",
+                          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        else if (o.n == 0)
+            e = xs_seterr(err, XS_ECONFIG, "password-command printed nothing");
+        else if (l > PW_MAX)
+            e = xs_seterr(err, XS_ECONFIG,
+                          "password-command printed a first line longer "
+                          "than %d bytes",
+                          PW_MAX);
+        else if (l == 0)
+            e = xs_seterr(err, XS_ECONFIG,
+                          "password-command printed an empty first line");
+        else if (memchr(o.b, '\0', l) != NULL)
+            e = xs_seterr(err, XS_ECONFIG,
+                          "password-command printed a NUL byte");
+        else
+            *out = xstrndup(o.b, l);
+    }
+    xs_wipe(o.b, PW_MAX + 1);
+    free(o.b);
+    return e;
+}
+
+/* ---------------------------------------------------------------- */
+/* Terminal                                                          */
+
+enum xs_err pw_prompt(const char *jid, char **out, struct xs_error *err)
+{
+    static const int sigs[] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
+                               SIGTSTP, SIGTTIN, SIGTTOU};
+    struct pw_sigs ss;
+    enum xs_err e;
+    char *b;
+    int fd;
+
+    memset(&ss, 0, sizeof ss);
+    ss.sigs = sigs;
+    ss.n = sizeof sigs / sizeof sigs[0];
+    *out = NULL;
+    fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return xs_seterr(err, XS_EUSAGE,
+                         "no password given (use --password-file, "
+                         "--password-command or XMPPSEND_PASSWORD)");
+    b = xmalloc(PW_MAX + 1);
+    for (;;) {
+        struct termios saved, t;
+        size_t n = 0;
+        int have_tc, eof = 0, toolong = 0, ioerr = 0, sig;
+
+        e = XS_OK;
+        pw_catch(&ss, 0);
+        have_tc = tcgetattr(fd, &saved) == 0;
+        if (have_tc) {
+            t = saved;
+            t.c_lflag &= ~(tcflag_t)ECHO;
+            t.c_lflag |= ECHONL;
+            tcsetattr(fd, TCSAFLUSH, &t);
+        }
+        dprintf(fd, "Password for %s: ", jid);
+        for (;;) {
+            struct pollfd pfd = {fd, POLLIN, 0};
+            char c;
+            ssize_t k;
+
+            if (pw_signo != 0)
+                break;
+            if (ppoll(&pfd, 1, NULL, &ss.oldmask) < 0) {
+                if (errno == EINTR)
+                    continue;
+                ioerr = errno;
+                break;
+            }
+            k = read(fd, &c, 1);
+            if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (k < 0) {
+                ioerr = errno;
+                break;
+            }
+            if (k == 0) {
+                eof = 1;
+                break;
+            }
+            if (c == '\n' || c == '\r')
+                break;
+            if (n < PW_MAX)
+                b[n++] = c;
+            else
+                toolong = 1;
+            c = 0;
+        }
+        if (have_tc)
+            tcsetattr(fd, TCSAFLUSH, &saved);
+        /* The newline the user did not type (ECHONL echoed a typed one). */
+        if (pw_signo != 0 || eof || ioerr != 0)
+            (void)!write(fd, "\n", 1);
+        sig = pw_release(&ss); /* may stop or end the process here */
+        if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
+            xs_wipe(b, n);
+            continue; /* continued after a stop: prompt again */
+        }
+        if (sig != 0)
+            e = xs_seterr(err, XS_EUSAGE,
+                          "no password entered (interrupted by signal %d)",
+                          sig);
+        else if (ioerr != 0)
+            e = xs_seterr(err, XS_EIO, "cannot read the terminal: %s",
+                          strerror(ioerr));
+        else if (toolong)
+            e = xs_seterr(err, XS_EDATA, "the password is longer than %d bytes",
+                          PW_MAX);
+        else if (n == 0)
+            e = xs_seterr(err, XS_EUSAGE, "no password entered");
+        else
+            *out = xstrndup(b, n);
+        xs_wipe(b, n);
+        break;
+    }
+    close(fd);
+    free(b);
+    return e;
+}
