@@ -131,15 +131,6 @@ char *sasl_escape_username(const char *user)
     return b.data;
 }
 
-void sasl_plain(const char *user, const char *password, struct buf *out)
-{
-    /* RFC 4616 section 2: [authzid] NUL authcid NUL passwd */
-    buf_addch(out, '\0');
-    buf_addstr(out, user);
-    buf_addch(out, '\0');
-    buf_addstr(out, password);
-}
-
 /* RFC 5802 section 7: printable ASCII except ',' (and never empty). */
 static int nonce_ok(const char *s, size_t n)
 {
@@ -177,23 +168,30 @@ static void scram_wipe_pw(struct sasl_scram *s)
     }
 }
 
-/* Normalise (PRECIS OpaqueString, RFC 8265 section 4.2) or copy. */
-static enum xs_err scram_set_password(struct sasl_scram *s,
-                                      const char *password,
-                                      int raw,
-                                      struct xs_error *err)
+/*
+ * The password as it goes into any mechanism: PRECIS OpaqueString
+ * (RFC 8265 section 4.2; RFC 4616 and RFC 5802 both ask for a prepared
+ * password), or a plain copy when 'raw'.  *pw is ours to wipe and free.
+ */
+static enum xs_err prepare_password(const char *password,
+                                    int raw,
+                                    char **pw,
+                                    size_t *pwlen,
+                                    struct xs_error *err)
 {
     gnutls_datum_t norm = {NULL, 0};
     size_t len = strlen(password);
     int rc;
 
+    *pw = NULL;
+    *pwlen = 0;
     /* Far above any real password; keeps datum sizes (unsigned) safe. */
     if (len > 65536)
         return xs_seterr(err, XS_EDATA, "password is too long");
     if (raw) {
-        s->pw = xmalloc(len + 1);
-        memcpy(s->pw, password, len + 1);
-        s->pwlen = len;
+        *pw = xmalloc(len + 1);
+        memcpy(*pw, password, len + 1);
+        *pwlen = len;
         return XS_OK;
     }
     rc = gnutls_utf8_password_normalize((const unsigned char *)password,
@@ -205,12 +203,63 @@ static enum xs_err scram_set_password(struct sasl_scram *s,
                          gnutls_strerror(rc));
     }
     /* Copy into our own memory so one wipe-and-free path covers it. */
-    s->pw = xmalloc((size_t)norm.size + 1);
-    memcpy(s->pw, norm.data, norm.size);
-    s->pw[norm.size] = '\0';
-    s->pwlen = norm.size;
+    *pw = xmalloc((size_t)norm.size + 1);
+    memcpy(*pw, norm.data, norm.size);
+    (*pw)[norm.size] = '\0';
+    *pwlen = norm.size;
     gnutls_memset(norm.data, 0, norm.size);
     gnutls_free(norm.data);
+    return XS_OK;
+}
+
+enum xs_err sasl_plain_prepare(const char *user,
+                               const char *password,
+                               int raw,
+                               struct buf *out,
+                               struct xs_error *err)
+{
+    char *pw;
+    size_t pwlen;
+    enum xs_err e;
+
+    if (user == NULL || password == NULL)
+        return xs_seterr(err, XS_ESOFTWARE,
+                         "missing PLAIN user name or password");
+    e = prepare_password(password, raw, &pw, &pwlen, err);
+    if (e != XS_OK)
+        return e;
+    /* RFC 4616 section 2: [authzid] NUL authcid NUL passwd */
+    buf_addch(out, '\0');
+    buf_addstr(out, user);
+    buf_addch(out, '\0');
+    buf_add(out, pw, pwlen);
+    xs_wipe(pw, pwlen);
+    free(pw);
+    return XS_OK;
+}
+
+void sasl_plain(const char *user, const char *password, struct buf *out)
+{
+    /* Prepared like SCRAM; what OpaqueString refuses goes as it is
+     * (sasl_plain_prepare reports it instead). */
+    if (sasl_plain_prepare(user, password, 0, out, NULL) != XS_OK)
+        (void)sasl_plain_prepare(user, password, 1, out, NULL);
+}
+
+/* Normalise (PRECIS OpaqueString) or copy into s->pw. */
+static enum xs_err scram_set_password(struct sasl_scram *s,
+                                      const char *password,
+                                      int raw,
+                                      struct xs_error *err)
+{
+    char *pw;
+    size_t pwlen;
+    enum xs_err e = prepare_password(password, raw, &pw, &pwlen, err);
+
+    if (e != XS_OK)
+        return e;
+    s->pw = (unsigned char *)pw;
+    s->pwlen = pwlen;
     return XS_OK;
 }
 

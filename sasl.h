@@ -47,8 +47,22 @@ sasl_choose(const char *const *offered, size_t n, int allow_plain);
 char *sasl_escape_username(const char *user);
 
 /*
- * PLAIN initial response "\0user\0password" (authzid empty) into 'out'
- * (appended, raw bytes).  Callers must wipe 'out' (buf_wipe).
+ * PLAIN initial response "\0user\0password" (authzid empty) appended to
+ * 'out' (raw bytes); the password prepared exactly as for SCRAM: PRECIS
+ * OpaqueString (RFC 8265 section 4.2, as RFC 4616 asks) unless 'raw'.
+ * Callers must wipe 'out' (buf_wipe).  Returns XS_EDATA (nothing
+ * appended) for a password that cannot be normalised, XS_ESOFTWARE for a
+ * NULL argument.
+ */
+enum xs_err sasl_plain_prepare(const char *user,
+                               const char *password,
+                               int raw,
+                               struct buf *out,
+                               struct xs_error *err);
+
+/*
+ * The same without error reporting: a password OpaqueString refuses is
+ * sent as it is.  Kept for existing callers; prefer sasl_plain_prepare.
  */
 void sasl_plain(const char *user, const char *password, struct buf *out);
 

@@ -252,12 +252,54 @@ static void test_username(void)
 
 static void test_plain(void)
 {
+    struct xs_error err = {0};
     struct buf out = {0};
 
     sasl_plain("user", "pencil", &out);
     CHECK_BUF(out.data, out.len, "\0user\0pencil", 12);
     buf_wipe(&out);
     CHECK(out.data == NULL);
+
+    /* The password prepared as SCRAM prepares it (PRECIS OpaqueString):
+     * NFC, and non-ASCII spaces become U+0020. */
+    CHECK_EQ_INT(sasl_plain_prepare("user", "pa\xcc\x88ss", 0, &out, &err),
+                 XS_OK);
+    CHECK_BUF(out.data, out.len, "\0user\0p\xc3\xa4ss", 11);
+    buf_wipe(&out);
+    CHECK_EQ_INT(sasl_plain_prepare("user",
+                                    "a\xc2\xa0"
+                                    "b",
+                                    0, &out, &err),
+                 XS_OK);
+    CHECK_BUF(out.data, out.len, "\0user\0a b", 9);
+    buf_wipe(&out);
+    sasl_plain("user", "pa\xcc\x88ss", &out);
+    CHECK_BUF(out.data, out.len, "\0user\0p\xc3\xa4ss", 11);
+    buf_wipe(&out);
+    /* ...unless raw. */
+    CHECK_EQ_INT(sasl_plain_prepare("user", "pa\xcc\x88ss", 1, &out, &err),
+                 XS_OK);
+    CHECK_BUF(out.data, out.len, "\0user\0pa\xcc\x88ss", 12);
+    buf_wipe(&out);
+    /* What SCRAM refuses, PLAIN refuses, appending nothing. */
+    CHECK_EQ_INT(sasl_plain_prepare("user",
+                                    "pen\x01"
+                                    "cil",
+                                    0, &out, &err),
+                 XS_EDATA);
+    CHECK_EQ_INT(err.code, XS_EDATA);
+    CHECK(strstr(err.msg, "OpaqueString") != NULL);
+    CHECK_EQ_INT(out.len, 0);
+    CHECK_EQ_INT(sasl_plain_prepare("user",
+                                    "pen\x01"
+                                    "cil",
+                                    1, &out, NULL),
+                 XS_OK);
+    CHECK_BUF(out.data, out.len,
+              "\0user\0pen\x01"
+              "cil",
+              13);
+    buf_wipe(&out);
 }
 
 static void test_mech_names(void)
