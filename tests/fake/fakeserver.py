@@ -40,6 +40,9 @@ escaped variable value (or, for set-re variables, inserted as is).
                       deadline passes)
   sleep S             pause without reading
   send TEXT           send TEXT
+  send-late TEXT      send TEXT unless the client has already gone: a
+                      failed send is only noted (for our answer to the
+                      client's </stream:stream>: it need not wait for it)
   send-b64 B64        send the decoded bytes
   send-repeat N TEXT  send TEXT N times (streamed in 64 KiB pieces);
                       ${i} in TEXT numbers the copies from 0
@@ -399,6 +402,13 @@ class Server:
 
     def step_send(self, rest):
         self.send(self.enc(rest))
+
+    def step_send_late(self, rest):
+        try:
+            self.send(self.enc(rest))
+        except Stop as e:
+            self.log("note: %s: not sent, the client has gone (%s)"
+                     % (self.where, e))
 
     def step_send_b64(self, rest):
         self.send(base64.b64decode(rest.strip()))

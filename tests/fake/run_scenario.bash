@@ -9,6 +9,14 @@
 #   # stderr: ERE        the error line must match (case-insensitive)
 #   # timeout: T         --timeout given to xmppsend (default 5)
 #   # args: ARGS         more xmppsend options (split on blanks)
+#   # recipients: JIDS   recipients instead of recipient@localhost (split
+#                        on blanks); "none": no recipient and no -m (for
+#                        --roster in args)
+#   # user: NAME         the account's localpart (default: user)
+#   # stdout: ERE        standard output must match (repeatable); replaces
+#                        the checks of the "sent" line
+#   # max-ms: N          the run must take less than N ms, even under
+#                        XS_WRAP (for generous limits that valgrind meets)
 #   # server: complete   the fake server must have played every step
 #   # credentials: none  the server is not trusted (no or unverified TLS):
 #                        no <auth>, no <response>, no password may reach it
@@ -24,9 +32,10 @@
 # header are fakeserver.py's (see the top of that file).
 #
 # Every run also checks: one "xmppsend: " line on stderr and nothing else
-# (nothing at all on success), no control characters on stderr, a "sent"
-# line on stdout only on success, and a wall time within --timeout + 1 s
-# (not under XS_WRAP).  The password never appears in what the client sent.
+# (nothing at all on success), no control characters on stderr nor on
+# stdout (tabs aside), a "sent" line on stdout only on success, and a wall
+# time within --timeout + 1 s (not under XS_WRAP).  The password never
+# appears in what the client sent.
 
 FAKE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HOSTILE_USER=user
@@ -69,6 +78,11 @@ has_controls() {
     [[ $text == *[[:cntrl:]]* || $text == *$c1* ]]
 }
 
+# has_controls_tsv TEXT: has_controls, but tabs (TSV separators) allowed
+has_controls_tsv() {
+    has_controls "${1//$'\t'/}"
+}
+
 # run_scenario NAME: play tests/fake/scenarios/NAME.scn (needs
 # hostile_setup "$BATS_FILE_TMPDIR" in setup_file).
 run_scenario() {
@@ -77,8 +91,9 @@ run_scenario() {
     [ -f "$scn" ] || fail "no scenario $scn" || return 1
     mkdir -p "$d"
 
-    local want_exit want_err t args server creds rss_max re
-    local -a refute=() assert=() extra=()
+    local want_exit want_err t args server creds rss_max re rcpts user
+    local max_ms
+    local -a refute=() assert=() extra=() outre=() job=()
     want_exit=$(scenario_header "$scn" exit)
     want_err=$(scenario_header "$scn" stderr)
     t=$(scenario_header "$scn" timeout)
@@ -86,18 +101,26 @@ run_scenario() {
     server=$(scenario_header "$scn" server)
     creds=$(scenario_header "$scn" credentials)
     rss_max=$(scenario_header "$scn" max-rss-kb)
+    rcpts=$(scenario_header "$scn" recipients)
+    user=$(scenario_header "$scn" user)
+    max_ms=$(scenario_header "$scn" max-ms)
+    mapfile -t outre < <(scenario_header "$scn" stdout)
     mapfile -t refute < <(scenario_header "$scn" refute-sent)
     mapfile -t assert < <(scenario_header "$scn" assert-sent)
     [ -n "$want_exit" ] || fail "$scn: no '# exit:' header" || return 1
-    : "${t:=5}"
+    : "${t:=5}" "${rcpts:=recipient@localhost}" "${user:=$HOSTILE_USER}"
     read -r -a extra <<<"$args"
+    if [ "$rcpts" != none ]; then
+        read -r -a job <<<"$rcpts"
+        job=(-m 'hostile test body' "${job[@]}")
+    fi
 
     # The fake server: bounded by --max-seconds and by timeout, stopped by
     # its PID below.  fd 3 is bats' own; the server must not hold it.
     timeout $((t + 20)) python3 "$FAKE_DIR/fakeserver.py" \
         --scenario "$scn" --port-file "$d/port" --transcript "$d/transcript" \
         --log "$d/server.log" --cert-dir "$base/pki" \
-        --user "$HOSTILE_USER" --password-file "$base/password" \
+        --user "$user" --password-file "$base/password" \
         --max-seconds $((t + 15)) >"$d/server.out" 2>&1 3>&- &
     local spid=$! i port
     for ((i = 0; i < 100; i++)); do
@@ -122,10 +145,9 @@ run_scenario() {
     local start end elapsed
     start=${EPOCHREALTIME/./}
     XS_TIMEOUT=$((t + 10)) run --separate-stderr xs \
-        -j "$HOSTILE_USER@localhost" --server "127.0.0.1:$port" \
+        -j "$user@localhost" --server "127.0.0.1:$port" \
         --cafile "$base/pki/valid/ca.crt" --password-file "$base/password" \
-        --timeout "$t" "${extra[@]}" -m 'hostile test body' \
-        recipient@localhost
+        --timeout "$t" "${extra[@]}" "${job[@]}"
     end=${EPOCHREALTIME/./}
     XS_WRAP=$wrap_before
     elapsed=$(((end - start) / 1000))
@@ -147,12 +169,16 @@ run_scenario() {
     if [[ " $want_exit " != *" $status "* ]]; then
         problems+=("exit status $status, expected $want_exit")
     fi
+    for re in "${outre[@]}"; do
+        [[ $output =~ $re ]] || problems+=("stdout does not match /$re/")
+    done
     if [ "$status" -eq 0 ]; then
         [ -z "$stderr" ] || problems+=("stderr not empty on success")
-        [[ $output == *$'sent\trecipient@localhost\t'* ]] ||
+        [ ${#outre[@]} -gt 0 ] ||
+            [[ $output == *$'sent\trecipient@localhost\t'* ]] ||
             problems+=("no 'sent' line on stdout")
     else
-        [[ $output != *$'sent\t'* ]] ||
+        [ ${#outre[@]} -gt 0 ] || [[ $output != *$'sent\t'* ]] ||
             problems+=("'sent' line on stdout of a failed run")
         [[ $stderr == "xmppsend: "* && $stderr != *$'\n'* ]] ||
             problems+=("stderr is not exactly one 'xmppsend: ' line")
@@ -164,16 +190,20 @@ run_scenario() {
         fi
     fi
     has_controls "$stderr" && problems+=("control characters on stderr")
+    has_controls_tsv "$output" && problems+=("control characters on stdout")
     if [ -z "$XS_WRAP" ] && ((elapsed > (t + 1) * 1000)); then
         problems+=("took ${elapsed} ms, limit $(((t + 1) * 1000)) ms")
+    fi
+    if [ -n "$max_ms" ] && ((elapsed >= max_ms)); then
+        problems+=("took ${elapsed} ms, limit ${max_ms} ms (max-ms)")
     fi
 
     # Secrets: the password itself never goes on the wire; PLAIN carries
     # it only where allowed; nothing at all reaches an untrusted server.
     local plain1 plain2
-    plain1=$(printf '\000%s\000%s' "$HOSTILE_USER" "$HOSTILE_PASSWORD" |
+    plain1=$(printf '\000%s\000%s' "$user" "$HOSTILE_PASSWORD" |
         base64 -w0)
-    plain2=$(printf '%s\000%s\000%s' "$HOSTILE_USER" "$HOSTILE_USER" \
+    plain2=$(printf '%s\000%s\000%s' "$user" "$user" \
         "$HOSTILE_PASSWORD" | base64 -w0)
     [[ $sent != *"$HOSTILE_PASSWORD"* ]] ||
         problems+=("the password was sent in clear")
@@ -225,8 +255,9 @@ run_scenario() {
             printf 'scenario %s failed:\n' "$name"
             printf '  - %s\n' "${problems[@]}"
             printf 'command: xmppsend -j %s@localhost --server 127.0.0.1:%s' \
-                "$HOSTILE_USER" "$port"
-            printf ' --timeout %s %s ... (%s ms)\n' "$t" "$args" "$elapsed"
+                "$user" "$port"
+            printf ' --timeout %s %s %s (%s ms)\n' "$t" "$args" "$rcpts" \
+                "$elapsed"
             printf 'exit: %s\nstdout: %s\nstderr: %s\n' "$status" \
                 "$output" "$stderr"
             printf -- '--- server log (last 15 lines)\n'
