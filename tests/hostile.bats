@@ -32,6 +32,14 @@ setup_file() {
     run_scenario bind-error-wait
 }
 
+@test "hostile: bind-foreign-jid" {
+    run_scenario bind-foreign-jid
+}
+
+@test "hostile: bind-foreign-unicode-jid" {
+    run_scenario bind-foreign-unicode-jid
+}
+
 @test "hostile: bind-no-reply" {
     run_scenario bind-no-reply
 }
@@ -56,8 +64,24 @@ setup_file() {
     run_scenario bounce-forbidden
 }
 
+@test "hostile: bounce-from-domain" {
+    run_scenario bounce-from-domain
+}
+
+@test "hostile: bounce-from-full-jid" {
+    run_scenario bounce-from-full-jid
+}
+
 @test "hostile: bounce-item-not-found" {
     run_scenario bounce-item-not-found
+}
+
+@test "hostile: bounce-one-of-two" {
+    run_scenario bounce-one-of-two
+}
+
+@test "hostile: bounce-recipient-unavailable" {
+    run_scenario bounce-recipient-unavailable
 }
 
 @test "hostile: bounce-wait" {
@@ -108,16 +132,48 @@ setup_file() {
     run_scenario close-stream-during-sasl
 }
 
+@test "hostile: limits-exceeded" {
+    run_scenario limits-exceeded
+}
+
+@test "hostile: ok-bind-case" {
+    run_scenario ok-bind-case
+}
+
+@test "hostile: ok-bind-unicode-case" {
+    run_scenario ok-bind-unicode-case
+}
+
+@test "hostile: ok-bounce-from-other-recipient" {
+    run_scenario ok-bounce-from-other-recipient
+}
+
 @test "hostile: ok-bounce-other-id" {
     run_scenario ok-bounce-other-id
+}
+
+@test "hostile: ok-bounce-other-user" {
+    run_scenario ok-bounce-other-user
+}
+
+@test "hostile: ok-bounce-wrong-from" {
+    run_scenario ok-bounce-wrong-from
 }
 
 @test "hostile: ok-incoming-iq" {
     run_scenario ok-incoming-iq
 }
 
+@test "hostile: ok-limits-not-exceeded" {
+    run_scenario ok-limits-not-exceeded
+}
+
 @test "hostile: ok-mechanisms-before-tls" {
     run_scenario ok-mechanisms-before-tls
+}
+
+@test "hostile: ok-no-wait-for-server-close" {
+    run_scenario ok-no-wait-for-server-close
 }
 
 @test "hostile: ok-ping-error-reply" {
@@ -130,6 +186,10 @@ setup_file() {
 
 @test "hostile: ok-reset-after-close" {
     run_scenario ok-reset-after-close
+}
+
+@test "hostile: ok-roster" {
+    run_scenario ok-roster
 }
 
 @test "hostile: ok-scram-extension-attr" {
@@ -218,6 +278,14 @@ setup_file() {
 
 @test "hostile: reset-during-sasl" {
     run_scenario reset-during-sasl
+}
+
+@test "hostile: roster-control-chars-json" {
+    run_scenario roster-control-chars-json
+}
+
+@test "hostile: roster-control-chars" {
+    run_scenario roster-control-chars
 }
 
 @test "hostile: sasl-empty-mechanisms" {
@@ -416,6 +484,14 @@ setup_file() {
     run_scenario se-policy-violation-after-tls
 }
 
+@test "hostile: se-policy-violation-too-big-ejabberd" {
+    run_scenario se-policy-violation-too-big-ejabberd
+}
+
+@test "hostile: se-policy-violation-too-big-prosody" {
+    run_scenario se-policy-violation-too-big-prosody
+}
+
 @test "hostile: se-reset-during-sasl" {
     run_scenario se-reset-during-sasl
 }
@@ -460,8 +536,16 @@ setup_file() {
     run_scenario sm-ack-not-number
 }
 
+@test "hostile: sm-ack-one-too-high" {
+    run_scenario sm-ack-one-too-high
+}
+
 @test "hostile: sm-ack-too-high" {
     run_scenario sm-ack-too-high
+}
+
+@test "hostile: sm-ack-without-ping-reply" {
+    run_scenario sm-ack-without-ping-reply
 }
 
 @test "hostile: sm-no-ack" {
@@ -470,6 +554,22 @@ setup_file() {
 
 @test "hostile: sm-no-enabled" {
     run_scenario sm-no-enabled
+}
+
+@test "hostile: stray-features-before-ping-reply" {
+    run_scenario stray-features-before-ping-reply
+}
+
+@test "hostile: stray-proceed-after-bind" {
+    run_scenario stray-proceed-after-bind
+}
+
+@test "hostile: stray-proceed-before-ping-reply" {
+    run_scenario stray-proceed-before-ping-reply
+}
+
+@test "hostile: stray-success-before-ping-reply" {
+    run_scenario stray-success-before-ping-reply
 }
 
 @test "hostile: time-features-never-end" {
