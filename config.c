@@ -4,7 +4,9 @@
  * the long option names, '#' starts a comment line, blank lines are
  * ignored; boolean keys take on/off (or nothing, meaning on).  Pure text
  * parsing (file access and permission checks stay in xmppsend.c), so a
- * fuzzer can drive it.
+ * fuzzer can drive it.  The keys are the option table's (opts.c); the
+ * values are checked after the merge (opts_check), where the line of
+ * each key is still known.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -30,8 +32,8 @@ static int parse_bool(const char *v)
 }
 
 /*
- * Apply one config line's key and value to 'cf'.  Keys are long option
- * names; options that make no sense in a file are refused.
+ * Apply one config line's key and value to 'cf'.  The keys are the long
+ * names of the table's rows marked as config keys.
  */
 static enum xs_err config_key(struct settings *cf,
                               const char *key,
@@ -40,54 +42,35 @@ static enum xs_err config_key(struct settings *cf,
                               int line,
                               struct xs_error *err)
 {
-    static const struct {
-        const char *key;
-        size_t off;
-    } strs[] = {
-        {"jid", offsetof(struct settings, jid)},
-        {"cafile", offsetof(struct settings, cafile)},
-        {"pin", offsetof(struct settings, pin)},
-        {"resource", offsetof(struct settings, resource)},
-        {"server", offsetof(struct settings, server)},
-        {"thread", offsetof(struct settings, thread)},
-        {"timeout", offsetof(struct settings, timeout)},
-        {"type", offsetof(struct settings, type)},
-        {"subject", offsetof(struct settings, subject)},
-        {"password", offsetof(struct settings, password)},
-        {"password-command", offsetof(struct settings, password_command)},
-        {"password-file", offsetof(struct settings, password_file)},
-    };
-    static const struct {
-        const char *key;
-        size_t off;
-    } bools[] = {
-        {"debug", offsetof(struct settings, debug)},
-        {"quiet", offsetof(struct settings, quiet)},
-        {"json", offsetof(struct settings, json)},
-        {"insecure", offsetof(struct settings, insecure)},
-    };
-    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
-        if (strcmp(key, strs[i].key) != 0)
+    for (int i = 0; i < O_COUNT; i++) {
+        const struct opt *o = &opt_table[i];
+        if (!o->config || strcmp(key, o->name) != 0)
             continue;
-        if (*val == '\0')
-            return xs_seterr(err, XS_ECONFIG, "%s:%d: '%s' needs a value", file,
-                             line, key);
-        settings_set((char **)((char *)cf + strs[i].off), val);
+        if (o->kind == OPT_STRING) {
+            if (*val == '\0')
+                return xs_seterr(err, XS_ECONFIG, "%s:%d: '%s' needs a value",
+                                 file, line, key);
+            settings_set(opt_str(cf, (enum opt_id)i), val);
+        } else {
+            int b = parse_bool(val);
+            if (b < 0) {
+                char *v = text_printable(val, strlen(val), 100);
+                xs_seterr(err, XS_ECONFIG,
+                          "%s:%d: '%s' takes on or off, not '%s'", file, line,
+                          key, v);
+                free(v);
+                return XS_ECONFIG;
+            }
+            *opt_flag(cf, (enum opt_id)i) = b;
+        }
+        cf->set |= 1UL << i;
+        cf->line[i] = line;
         return XS_OK;
     }
-    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
-        if (strcmp(key, bools[i].key) != 0)
-            continue;
-        int b = parse_bool(val);
-        if (b < 0)
-            return xs_seterr(err, XS_ECONFIG,
-                             "%s:%d: '%s' takes on or off, not '%s'", file,
-                             line, key, val);
-        *(int *)((char *)cf + bools[i].off) = b;
-        return XS_OK;
-    }
-    return xs_seterr(err, XS_ECONFIG, "%s:%d: unknown key '%s'", file, line,
-                     key);
+    char *k = text_printable(key, strlen(key), 100);
+    xs_seterr(err, XS_ECONFIG, "%s:%d: unknown key '%s'", file, line, k);
+    free(k);
+    return XS_ECONFIG;
 }
 
 enum xs_err config_parse(const char *text,
@@ -98,6 +81,7 @@ enum xs_err config_parse(const char *text,
 {
     enum xs_err e = XS_OK;
     int lineno = 0;
+    cf->file = file;
     while (e == XS_OK && len > 0) {
         const char *nl = memchr(text, '\n', len);
         size_t n = nl ? (size_t)(nl - text) : len;
@@ -132,36 +116,56 @@ enum xs_err config_parse(const char *text,
     return e;
 }
 
-/* Fill unset fields of 'cl' (command line) from 'cf' (config). */
+/* Move option 'id' from 'cf' to 'cl'. */
+static void move_opt(struct settings *cl, struct settings *cf, enum opt_id id)
+{
+    if (opt_table[id].kind == OPT_STRING) {
+        char **a = opt_str(cl, id), **b = opt_str(cf, id);
+        xs_free_secret(*a);
+        *a = *b;
+        *b = NULL;
+    } else {
+        *opt_flag(cl, id) = *opt_flag(cf, id);
+    }
+    cl->set |= 1UL << id;
+    cl->line[id] = cf->line[id];
+    cf->set &= ~(1UL << id);
+}
+
 void settings_merge(struct settings *cl, struct settings *cf)
 {
-    char **a[] = {&cl->jid,      &cl->cafile, &cl->pin,
-                  &cl->resource, &cl->server, &cl->thread,
-                  &cl->timeout,  &cl->type,   &cl->subject};
-    char **b[] = {&cf->jid,      &cf->cafile, &cf->pin,
-                  &cf->resource, &cf->server, &cf->thread,
-                  &cf->timeout,  &cf->type,   &cf->subject};
-    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
-        if (*a[i] == NULL) {
-            *a[i] = *b[i];
-            *b[i] = NULL;
+    static const enum opt_id trust[] = {O_CAFILE, O_PIN, O_INSECURE};
+    if (opt_isset(cl, O_CAFILE) || opt_isset(cl, O_PIN) ||
+        (opt_isset(cl, O_INSECURE) && cl->insecure)) {
+        for (size_t i = 0; i < sizeof trust / sizeof trust[0]; i++) {
+            if (opt_table[trust[i]].kind == OPT_STRING) {
+                xs_free_secret(*opt_str(cf, trust[i]));
+                *opt_str(cf, trust[i]) = NULL;
+            } else {
+                *opt_flag(cf, trust[i]) = 0;
+            }
+            cf->set &= ~(1UL << trust[i]);
         }
     }
-    cl->debug |= cf->debug;
-    cl->quiet |= cf->quiet;
-    cl->json |= cf->json;
-    cl->insecure |= cf->insecure;
+    for (int i = 0; i < O_COUNT; i++) {
+        const struct opt *o = &opt_table[i];
+        if (!o->config || i == O_PASSWORD || i == O_PASSWORD_COMMAND ||
+            i == O_PASSWORD_FILE)
+            continue;
+        if (!opt_isset(cl, (enum opt_id)i) && opt_isset(cf, (enum opt_id)i))
+            move_opt(cl, cf, (enum opt_id)i);
+    }
+    if (cf->file != NULL)
+        cl->file = cf->file;
 }
 
 void settings_free(struct settings *s)
 {
-    char **all[] = {&s->jid,          &s->cafile,   &s->pin,
-                    &s->resource,     &s->server,   &s->thread,
-                    &s->timeout,      &s->type,     &s->subject,
-                    &s->message,      &s->password, &s->password_command,
-                    &s->password_file};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        xs_free_secret(*all[i]);
-        *all[i] = NULL;
+    for (int i = 0; i < O_COUNT; i++) {
+        if (opt_table[i].kind != OPT_STRING)
+            continue;
+        char **p = opt_str(s, (enum opt_id)i);
+        xs_free_secret(*p);
+        *p = NULL;
     }
 }

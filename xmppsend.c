@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xmppsend.c - the command line: options, config file, password sources,
- * the message body, output, and the one table from error classes to
- * sysexits(3) codes.  The only file that talks to the user and the only
- * one that exits (besides xmalloc on exhaustion).
+ * xmppsend.c - the command line: main() is the outline of a run (parse
+ * options, load settings, build the job, read the body, get the
+ * password, run, finish); the message body, output, and the one table
+ * from error classes to sysexits(3) codes.  The options themselves are
+ * a table in opts.c, the password sources are password.c.  The only
+ * file that talks to the user and the only one that exits (besides
+ * xmalloc on exhaustion).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,58 +21,32 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sysexits.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "http.h"
 #include "jid.h"
 #include "net.h"
+#include "opts.h"
+#include "password.h"
 #include "tls.h"
 #include "xml.h"
 #include "xmpp.h"
 
 #define XMPPSEND_VERSION "0.1.0"
-#define MAX_BODY (64L * 1024 * 1024)
-#define MAX_PASSWORD 4096
+/* Largest body: servers refuse bigger stanzas (Prosody: 256 KiB by
+ * default, ejabberd 64 KiB to 1 MiB). */
+#define MAX_BODY (1024L * 1024)
 
-static const char usage_text[] =
+static const char usage_head[] =
     "usage: xmppsend [options] recipient ...\n"
     "       xmppsend [options] --roster\n"
     "\n"
     "Send one message (from -m or standard input) to each recipient, or\n"
     "print the account's roster.  Exit 0 only when the server confirmed.\n"
-    "\n"
-    "  -d, --debug                trace the XML stream on stderr "
-    "(secrets redacted)\n"
-    "  -f, --config FILE          config file (default "
-    "$XDG_CONFIG_HOME/xmppsend/config)\n"
-    "  -h, --help                 show this help and exit\n"
-    "  -j, --jid JID              account to log in with "
-    "(env XMPPSEND_JID)\n"
-    "  -m, --message TEXT         message body (default: read stdin)\n"
-    "  -p, --password PASS        password (visible to other users; "
-    "prefer the below)\n"
-    "  -q, --quiet                print no result lines or warnings\n"
-    "  -s, --subject TEXT         message subject\n"
-    "  -V, --version              show versions and exit\n"
-    "      --cafile FILE          trust the CA certificates in FILE "
-    "instead of the system's\n"
-    "      --insecure             do not verify the server certificate "
-    "(unsafe)\n"
-    "      --json                 machine-readable output\n"
-    "      --password-command CMD password is the first line CMD prints\n"
-    "      --password-file FILE   password is the first line of FILE\n"
-    "      --pin sha256:HEX       accept exactly this server certificate\n"
-    "      --resource RES         resource to request (default: server "
-    "assigns)\n"
-    "      --roster               print the roster instead of sending\n"
-    "      --server HOST[:PORT]   connect to HOST instead of looking up "
-    "SRV records\n"
-    "      --thread ID            message thread\n"
-    "      --timeout SECONDS      deadline for the whole run (default "
-    "30)\n"
-    "      --type TYPE            chat (default), normal or headline\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "Password sources, first found wins: --password-command, "
     "--password-file,\n"
@@ -85,46 +61,6 @@ static const char usage_text[] =
     "(retry),\n"
     "76 protocol error, 77 authentication failed, 78 configuration "
     "error.\n";
-
-/* Long-only options. */
-enum {
-    OPT_CAFILE = 256,
-    OPT_INSECURE,
-    OPT_JSON,
-    OPT_PASSWORD_COMMAND,
-    OPT_PASSWORD_FILE,
-    OPT_PIN,
-    OPT_RESOURCE,
-    OPT_ROSTER,
-    OPT_SERVER,
-    OPT_THREAD,
-    OPT_TIMEOUT,
-    OPT_TYPE
-};
-
-static const struct option long_options[] = {
-    {"debug", no_argument, NULL, 'd'},
-    {"config", required_argument, NULL, 'f'},
-    {"help", no_argument, NULL, 'h'},
-    {"jid", required_argument, NULL, 'j'},
-    {"message", required_argument, NULL, 'm'},
-    {"password", required_argument, NULL, 'p'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"subject", required_argument, NULL, 's'},
-    {"version", no_argument, NULL, 'V'},
-    {"cafile", required_argument, NULL, OPT_CAFILE},
-    {"insecure", no_argument, NULL, OPT_INSECURE},
-    {"json", no_argument, NULL, OPT_JSON},
-    {"password-command", required_argument, NULL, OPT_PASSWORD_COMMAND},
-    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
-    {"pin", required_argument, NULL, OPT_PIN},
-    {"resource", required_argument, NULL, OPT_RESOURCE},
-    {"roster", no_argument, NULL, OPT_ROSTER},
-    {"server", required_argument, NULL, OPT_SERVER},
-    {"thread", required_argument, NULL, OPT_THREAD},
-    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-    {"type", required_argument, NULL, OPT_TYPE},
-    {NULL, 0, NULL, 0}};
 
 static int quiet;
 static int json_out;
@@ -167,6 +103,23 @@ static int exit_code(enum xs_err e)
 /* ---------------------------------------------------------------- */
 /* JSON output                                                       */
 
+/* Length of the valid UTF-8 sequence at 's', or 0. */
+static size_t utf8_seq(const char *s)
+{
+    unsigned char c = (unsigned char)*s;
+    size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+               : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4
+                                        : 0;
+    for (size_t k = 1; k < n; k++)
+        if (s[k] == '\0')
+            return 0;
+    return n > 0 && utf8_valid(s, n) ? n : 0;
+}
+
+/* A JSON string: control characters escaped, invalid UTF-8 (say, the
+ * bytes of a file name) replaced by U+FFFD, so the output always
+ * parses. */
 static void json_str(FILE *f, const char *s)
 {
     if (s == NULL) {
@@ -174,14 +127,26 @@ static void json_str(FILE *f, const char *s)
         return;
     }
     fputc('"', f);
-    for (; *s; s++) {
+    while (*s) {
         unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
+        if (c == '"' || c == '\\') {
             fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c == 0x7f)
+        } else if (c < 0x20 || c == 0x7f) {
             fprintf(f, "\\u%04x", c);
-        else
+        } else if (c >= 0x80) {
+            size_t n = utf8_seq(s);
+            if (n == 0) {
+                fputs("\\ufffd", f);
+                n = 1;
+            } else {
+                fwrite(s, 1, n, f);
+            }
+            s += n;
+            continue;
+        } else {
             fputc(c, f);
+        }
+        s++;
     }
     fputc('"', f);
 }
@@ -192,287 +157,6 @@ static void json_error(enum xs_err e, const char *text)
     json_str(stdout, text);
     puts("}");
 }
-
-/* ---------------------------------------------------------------- */
-/* Settings: command line, environment, config file                  */
-
-/* Wipe an argv value in place so ps(1) no longer shows it. */
-static void scrub(char *arg)
-{
-    xs_wipe(arg, strlen(arg));
-}
-
-/*
- * Read a config file into 'cf'.  A missing file is fine unless it was
- * named explicitly.  Like msmtp, a file holding a plaintext password
- * must not be accessible by group or others.
- */
-static enum xs_err read_config(const char *file,
-                               int explicit,
-                               struct settings *cf,
-                               struct xs_error *err)
-{
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (!explicit && errno == ENOENT)
-            return XS_OK;
-        return xs_seterr(err, XS_ENOINPUT, "cannot open config file %s: %s",
-                         file, strerror(errno));
-    }
-    struct stat st;
-    FILE *f = fdopen(fd, "r");
-    if (f == NULL || fstat(fd, &st) != 0) {
-        if (f != NULL)
-            fclose(f);
-        else
-            close(fd);
-        return xs_seterr(err, XS_EOS, "cannot read config file %s", file);
-    }
-    struct buf text = {0};
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0 && text.len < 1 << 20)
-        buf_add(&text, chunk, n);
-    xs_wipe(chunk, sizeof chunk);
-    fclose(f);
-    enum xs_err e =
-        config_parse(text.data ? text.data : "", text.len, file, cf, err);
-    buf_wipe(&text);
-    if (e == XS_OK && cf->password != NULL && (st.st_mode & 077) != 0)
-        e = xs_seterr(err, XS_ECONFIG,
-                      "%s contains a password but is accessible by group "
-                      "or others (mode %04o); run: chmod 600 %s",
-                      file, (unsigned)(st.st_mode & 07777), file);
-    return e;
-}
-
-static char *default_config(void)
-{
-    const char *x = getenv("XDG_CONFIG_HOME");
-    if (x != NULL && *x == '/')
-        return xasprintf("%s/xmppsend/config", x);
-    const char *h = getenv("HOME");
-    if (h != NULL && *h != '\0')
-        return xasprintf("%s/.config/xmppsend/config", h);
-    return NULL;
-}
-
-/* ---------------------------------------------------------------- */
-/* Password                                                          */
-
-/* First line of 'f' (without the newline), wiped buffers. */
-static char *first_line(FILE *f)
-{
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n = getline(&line, &cap, f);
-    if (n < 0) {
-        free(line);
-        return NULL;
-    }
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    char *out = xstrdup(line);
-    xs_wipe(line, cap);
-    free(line);
-    return out;
-}
-
-static enum xs_err
-password_from_command(const char *cmd, char **out, struct xs_error *err)
-{
-    fflush(NULL);
-    FILE *p = popen(cmd, "r");
-    if (p == NULL)
-        return xs_seterr(err, XS_EOS, "cannot run password-command: %s",
-                         strerror(errno));
-    *out = first_line(p);
-    /* Drain so the command does not die of SIGPIPE. */
-    char sink[256];
-    while (fread(sink, 1, sizeof sink, p) > 0)
-        ;
-    xs_wipe(sink, sizeof sink);
-    int st = pclose(p);
-    if (st != 0 || *out == NULL) {
-        xs_free_secret(*out);
-        *out = NULL;
-        return xs_seterr(err, XS_ECONFIG, "password-command failed (%s)",
-                         st != 0 ? "non-zero exit status" : "no output");
-    }
-    return XS_OK;
-}
-
-static enum xs_err
-password_from_file(const char *file, char **out, struct xs_error *err)
-{
-    FILE *f = fopen(file, "re");
-    if (f == NULL)
-        return xs_seterr(err, XS_ENOINPUT, "cannot open password file %s: %s",
-                         file, strerror(errno));
-    *out = first_line(f);
-    fclose(f);
-    if (*out == NULL)
-        return xs_seterr(err, XS_EDATA, "password file %s is empty", file);
-    return XS_OK;
-}
-
-static enum xs_err
-password_prompt(const char *jid, char **out, struct xs_error *err)
-{
-    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0)
-        return xs_seterr(err, XS_EUSAGE,
-                         "no password given (use --password-file, "
-                         "--password-command or XMPPSEND_PASSWORD)");
-    struct termios old, raw;
-    int have_tc = tcgetattr(fd, &old) == 0;
-    if (have_tc) {
-        raw = old;
-        raw.c_lflag &= ~(tcflag_t)ECHO;
-        raw.c_lflag |= ECHONL;
-        tcsetattr(fd, TCSAFLUSH, &raw);
-    }
-    dprintf(fd, "Password for %s: ", jid);
-    char buf[MAX_PASSWORD];
-    size_t n = 0;
-    char c;
-    while (n + 1 < sizeof buf && read(fd, &c, 1) == 1 && c != '\n')
-        buf[n++] = c;
-    buf[n] = '\0';
-    if (have_tc)
-        tcsetattr(fd, TCSAFLUSH, &old);
-    close(fd);
-    *out = xstrdup(buf);
-    xs_wipe(buf, sizeof buf);
-    return XS_OK;
-}
-
-/* The password, first source found wins (see usage). */
-static enum xs_err get_password(struct settings *cl,
-                                struct settings *cf,
-                                char **out,
-                                struct xs_error *err)
-{
-    char *env = getenv("XMPPSEND_PASSWORD");
-    *out = NULL;
-    if (cl->password_command != NULL)
-        return password_from_command(cl->password_command, out, err);
-    if (cl->password_file != NULL)
-        return password_from_file(cl->password_file, out, err);
-    if (cl->password != NULL) {
-        *out = xstrdup(cl->password);
-        return XS_OK;
-    }
-    if (env != NULL) {
-        /* Take it out of our environment (and /proc/PID/environ) so no
-         * child, such as a password command, inherits it. */
-        *out = xstrdup(env);
-        xs_wipe(env, strlen(env));
-        unsetenv("XMPPSEND_PASSWORD");
-        return XS_OK;
-    }
-    if (cf->password_command != NULL)
-        return password_from_command(cf->password_command, out, err);
-    if (cf->password_file != NULL)
-        return password_from_file(cf->password_file, out, err);
-    if (cf->password != NULL) {
-        *out = xstrdup(cf->password);
-        return XS_OK;
-    }
-    return password_prompt(cl->jid, out, err);
-}
-
-/* ---------------------------------------------------------------- */
-/* Input and arguments                                               */
-
-/* Read all of stdin (bounded); trailing newlines dropped. */
-static enum xs_err read_body(char **out, size_t *len, struct xs_error *err)
-{
-    struct buf b = {0};
-    char chunk[65536];
-    for (;;) {
-        ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            buf_free(&b);
-            return xs_seterr(err, XS_EIO, "cannot read standard input: %s",
-                             strerror(errno));
-        }
-        if (n == 0)
-            break;
-        if (b.len + (size_t)n > MAX_BODY) {
-            buf_free(&b);
-            return xs_seterr(err, XS_EDATA,
-                             "message on standard input is larger than "
-                             "%ld bytes",
-                             MAX_BODY);
-        }
-        buf_add(&b, chunk, (size_t)n);
-    }
-    while (b.len > 0 &&
-           (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
-        b.data[--b.len] = '\0';
-    buf_addstr(&b, ""); /* allocate even when empty */
-    *out = b.data;
-    *len = b.len;
-    return XS_OK;
-}
-
-/* "host", "host:port", "[v6]:port", bare "v6" */
-static enum xs_err
-parse_server(const char *s, char **host, int *port, struct xs_error *err)
-{
-    const char *colon = NULL;
-    *port = 0;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        if (close == NULL || close == s + 1 ||
-            (close[1] != '\0' && close[1] != ':'))
-            return xs_seterr(err, XS_EUSAGE, "invalid --server '%s'", s);
-        *host = xstrndup(s + 1, (size_t)(close - s - 1));
-        colon = close[1] == ':' ? close + 1 : NULL;
-    } else {
-        colon = strchr(s, ':');
-        if (colon != NULL && strchr(colon + 1, ':') != NULL)
-            colon = NULL; /* bare IPv6 literal */
-        *host = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
-    }
-    if (colon != NULL) {
-        char *end;
-        errno = 0;
-        long p = strtol(colon + 1, &end, 10);
-        if (errno != 0 || *end != '\0' || end == colon + 1 || p < 1 ||
-            p > 65535) {
-            free(*host);
-            *host = NULL;
-            return xs_seterr(err, XS_EUSAGE, "invalid port in --server '%s'",
-                             s);
-        }
-        *port = (int)p;
-    }
-    if (**host == '\0') {
-        free(*host);
-        *host = NULL;
-        return xs_seterr(err, XS_EUSAGE, "invalid --server '%s'", s);
-    }
-    return XS_OK;
-}
-
-static enum xs_err parse_timeout(const char *s, int *out, struct xs_error *err)
-{
-    char *end;
-    errno = 0;
-    long t = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || t < 1 || t > 86400)
-        return xs_seterr(err, XS_EUSAGE,
-                         "invalid --timeout '%s' (1 to 86400 seconds)", s);
-    *out = (int)t;
-    return XS_OK;
-}
-
-/* ---------------------------------------------------------------- */
-/* Running                                                           */
 
 static void trace_cb(void *ud, char dir, const char *data, size_t len)
 {
@@ -583,9 +267,412 @@ struct job {
     size_t nr;
 };
 
+/* Everything a run holds, so that finish() can release it whatever step
+ * failed. */
+struct cli {
+    struct settings cl, cf; /* command line (merged), config file */
+    struct job job;
+    struct jid me;
+    char **rcpt; /* the operands */
+    int nrcpt;
+    int timeout;
+    unsigned char pin[TLS_PIN_LEN];
+    char *env_password; /* XMPPSEND_PASSWORD, taken out of the env */
+    char *password, *body, *san_body, *san_subject, *san_thread;
+    size_t body_len;
+};
+
+/* ---------------------------------------------------------------- */
+/* Start: standard descriptors, process hardening                    */
+
+/*
+ * Open /dev/null on whichever of 0, 1 and 2 is closed, before any other
+ * file or socket is opened: otherwise the socket could become fd 1 or 2
+ * and result lines or the debug trace would be written into the XMPP
+ * stream.
+ */
+static void std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (n < 0)
+            _exit(EX_OSERR);
+        if (n != fd) {
+            /* Cannot happen (open returns the lowest free fd). */
+            if (dup2(n, fd) < 0)
+                _exit(EX_OSERR);
+            close(n);
+        }
+    }
+}
+
+static void harden(void)
+{
+    /* The password must not end up in a core dump or be readable
+     * through ptrace by same-user processes (protocol.md 10.1). */
+    struct rlimit rl = {0, 0};
+    setrlimit(RLIMIT_CORE, &rl);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---------------------------------------------------------------- */
+/* Step 1: parse the options                                         */
+
+static enum xs_err parse_options(struct cli *c,
+                                 int argc,
+                                 char **argv,
+                                 enum opt_id *action,
+                                 struct xs_error *err)
+{
+    int first = argc;
+    enum xs_err e = opts_parse(argc, argv, &c->cl, action, &first, err);
+    if (e != XS_OK || *action != O_COUNT)
+        return e;
+    c->rcpt = argv + first;
+    c->nrcpt = argc - first;
+    /* Values given on the command line are checked before the config
+     * file is read. */
+    return opts_check(&c->cl, err);
+}
+
+static int print_action(enum opt_id action)
+{
+    if (action == O_HELP) {
+        fputs(usage_head, stdout);
+        opts_help(stdout);
+        fputs(usage_tail, stdout);
+    } else {
+        printf("xmppsend %s\nGnuTLS %s\nlibxml2 %s\nlibcurl %s\n",
+               XMPPSEND_VERSION, tls_library_version(), xml_library_version(),
+               http_library_version());
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Step 2: load the settings: config file, environment, merge         */
+
+/*
+ * Read a config file into 'cf'.  A missing file is fine unless it was
+ * named explicitly.  Like msmtp's check_secure, the file must be a
+ * regular file owned by the user and not writable by others, and one
+ * holding a secret (password, password-command, password-file) must not
+ * be accessible by group or others.  Read with read(2) into memory that
+ * is wiped.
+ */
+static enum xs_err read_config(const char *file,
+                               int explicit,
+                               struct settings *cf,
+                               struct xs_error *err)
+{
+    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (!explicit && errno == ENOENT)
+            return XS_OK;
+        return xs_seterr(err, XS_ENOINPUT, "cannot open config file %s: %s",
+                         file, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return xs_seterr(err, XS_EOS, "cannot read config file %s: %s", file,
+                         strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return xs_seterr(err, XS_ENOINPUT,
+                         "config file %s is not a regular file", file);
+    }
+    enum xs_err e = pw_check_secure(file, fd, 0, err);
+    char *text = NULL;
+    size_t len = 0;
+    if (e == XS_OK) {
+        struct xs_error rerr = {0};
+        (void)fcntl(fd, F_SETFL, 0);
+        e = pw_read_fd(fd, CONFIG_MAX, &text, &len, &rerr);
+        if (e == XS_EDATA)
+            e = xs_seterr(err, XS_ECONFIG,
+                          "config file %s is larger than %d bytes", file,
+                          CONFIG_MAX);
+        else if (e != XS_OK)
+            e = xs_seterr(err, e, "cannot read config file %s: %s", file,
+                          rerr.msg);
+    }
+    if (e == XS_OK)
+        e = config_parse(text, len, file, cf, err);
+    if (e == XS_OK &&
+        (cf->password || cf->password_command || cf->password_file))
+        e = pw_check_secure(file, fd, 1, err);
+    if (text != NULL) {
+        xs_wipe(text, len);
+        free(text);
+    }
+    close(fd);
+    return e;
+}
+
+static char *default_config(void)
+{
+    const char *x = getenv("XDG_CONFIG_HOME");
+    if (x != NULL && *x == '/')
+        return xasprintf("%s/xmppsend/config", x);
+    const char *h = getenv("HOME");
+    if (h != NULL && *h != '\0')
+        return xasprintf("%s/.config/xmppsend/config", h);
+    return NULL;
+}
+
+/* Settings: the command line, then the environment, then the file. */
+static enum xs_err load_settings(struct cli *c, struct xs_error *err)
+{
+    enum xs_err e = XS_OK;
+    int explicit = c->cl.config != NULL;
+    if (!explicit)
+        c->cl.config = default_config();
+    if (c->cl.config != NULL)
+        e = read_config(c->cl.config, explicit, &c->cf, err);
+    if (e != XS_OK)
+        return e;
+    const char *ej = getenv("XMPPSEND_JID");
+    if (!opt_isset(&c->cl, O_JID) && ej != NULL) {
+        settings_set(&c->cl.jid, ej);
+        c->cl.set |= 1UL << O_JID;
+        c->cl.line[O_JID] = OPT_FROM_ENV;
+    }
+    settings_merge(&c->cl, &c->cf);
+    quiet = c->cl.quiet;
+    json_out = c->cl.json;
+    return XS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Step 3: build the job                                             */
+
+static enum xs_err build_job(struct cli *c, struct xs_error *err)
+{
+    struct settings *cl = &c->cl;
+    struct job *job = &c->job;
+    const char *why = NULL;
+
+    if (cl->roster && c->nrcpt > 0)
+        return xs_seterr(err, XS_EUSAGE, "--roster takes no recipients");
+    if (!cl->roster && c->nrcpt == 0)
+        return xs_seterr(err, XS_EUSAGE, "no recipient given");
+    if (cl->jid == NULL)
+        return xs_seterr(err, XS_EUSAGE,
+                         "no account given (use -j JID or set XMPPSEND_JID)");
+    /* Every value, now also those from the file and the environment. */
+    enum xs_err e = opts_check(cl, err);
+    if (e != XS_OK)
+        return e;
+    if (cl->type == NULL)
+        cl->type = xstrdup("chat");
+    c->timeout = cl->timeout != NULL ? atoi(cl->timeout) : 30;
+    if (cl->pin != NULL && tls_pin_parse(cl->pin, c->pin) != 0)
+        return xs_seterr(err, XS_ESOFTWARE, "--pin checked but not parsed");
+    if (cl->insecure && cl->pin != NULL)
+        return xs_seterr(err, XS_EUSAGE,
+                         "cannot use both --insecure and --pin");
+    if (cl->server != NULL &&
+        opts_parse_server(cl->server, &job->host, &job->port, err) != XS_OK)
+        return err->code;
+    if (jid_parse(cl->jid, &c->me, &why) != 0 || c->me.local == NULL)
+        return xs_seterr(err, XS_EDATA, "invalid account JID '%s': %s", cl->jid,
+                         why ? why : "no localpart");
+    job->nr = (size_t)c->nrcpt;
+    job->r = xcalloc(job->nr + 1, sizeof *job->r);
+    for (int i = 0; i < c->nrcpt; i++) {
+        struct jid r;
+        if (jid_parse(c->rcpt[i], &r, &why) != 0) {
+            char *p = text_printable(c->rcpt[i], strlen(c->rcpt[i]), 200);
+            xs_seterr(err, XS_EDATA, "invalid recipient JID '%s': %s", p, why);
+            free(p);
+            return XS_EDATA;
+        }
+        jid_free(&r);
+        job->r[i].jid = c->rcpt[i];
+    }
+    if (cl->cafile != NULL && access(cl->cafile, R_OK) != 0)
+        return xs_seterr(err, XS_ENOINPUT, "cannot read --cafile %s: %s",
+                         cl->cafile, strerror(errno));
+
+    job->roster = cl->roster;
+    job->m.type = cl->type;
+    job->tls.domain = c->me.domain;
+    job->tls.cafile = cl->cafile;
+    job->tls.pin = cl->pin != NULL ? c->pin : NULL;
+    job->tls.insecure = cl->insecure;
+    job->cfg.jid = c->me.bare;
+    job->cfg.resource = cl->resource != NULL ? cl->resource : c->me.resource;
+    job->cfg.allow_plain = !cl->insecure;
+    job->cfg.timeout_s = c->timeout;
+    if (cl->debug)
+        job->cfg.trace = trace_cb;
+    return XS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Step 4: read the body                                             */
+
+static enum xs_err too_big(struct xs_error *err)
+{
+    return xs_seterr(err, XS_EDATA,
+                     "the message is larger than 1 MiB (%ld bytes), more than "
+                     "servers accept",
+                     MAX_BODY);
+}
+
+/* Read all of stdin (bounded); trailing newlines dropped. */
+static enum xs_err read_body(char **out, size_t *len, struct xs_error *err)
+{
+    struct buf b = {0};
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            buf_free(&b);
+            return xs_seterr(err, XS_EIO, "cannot read standard input: %s",
+                             strerror(errno));
+        }
+        if (n == 0)
+            break;
+        /* Room for trailing newlines beyond the limit. */
+        if (b.len + (size_t)n > (size_t)MAX_BODY + sizeof chunk) {
+            buf_free(&b);
+            return too_big(err);
+        }
+        buf_add(&b, chunk, (size_t)n);
+    }
+    while (b.len > 0 &&
+           (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
+        b.data[--b.len] = '\0';
+    buf_addstr(&b, ""); /* allocate even when empty */
+    *out = b.data;
+    *len = b.len;
+    return XS_OK;
+}
+
+/* Sanitise 'src' into a new string *keep (also *dst); count changes. */
+static void sanitize_into(
+    const char **dst, char **keep, const char *src, size_t len, size_t *changed)
+{
+    size_t c = 0;
+    *keep = text_sanitize(src, len, &c);
+    *dst = *keep;
+    *changed += c;
+}
+
+static int blank(const char *s)
+{
+    return s[strspn(s, " \t\r\n")] == '\0';
+}
+
+/* go-sendxmpp reads -m FILE as the file's content; we send the text.
+ * Say so when the text names a file. */
+static void warn_file_body(const char *m)
+{
+    struct stat st;
+    if (quiet || *m == '\0' || strchr(m, '\n') != NULL || stat(m, &st) != 0 ||
+        !S_ISREG(st.st_mode))
+        return;
+    char *p = text_printable(m, strlen(m), 200);
+    msg("warning: the message is the text '%s', which is also the name of a "
+        "file; to send the file's content, use: xmppsend ... < %s",
+        p, p);
+    free(p);
+}
+
+/* The body, completely, before connecting. */
+static enum xs_err read_message(struct cli *c, struct xs_error *err)
+{
+    struct settings *cl = &c->cl;
+    struct xmpp_message *m = &c->job.m;
+    enum xs_err e;
+    size_t changed = 0;
+    if (cl->roster)
+        return XS_OK;
+    if (cl->message != NULL) {
+        c->body = xstrdup(cl->message);
+        c->body_len = strlen(c->body);
+        warn_file_body(c->body);
+    } else if (isatty(STDIN_FILENO)) {
+        return xs_seterr(err, XS_EUSAGE,
+                         "no message: use -m TEXT or pipe it on standard "
+                         "input");
+    } else if ((e = read_body(&c->body, &c->body_len, err)) != XS_OK) {
+        return e;
+    }
+    if (c->body_len > (size_t)MAX_BODY)
+        return too_big(err);
+    sanitize_into(&m->body, &c->san_body, c->body, c->body_len, &changed);
+    if (cl->subject != NULL)
+        sanitize_into(&m->subject, &c->san_subject, cl->subject,
+                      strlen(cl->subject), &changed);
+    if (cl->thread != NULL)
+        sanitize_into(&m->thread, &c->san_thread, cl->thread,
+                      strlen(cl->thread), &changed);
+    if (blank(m->body) && m->subject == NULL)
+        return xs_seterr(err, XS_EDATA, "the message is empty%s",
+                         *m->body ? " (only white space)" : "");
+    if (changed > 0 && !quiet)
+        msg("warning: replaced or removed %zu invalid characters or "
+            "escape sequences in the message",
+            changed);
+    return XS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* Step 5: get the password                                          */
+
+/* The password, first source found wins (see usage).  The run's one
+ * deadline starts here: a password command is bounded by it too. */
+static enum xs_err get_password(struct cli *c, struct xs_error *err)
+{
+    struct settings *cl = &c->cl, *cf = &c->cf;
+    char **out = &c->password;
+    long long deadline = xs_now_ms() + (long long)c->timeout * 1000;
+    enum xs_err e;
+    c->job.cfg.deadline = deadline;
+    if (cl->password_command != NULL)
+        e = pw_from_command(cl->password_command, deadline, out, err);
+    else if (cl->password_file != NULL)
+        e = pw_from_file(cl->password_file, out, err);
+    else if (cl->password != NULL)
+        *out = xstrdup(cl->password), e = XS_OK;
+    else if (c->env_password != NULL && *c->env_password == '\0')
+        e = xs_seterr(err, XS_EUSAGE, "XMPPSEND_PASSWORD is empty");
+    else if (c->env_password != NULL)
+        *out = xstrdup(c->env_password), e = XS_OK;
+    else if (cf->password_command != NULL)
+        e = pw_from_command(cf->password_command, deadline, out, err);
+    else if (cf->password_file != NULL)
+        e = pw_from_file(cf->password_file, out, err);
+    else if (cf->password != NULL)
+        *out = xstrdup(cf->password), e = XS_OK;
+    else
+        e = pw_prompt(cl->jid, out, err);
+    if (e == XS_OK && (*out == NULL || **out == '\0'))
+        e = xs_seterr(err, XS_EUSAGE, "the password is empty");
+    c->job.cfg.password = *out;
+    return e;
+}
+
+/* ---------------------------------------------------------------- */
+/* Step 6: run                                                       */
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     int fd = -1;
+    if (job->tls.insecure)
+        msg("warning: --insecure: the server's certificate is not "
+            "verified; anyone on the path can read and change this "
+            "session");
     enum xs_err e = net_connect(job->tls.domain, job->host, job->port,
                                 job->cfg.deadline, &fd, err);
     if (e != XS_OK)
@@ -610,298 +697,46 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         if (e == XS_OK)
             e = report_send(job->r, job->nr);
     }
+    xmpp_close(s);
     xmpp_free(s);
     transport_free(t);
     return e;
 }
 
-static void harden(void)
+/* ---------------------------------------------------------------- */
+/* Step 7: finish                                                    */
+
+/* The exit status of 'e', after its one error line (and JSON object). */
+static int report(const struct xs_error *err, enum xs_err e)
 {
-    /* The password must not end up in a core dump or be readable
-     * through ptrace by same-user processes (protocol.md 10.1). */
-    struct rlimit rl = {0, 0};
-    setrlimit(RLIMIT_CORE, &rl);
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    signal(SIGPIPE, SIG_IGN);
+    if (e == XS_OK || err->code == XS_OK)
+        return exit_code(e);
+    if (e == XS_EUSAGE) {
+        msg("%s (try 'xmppsend -h')", err->msg);
+        return exit_code(e);
+    }
+    msg("%s", err->msg);
+    if (json_out)
+        json_error(e, err->msg);
+    return exit_code(e);
 }
 
-/* Sanitise 'src' into a new string *keep (also *dst); count changes. */
-static void sanitize_into(
-    const char **dst, char **keep, const char *src, size_t len, size_t *changed)
+static int finish(struct cli *c, int rc)
 {
-    size_t c = 0;
-    *keep = text_sanitize(src, len, &c);
-    *dst = *keep;
-    *changed += c;
-}
-
-static int fail_usage(const char *fmt, ...) XS_PRINTF(1, 2);
-static int fail_usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("xmppsend: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (try 'xmppsend -h')\n", stderr);
-    va_end(ap);
-    return EX_USAGE;
-}
-
-int main(int argc, char **argv)
-{
-    struct settings cl = {0}, cf = {0};
-    struct xs_error err = {0};
-    struct job job = {0};
-    struct jid me = {0};
-    char *config_file = NULL, *password = NULL, *body = NULL;
-    char *san_body = NULL, *san_subject = NULL, *san_thread = NULL;
-    unsigned char pin[TLS_PIN_LEN];
-    enum xs_err e = XS_OK;
-    int timeout = 30, c, explicit_config = 0, rc;
-    size_t body_len = 0, changed = 0;
-
-    harden();
-    while ((c = getopt_long(argc, argv, ":df:hj:m:p:qs:V", long_options,
-                            NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            cl.debug = 1;
-            break;
-        case 'f':
-            settings_set(&config_file, optarg);
-            explicit_config = 1;
-            break;
-        case 'h':
-            fputs(usage_text, stdout);
-            rc = 0;
-            goto done;
-        case 'j':
-            settings_set(&cl.jid, optarg);
-            break;
-        case 'm':
-            settings_set(&cl.message, optarg);
-            break;
-        case 'p':
-            settings_set(&cl.password, optarg);
-            scrub(optarg);
-            break;
-        case 'q':
-            cl.quiet = 1;
-            break;
-        case 's':
-            settings_set(&cl.subject, optarg);
-            break;
-        case 'V':
-            printf("xmppsend %s\nGnuTLS %s\nlibxml2 %s\nlibcurl %s\n",
-                   XMPPSEND_VERSION, tls_library_version(),
-                   xml_library_version(), http_library_version());
-            rc = 0;
-            goto done;
-        case OPT_CAFILE:
-            settings_set(&cl.cafile, optarg);
-            break;
-        case OPT_INSECURE:
-            cl.insecure = 1;
-            break;
-        case OPT_JSON:
-            cl.json = 1;
-            break;
-        case OPT_PASSWORD_COMMAND:
-            settings_set(&cl.password_command, optarg);
-            break;
-        case OPT_PASSWORD_FILE:
-            settings_set(&cl.password_file, optarg);
-            break;
-        case OPT_PIN:
-            settings_set(&cl.pin, optarg);
-            break;
-        case OPT_RESOURCE:
-            settings_set(&cl.resource, optarg);
-            break;
-        case OPT_ROSTER:
-            cl.roster = 1;
-            break;
-        case OPT_SERVER:
-            settings_set(&cl.server, optarg);
-            break;
-        case OPT_THREAD:
-            settings_set(&cl.thread, optarg);
-            break;
-        case OPT_TIMEOUT:
-            settings_set(&cl.timeout, optarg);
-            break;
-        case OPT_TYPE:
-            settings_set(&cl.type, optarg);
-            break;
-        case ':':
-            rc = fail_usage("option '%s' needs a value", argv[optind - 1]);
-            goto done;
-        default:
-            if (optopt != 0)
-                rc = fail_usage("unknown option '-%c'", optopt);
-            else
-                rc = fail_usage("unknown option '%s'", argv[optind - 1]);
-            goto done;
-        }
-    }
-    argc -= optind;
-    argv += optind;
-
-    /* Settings: command line, then environment, then config file. */
-    if (config_file == NULL)
-        config_file = default_config();
-    if (config_file != NULL)
-        e = read_config(config_file, explicit_config, &cf, &err);
-    if (e != XS_OK)
-        goto out;
-    if (cl.jid == NULL && getenv("XMPPSEND_JID") != NULL)
-        cl.jid = xstrdup(getenv("XMPPSEND_JID"));
-    settings_merge(&cl, &cf);
-    quiet = cl.quiet;
-    json_out = cl.json;
-
-    if (cl.roster && argc > 0) {
-        rc = fail_usage("%s", "--roster takes no recipients");
-        goto done;
-    }
-    if (!cl.roster && argc == 0) {
-        rc = fail_usage("%s", "no recipient given");
-        goto done;
-    }
-    if (cl.jid == NULL) {
-        rc = fail_usage("%s", "no account given (use -j JID or set "
-                              "XMPPSEND_JID)");
-        goto done;
-    }
-    if (cl.type == NULL)
-        cl.type = xstrdup("chat");
-    if (strcmp(cl.type, "chat") != 0 && strcmp(cl.type, "normal") != 0 &&
-        strcmp(cl.type, "headline") != 0) {
-        rc = fail_usage("invalid --type '%s' (chat, normal or headline)",
-                        cl.type);
-        goto done;
-    }
-    if (cl.timeout != NULL && parse_timeout(cl.timeout, &timeout, &err))
-        goto usage;
-    if (cl.pin != NULL && tls_pin_parse(cl.pin, pin) != 0) {
-        rc = fail_usage("invalid --pin '%s' (want sha256: and 64 hex "
-                        "digits)",
-                        cl.pin);
-        goto done;
-    }
-    if (cl.insecure && cl.pin != NULL) {
-        rc = fail_usage("%s", "cannot use both --insecure and --pin");
-        goto done;
-    }
-    if (cl.server != NULL &&
-        parse_server(cl.server, &job.host, &job.port, &err) != XS_OK)
-        goto usage;
-
-    const char *why = NULL;
-    if (jid_parse(cl.jid, &me, &why) != 0 || me.local == NULL) {
-        e = xs_seterr(&err, XS_EDATA, "invalid account JID '%s': %s", cl.jid,
-                      why ? why : "no localpart");
-        goto out;
-    }
-    job.nr = (size_t)argc;
-    job.r = xcalloc(job.nr + 1, sizeof *job.r);
-    for (int i = 0; i < argc; i++) {
-        struct jid r;
-        if (jid_parse(argv[i], &r, &why) != 0) {
-            char *p = text_printable(argv[i], strlen(argv[i]), 200);
-            e = xs_seterr(&err, XS_EDATA, "invalid recipient JID '%s': %s", p,
-                          why);
-            free(p);
-            goto out;
-        }
-        jid_free(&r);
-        job.r[i].jid = argv[i];
-    }
-    if (cl.cafile != NULL && access(cl.cafile, R_OK) != 0) {
-        e = xs_seterr(&err, XS_ENOINPUT, "cannot read --cafile %s: %s",
-                      cl.cafile, strerror(errno));
-        goto out;
-    }
-
-    /* The body, completely, before connecting. */
-    if (!cl.roster) {
-        if (cl.message != NULL) {
-            body = xstrdup(cl.message);
-            body_len = strlen(body);
-        } else if (isatty(STDIN_FILENO)) {
-            rc = fail_usage("%s", "no message: use -m TEXT or pipe it on "
-                                  "standard input");
-            goto done;
-        } else if ((e = read_body(&body, &body_len, &err)) != XS_OK) {
-            goto out;
-        }
-        sanitize_into(&job.m.body, &san_body, body, body_len, &changed);
-        if (cl.subject != NULL)
-            sanitize_into(&job.m.subject, &san_subject, cl.subject,
-                          strlen(cl.subject), &changed);
-        if (cl.thread != NULL)
-            sanitize_into(&job.m.thread, &san_thread, cl.thread,
-                          strlen(cl.thread), &changed);
-        if (job.m.body[0] == '\0' && job.m.subject == NULL) {
-            e = xs_seterr(&err, XS_EDATA, "the message is empty");
-            goto out;
-        }
-        if (changed > 0 && !quiet)
-            msg("warning: replaced or removed %zu invalid characters or "
-                "escape sequences in the message",
-                changed);
-        job.m.type = cl.type;
-    }
-
-    e = get_password(&cl, &cf, &password, &err);
-    if (e != XS_OK)
-        goto out;
-    if (cl.insecure)
-        msg("warning: --insecure: the server's certificate is not "
-            "verified; anyone on the path can read and change this "
-            "session");
-
-    job.roster = cl.roster;
-    job.tls.domain = me.domain;
-    job.tls.cafile = cl.cafile;
-    job.tls.pin = cl.pin != NULL ? pin : NULL;
-    job.tls.insecure = cl.insecure;
-    job.cfg.jid = me.bare;
-    job.cfg.password = password;
-    job.cfg.resource = cl.resource != NULL ? cl.resource : me.resource;
-    job.cfg.allow_plain = !cl.insecure;
-    job.cfg.timeout_s = timeout;
-    job.cfg.deadline = xs_now_ms() + (long long)timeout * 1000;
-    if (cl.debug)
-        job.cfg.trace = trace_cb;
-    e = run(&job, &err);
-    goto out;
-
-usage:
-    rc = fail_usage("%s", err.msg);
-    goto done;
-out:
-    rc = exit_code(e);
-    if (e != XS_OK && err.code != XS_OK) {
-        msg("%s", err.msg);
-        if (json_out)
-            json_error(e, err.msg);
-    }
-done:
-    xs_free_secret(password);
-    xs_free_secret(body);
-    xs_free_secret(san_body);
-    free(san_subject);
-    free(san_thread);
-    if (job.r != NULL)
-        xmpp_recipients_clear(job.r, job.nr);
-    free(job.r);
-    free(job.host);
-    if (me.domain != NULL)
-        jid_free(&me);
-    settings_free(&cl);
-    settings_free(&cf);
-    free(config_file);
+    xs_free_secret(c->password);
+    xs_free_secret(c->env_password);
+    xs_free_secret(c->body);
+    xs_free_secret(c->san_body);
+    free(c->san_subject);
+    free(c->san_thread);
+    if (c->job.r != NULL)
+        xmpp_recipients_clear(c->job.r, c->job.nr);
+    free(c->job.r);
+    free(c->job.host);
+    if (c->me.domain != NULL)
+        jid_free(&c->me);
+    settings_free(&c->cl);
+    settings_free(&c->cf);
     xml_cleanup();
     http_cleanup();
     /* Lost output is a failure: a script would miss the result lines. */
@@ -910,4 +745,29 @@ done:
         rc = EX_IOERR;
     }
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static struct cli c;
+    struct xs_error err = {0};
+    enum opt_id action = O_COUNT;
+
+    std_fds();
+    harden();
+    c.env_password = pw_take_env();
+    enum xs_err e = parse_options(&c, argc, argv, &action, &err);
+    if (e == XS_OK && action != O_COUNT)
+        return finish(&c, print_action(action));
+    if (e == XS_OK)
+        e = load_settings(&c, &err);
+    if (e == XS_OK)
+        e = build_job(&c, &err);
+    if (e == XS_OK)
+        e = read_message(&c, &err);
+    if (e == XS_OK)
+        e = get_password(&c, &err);
+    if (e == XS_OK)
+        e = run(&c.job, &err);
+    return finish(&c, report(&err, e));
 }

@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
 
     settings_set(&cl.jid, "cli@example.com");
+    cl.set |= 1UL << O_JID;
     settings_merge(&cl, &cf);
     if (strcmp(cl.jid, "cli@example.com") != 0)
         abort();

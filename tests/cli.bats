@@ -408,7 +408,7 @@ man_long_options() {
 }
 
 @test "password from the config key password-command: 75" {
-    write_config 644 'password-command echo pw'
+    write_config 600 'password-command echo pw'
     run -75 --separate-stderr xs -f "$CONF" -j alice@localhost \
         --server 127.0.0.1:1 -m hi bob@localhost </dev/null
     assert_xs_error
@@ -541,12 +541,19 @@ man_long_options() {
     assert_xs_error
 }
 
-@test "config: an invalid timeout in the file is an error" {
+@test "config: an invalid value in the file is 78, named with file:line" {
     write_config 600 'jid alice@localhost' 'password pw' 'timeout abc'
-    run --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
-    [ "$status" -eq 64 ] || [ "$status" -eq 78 ] ||
-        fail "expected 64 or 78, got $status"
-    assert_xs_error
+    run -78 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error "$CONF:3: .*timeout"
+    local kv
+    for kv in 'type bogus' 'pin sha256:00' 'server ::1:5222' 'server h:0' \
+        'jid a@b@c'; do
+        write_config 600 'jid alice@localhost' 'password pw' \
+            'server 127.0.0.1:1' "$kv"
+        run --separate-stderr xs -f "$CONF" -m hi bob@localhost
+        check_exit 78 "config '$kv'"
+        assert_match "$stderr" "$CONF:4: .*${kv%% *}" || return 1
+    done
 }
 
 @test "config: timeout key sets the deadline" {
@@ -568,9 +575,8 @@ man_long_options() {
 @test "config: the command line overrides the file" {
     write_config 600 'jid alice@localhost' 'password pw' 'type bogus'
     # The invalid type from the file must be an error on its own ...
-    run --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
-    [ "$status" -eq 64 ] || [ "$status" -eq 78 ] ||
-        fail "type bogus in the file: expected 64 or 78, got $status"
+    run -78 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    assert_xs_error "$CONF:3: .*type"
     # ... and --type replaces it.
     run -75 --separate-stderr xs -f "$CONF" --type chat \
         --server 127.0.0.1:1 -m hi bob@localhost
@@ -667,17 +673,15 @@ assert o["exit"] == 75, o' || fail "bad JSON: $output"
     assert_xs_error 'nonexistent\.invalid'
 }
 
-@test "no DNS server reachable (empty network namespace): 68 or 75" {
+@test "no DNS server reachable (empty network namespace): 75, retry later" {
     require_cmd unshare
     timeout 10 unshare -n true 2>/dev/null || skip "unshare -n not permitted"
     # No interface is up in the new namespace, so the query cannot leave
     # the machine; glibc reports EAI_AGAIN, a temporary failure.
     XS_WRAP="unshare -n${XS_WRAP:+ $XS_WRAP}" \
-        run --separate-stderr xs -j alice@localhost -p pw \
+        run -75 --separate-stderr xs -j alice@localhost -p pw \
         --server nonexistent.invalid -m hi bob@localhost
-    [ "$status" -eq 68 ] || [ "$status" -eq 75 ] ||
-        fail "expected 68 or 75, got $status: $stderr"
-    assert_xs_error
+    assert_xs_error 'nonexistent\.invalid'
 }
 
 @test "config: the server key replaces the SRV lookup" {
@@ -721,4 +725,334 @@ assert o["exit"] == 75, o' || fail "bad JSON: $output"
     assert_xs_error 'standard output'
     run -74 --separate-stderr bash -c '"$XMPPSEND" --version >/dev/full'
     assert_xs_error 'standard output'
+}
+
+# ---------------------------------------------------------------------
+# The option table: --help, the man page, misused options
+
+# Config keys as --help lists them after "Config file keys:", sorted.
+help_config_keys() {
+    xs --help | sed -n '/^Config file keys:/,/^$/p' |
+        sed 's/^Config file keys://; s/\.$//' | tr ' ' '\n' | grep . | sort -u
+}
+
+# Config keys the man page's CONFIGURATION section names with .Cm, sorted
+# (the boolean values on, off, yes, ... are not keys).
+man_config_keys() {
+    sed -n '/^\.Sh CONFIGURATION/,/^\.Sh /p' "$TOP_DIR/xmppsend.1" |
+        sed -n '/^The keys are/,/^take$/p' | grep -oE '^\.Cm [a-z-]+' |
+        sed 's/^\.Cm //' | sort -u
+}
+
+@test "the config keys of --help (the option table) are those of xmppsend.1" {
+    local help man
+    help=$(help_config_keys)
+    man=$(man_config_keys)
+    [ -n "$help" ] || fail "--help lists no config keys"
+    [ -n "$man" ] || fail "xmppsend.1 lists no config keys"
+    [ "$help" = "$man" ] || fail "--help: $(echo $help) / xmppsend.1: $(echo $man)"
+}
+
+@test "a flag given a value names the option and says why, no raw bytes" {
+    local o
+    for o in --json=on --debug=1 --insecure=no --quiet=x --roster=1 --no-json=1; do
+        run -64 --separate-stderr xs "${ACCT[@]}" "$o" -m hi bob@localhost
+        assert_xs_error "'${o%%=*}' takes no value" || return 1
+        refute_match "$stderr" $'[\x01-\x08\x0e-\x1f]' || return 1
+    done
+}
+
+@test "an ambiguous prefix says which options it could be" {
+    run -64 --separate-stderr xs "${ACCT[@]}" --pass x -m hi bob@localhost
+    assert_xs_error "ambiguous option '--pass'"
+    assert_match "$stderr" '--password-command' || return 1
+    assert_match "$stderr" '--password-file' || return 1
+    # A unique prefix still works.
+    run -75 --separate-stderr xs -j alice@localhost -p pw \
+        --serv 127.0.0.1:1 --time 10 -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "--no-json, --no-quiet: the command line turns off a flag set on in the file" {
+    write_config 600 'jid alice@localhost' 'password pw' 'json on' 'quiet on'
+    run -75 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    assert_match "$output" '"ok":false' || return 1
+    run -75 --separate-stderr xs -f "$CONF" --no-json --server 127.0.0.1:1 \
+        -m hi bob@localhost
+    [ -z "$output" ] || fail "--no-json: stdout: $output"
+    # quiet on hides the sanitising warning; --no-quiet shows it again.
+    run -75 --separate-stderr xs -f "$CONF" --no-json --no-quiet \
+        --server 127.0.0.1:1 -m $'bell \a' bob@localhost
+    assert_match "$stderr" '[Ww]arning' || return 1
+}
+
+@test "--no-insecure overrides insecure on in the file" {
+    write_config 600 'jid alice@localhost' 'password pw' 'insecure on'
+    run -75 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
+    assert_match "$stderr" 'insecure' || return 1
+    run -75 --separate-stderr xs -f "$CONF" --no-insecure \
+        --server 127.0.0.1:1 -m hi bob@localhost
+    refute_match "$stderr" 'insecure'
+}
+
+@test "the trust options of the command line replace the file's (pin, insecure)" {
+    local pin
+    pin="sha256:$(printf '%064d' 0)"
+    # A configured pin does not beat --insecure (nor --cafile) ...
+    write_config 600 'jid alice@localhost' 'password pw' "pin $pin"
+    run -75 --separate-stderr xs -f "$CONF" --insecure --server 127.0.0.1:1 \
+        -m hi bob@localhost
+    assert_xs_error
+    # ... and a configured insecure does not combine with --pin.
+    write_config 600 'jid alice@localhost' 'password pw' 'insecure on'
+    run -75 --separate-stderr xs -f "$CONF" --pin "$pin" --server 127.0.0.1:1 \
+        -m hi bob@localhost
+    assert_xs_error
+    refute_match "$stderr" 'warning: --insecure'
+}
+
+# ---------------------------------------------------------------------
+# Empty and invalid values
+
+@test "empty passwords are refused: -p '', XMPPSEND_PASSWORD=''" {
+    run -64 --separate-stderr xs -j alice@localhost -p '' --server 127.0.0.1:1 \
+        -m hi bob@localhost </dev/null
+    assert_xs_error 'password'
+    XS_WRAP="env XMPPSEND_PASSWORD=${XS_WRAP:+ $XS_WRAP}" \
+        run -64 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        -m hi bob@localhost </dev/null
+    assert_xs_error 'XMPPSEND_PASSWORD'
+}
+
+@test "empty passwords are refused: a file or a command with an empty first line" {
+    printf '\nsecond line\n' >"$BATS_TEST_TMPDIR/pw"
+    chmod 600 "$BATS_TEST_TMPDIR/pw"
+    run -65 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        --password-file "$BATS_TEST_TMPDIR/pw" -m hi bob@localhost </dev/null
+    assert_xs_error
+    run -78 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
+        --password-command 'printf "\nx\n"' -m hi bob@localhost </dev/null
+    assert_xs_error 'password-command'
+}
+
+@test "empty -s, --thread and other empty option values: 64, named" {
+    local o
+    for o in -s --subject --thread --cafile --password-file --password-command \
+        --server --type --timeout -f; do
+        run --separate-stderr xs "${ACCT[@]}" "$o" '' -m hi bob@localhost
+        check_exit 64 "$o ''"
+        assert_match "$stderr" "invalid .*(empty|seconds|chat|no host)" || return 1
+    done
+}
+
+@test "a body of only white space is empty: 65" {
+    run -65 --separate-stderr xs "${ACCT[@]}" -m $'  \t ' bob@localhost
+    assert_xs_error 'empty'
+    run -65 --separate-stderr xs "${ACCT[@]}" bob@localhost < <(printf ' \n\t\n  \n')
+    assert_xs_error 'empty'
+    # With a subject it is allowed, as an empty body is.
+    run -75 --separate-stderr xs "${ACCT[@]}" -s subj -m ' ' bob@localhost
+    assert_xs_error
+}
+
+@test "--resource: empty, control characters, bad UTF-8, over 1023 bytes: 65" {
+    local r
+    for r in '' $'lap\001top' $'lap\ntop' $'\x7f' $'\xc2\x85' $'lap\xfftop' \
+        "$(printf 'r%.0s' $(seq 1024))"; do
+        run --separate-stderr xs "${ACCT[@]}" --resource "$r" -m hi bob@localhost
+        check_exit 65 "--resource '${r:0:20}'"
+        assert_match "$stderr" 'resource' || return 1
+    done
+    for r in laptop 'büro 2' "$(printf 'r%.0s' $(seq 1023))"; do
+        run --separate-stderr xs "${ACCT[@]}" --resource "$r" -m hi bob@localhost
+        check_exit 75 "--resource '${r:0:20}'"
+    done
+}
+
+@test "--server: an IPv6 address without brackets is 64 with a hint" {
+    local s
+    for s in ::1:5222 ::1 2001:db8::1; do
+        run --separate-stderr xs "${ACCT[@]}" --server "$s" -m hi bob@localhost
+        check_exit 64 "--server $s"
+        assert_match "$stderr" '\[::1\]:5222' || return 1
+    done
+}
+
+@test "-m naming an existing file: sent as text, with a warning (not with -q)" {
+    printf 'file content\n' >"$BATS_TEST_TMPDIR/msg.txt"
+    run -75 --separate-stderr xs "${ACCT[@]}" -m "$BATS_TEST_TMPDIR/msg.txt" \
+        bob@localhost
+    assert_match "$stderr" "warning: .*msg\\.txt.*file" || return 1
+    assert_match "$stderr" "< $BATS_TEST_TMPDIR/msg\\.txt" || return 1
+    run -75 --separate-stderr xs -q "${ACCT[@]}" -m "$BATS_TEST_TMPDIR/msg.txt" \
+        bob@localhost
+    refute_match "$stderr" 'warning'
+}
+
+@test "body limit: exactly 1 MiB (1048576 bytes) is accepted, one byte more is 65" {
+    head -c 1048576 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/big"
+    run -75 --separate-stderr xs "${ACCT[@]}" bob@localhost <"$BATS_TEST_TMPDIR/big"
+    assert_xs_error
+    # Trailing newlines do not count.
+    printf '\n\n' >>"$BATS_TEST_TMPDIR/big"
+    run -75 --separate-stderr xs "${ACCT[@]}" bob@localhost <"$BATS_TEST_TMPDIR/big"
+    assert_xs_error
+    printf 'ab' >>"$BATS_TEST_TMPDIR/big"
+    run -65 --separate-stderr xs "${ACCT[@]}" bob@localhost <"$BATS_TEST_TMPDIR/big"
+    assert_xs_error '1 MiB'
+    head -c 3000000 /dev/zero | tr '\0' a >"$BATS_TEST_TMPDIR/big"
+    run -65 --separate-stderr xs "${ACCT[@]}" bob@localhost <"$BATS_TEST_TMPDIR/big"
+    assert_xs_error '1 MiB'
+}
+
+# ---------------------------------------------------------------------
+# The config file: what it is, who owns it, how big
+
+@test "config: -f DIRECTORY is 66, not an empty file" {
+    mkdir -p "$BATS_TEST_TMPDIR/confdir"
+    run -66 --separate-stderr xs "${ACCT[@]}" -f "$BATS_TEST_TMPDIR/confdir" \
+        -m hi bob@localhost
+    assert_xs_error 'confdir'
+}
+
+@test "config: a file over 1 MiB is 78, not cut" {
+    {
+        echo 'jid alice@localhost'
+        echo 'password pw'
+        echo 'server 127.0.0.1:1'
+        for _ in $(seq 30000); do
+            printf '# %s\n' "padding padding padding padding padding padding"
+        done
+        echo 'bogus-key after the first MiB'
+    } >"$CONF"
+    chmod 600 "$CONF"
+    run -78 --separate-stderr xs -f "$CONF" -m hi bob@localhost
+    assert_xs_error '1048576|1 MiB|large'
+}
+
+@test "config: a world-writable file is refused (78) and its password-command not run" {
+    write_config 600 'jid alice@localhost' 'server 127.0.0.1:1' \
+        "password-command touch $BATS_TEST_TMPDIR/ran; echo pw"
+    chmod 666 "$CONF"
+    run -78 --separate-stderr xs -f "$CONF" -m hi bob@localhost
+    assert_xs_error
+    [ ! -e "$BATS_TEST_TMPDIR/ran" ] || fail "the password-command ran"
+    # Writable by the group is just as bad, even without a secret.
+    write_config 620 'jid alice@localhost' 'server 127.0.0.1:1' 'password pw'
+    chmod 620 "$CONF"
+    run -78 --separate-stderr xs -f "$CONF" -m hi bob@localhost
+    assert_xs_error
+    write_config 602 'jid alice@localhost' 'server 127.0.0.1:1'
+    run -78 --separate-stderr xs -f "$CONF" -p pw -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "config: password-command or password-file in a group-readable file: 78" {
+    write_config 644 'jid alice@localhost' 'server 127.0.0.1:1' \
+        "password-command touch $BATS_TEST_TMPDIR/ran; echo pw"
+    run -78 --separate-stderr xs -f "$CONF" -m hi bob@localhost
+    assert_xs_error 'chmod'
+    [ ! -e "$BATS_TEST_TMPDIR/ran" ] || fail "the password-command ran"
+    write_config 640 'jid alice@localhost' 'server 127.0.0.1:1' \
+        "password-file $BATS_TEST_TMPDIR/pw"
+    run -78 --separate-stderr xs -f "$CONF" -m hi bob@localhost
+    assert_xs_error 'chmod'
+    # Without a secret, 0644 is fine.
+    write_config 644 'jid alice@localhost' 'server 127.0.0.1:1'
+    run -75 --separate-stderr xs -f "$CONF" -p pw -m hi bob@localhost
+    assert_xs_error
+}
+
+@test "config: a file owned by another user is refused: 78" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root to give the file away"
+    write_config 600 'jid alice@localhost' 'server 127.0.0.1:1'
+    chown 65534 "$CONF"
+    run -78 --separate-stderr xs -f "$CONF" -p pw -m hi bob@localhost
+    assert_xs_error
+}
+
+# ---------------------------------------------------------------------
+# Closed standard descriptors, JSON encoding
+
+# start_recording_listener: like start_silent_listener, but what each
+# connection sends is appended to $LDIR/received.
+start_recording_listener() {
+    require_cmd python3
+    LDIR="$BATS_TEST_TMPDIR/listener"
+    mkdir -p "$LDIR"
+    cat >"$LDIR/rec.py" <<'PY'
+import os, socket, sys, threading
+d = sys.argv[1]
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+with open(os.path.join(d, "port.tmp"), "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
+def serve(c):
+    with open(os.path.join(d, "received"), "ab") as f:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            f.write(b)
+            f.flush()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+    timeout 60 python3 "$LDIR/rec.py" "$LDIR" >/dev/null 2>&1 3>&- &
+    echo "$!" >"$BATS_TEST_TMPDIR/listener.pid"
+    wait_for "$LDIR/port"
+    PORT=$(cat "$LDIR/port")
+}
+
+@test "standard error closed (2>&-): the debug trace never goes into the stream" {
+    start_recording_listener
+    run -75 bash -c '"$@" 2>&-' sh env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/noconfig" \
+        timeout 60 $XS_WRAP "$XMPPSEND" -d -j alice@localhost -p pw \
+        --server "127.0.0.1:$PORT" --timeout 2 -m hi bob@localhost
+    [ -s "$LDIR/received" ] || fail "nothing received"
+    local got
+    got=$(tr -d '\0' <"$LDIR/received")
+    assert_match "$got" '<stream:stream' || return 1
+    refute_match "$got" 'C: '
+}
+
+@test "standard input and output closed (<&- >&-): /dev/null on 0 and 1, not the socket" {
+    require_cmd ps
+    start_silent_listener
+    local tpid pid="" fd0 fd1
+    env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/noconfig" \
+        timeout 30 "$XMPPSEND" -j alice@localhost -p pw \
+        --server "127.0.0.1:$PORT" --timeout 20 -m hi bob@localhost \
+        <&- >&- 2>/dev/null 3>&- &
+    tpid=$!
+    echo "$tpid" >"$BATS_TEST_TMPDIR/timeout.pid"
+    for _ in $(seq 150); do
+        pid=$(ps -o pid= --ppid "$tpid" | tr -d ' ')
+        [ -n "$pid" ] && [ -s "$LDIR/accepted" ] && break
+        sleep 0.1
+    done
+    [ -n "$pid" ] || fail "xmppsend did not start"
+    [ -s "$LDIR/accepted" ] || fail "xmppsend did not connect"
+    fd0=$(readlink "/proc/$pid/fd/0" || true)
+    fd1=$(readlink "/proc/$pid/fd/1" || true)
+    kill "$tpid"
+    wait "$tpid" || true
+    [ "$fd0" = /dev/null ] || fail "fd 0 is $fd0"
+    [ "$fd1" = /dev/null ] || fail "fd 1 is $fd1"
+}
+
+@test "--json output is valid UTF-8 even when the error names a file with bad bytes" {
+    require_cmd python3
+    run -66 --separate-stderr xs --json "${ACCT[@]}" \
+        --cafile $'/nonexistent/ca\xff\xfe.pem' -m hi bob@localhost
+    printf '%s' "$output" | timeout 10 python3 -c '
+import json, sys
+o = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+assert o["ok"] is False and o["exit"] == 66, o
+assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
 }

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.c - the option table (one row per option, like curl's tool) and
+ * what is derived from it: getopt_long's table and short option string,
+ * the --help lines, the error messages for misused options, and the
+ * checks of option values wherever they come from.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "jid.h"
+#include "opts.h"
+#include "tls.h"
+
+/* ---------------------------------------------------------------- */
+/* Value checks: NULL when valid, else the reason                    */
+
+static const char *check_nonempty(const char *v)
+{
+    return *v == '\0' ? "empty" : NULL;
+}
+
+static const char *check_timeout(const char *v)
+{
+    char *end;
+    errno = 0;
+    long t = strtol(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || t < 1 || t > 86400)
+        return "1 to 86400 seconds";
+    return NULL;
+}
+
+static const char *check_type(const char *v)
+{
+    if (strcmp(v, "chat") != 0 && strcmp(v, "normal") != 0 &&
+        strcmp(v, "headline") != 0)
+        return "chat, normal or headline";
+    return NULL;
+}
+
+static const char *check_pin(const char *v)
+{
+    unsigned char pin[TLS_PIN_LEN];
+    if (tls_pin_parse(v, pin) != 0)
+        return "want sha256: and 64 hex digits";
+    return NULL;
+}
+
+static const char *check_server(const char *v)
+{
+    static struct xs_error e;
+    char *host = NULL;
+    int port;
+    memset(&e, 0, sizeof e);
+    if (opts_parse_server(v, &host, &port, &e) != XS_OK)
+        return e.msg;
+    free(host);
+    return NULL;
+}
+
+static const char *check_jid(const char *v)
+{
+    struct jid j;
+    const char *why = NULL;
+    if (jid_parse(v, &j, &why) != 0)
+        return why != NULL ? why : "not a JID";
+    int local = j.local != NULL;
+    jid_free(&j);
+    return local ? NULL : "no localpart";
+}
+
+/* A resource is sent as is: printable UTF-8, 1 to 1023 bytes (RFC 7622
+ * 3.4). */
+static const char *check_resource(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return "empty";
+    if (n > 1023)
+        return "longer than 1023 bytes";
+    if (!utf8_valid(v, n))
+        return "not valid UTF-8";
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f ||
+            (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            return "control character";
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* The table                                                         */
+
+#define S(f) offsetof(struct settings, f)
+
+const struct opt opt_table[O_COUNT] = {
+    [O_DEBUG] = {"debug", 'd', OPT_FLAG, NULL, 1, 0, 1, S(debug), XS_EUSAGE,
+                 NULL, "trace the XML stream on stderr (secrets redacted)"},
+    [O_CONFIG] = {"config", 'f', OPT_STRING, "FILE", 0, 0, 0, S(config),
+                  XS_EUSAGE, check_nonempty,
+                  "config file (default $XDG_CONFIG_HOME/xmppsend/config)"},
+    [O_HELP] = {"help", 'h', OPT_ACTION, NULL, 0, 0, 0, 0, XS_EUSAGE, NULL,
+                "show this help and exit"},
+    [O_JID] = {"jid", 'j', OPT_STRING, "JID", 1, 0, 0, S(jid), XS_EDATA,
+               check_jid, "account to log in with (env XMPPSEND_JID)"},
+    [O_MESSAGE] = {"message", 'm', OPT_STRING, "TEXT", 0, 0, 0, S(message),
+                   XS_EUSAGE, NULL, "message body (default: read stdin)"},
+    [O_PASSWORD] = {"password", 'p', OPT_STRING, "PASS", 1, 1, 0, S(password),
+                    XS_EUSAGE, check_nonempty,
+                    "password (visible to other users; prefer the below)"},
+    [O_QUIET] = {"quiet", 'q', OPT_FLAG, NULL, 1, 0, 1, S(quiet), XS_EUSAGE,
+                 NULL, "print no result lines or warnings"},
+    [O_SUBJECT] = {"subject", 's', OPT_STRING, "TEXT", 1, 0, 0, S(subject),
+                   XS_EUSAGE, check_nonempty, "message subject"},
+    [O_VERSION] = {"version", 'V', OPT_ACTION, NULL, 0, 0, 0, 0, XS_EUSAGE,
+                   NULL, "show versions and exit"},
+    [O_CAFILE] = {"cafile", 0, OPT_STRING, "FILE", 1, 0, 0, S(cafile),
+                  XS_EUSAGE, check_nonempty,
+                  "trust the CA certificates in FILE instead of the "
+                  "system's"},
+    [O_INSECURE] = {"insecure", 0, OPT_FLAG, NULL, 1, 0, 1, S(insecure),
+                    XS_EUSAGE, NULL,
+                    "do not verify the server certificate (unsafe)"},
+    [O_JSON] = {"json", 0, OPT_FLAG, NULL, 1, 0, 1, S(json), XS_EUSAGE, NULL,
+                "machine-readable output"},
+    [O_PASSWORD_COMMAND] = {"password-command", 0, OPT_STRING, "CMD", 1, 0, 0,
+                            S(password_command), XS_EUSAGE, check_nonempty,
+                            "password is the first line CMD prints"},
+    [O_PASSWORD_FILE] = {"password-file", 0, OPT_STRING, "FILE", 1, 0, 0,
+                         S(password_file), XS_EUSAGE, check_nonempty,
+                         "password is the first line of FILE"},
+    [O_PIN] = {"pin", 0, OPT_STRING, "sha256:HEX", 1, 0, 0, S(pin), XS_EUSAGE,
+               check_pin, "accept exactly this server certificate"},
+    [O_RESOURCE] = {"resource", 0, OPT_STRING, "RES", 1, 0, 0, S(resource),
+                    XS_EDATA, check_resource,
+                    "resource to request (default: server assigns)"},
+    [O_ROSTER] = {"roster", 0, OPT_FLAG, NULL, 0, 0, 0, S(roster), XS_EUSAGE,
+                  NULL, "print the roster instead of sending"},
+    [O_SERVER] = {"server", 0, OPT_STRING, "HOST[:PORT]", 1, 0, 0, S(server),
+                  XS_EUSAGE, check_server,
+                  "connect to HOST instead of looking up SRV records"},
+    [O_THREAD] = {"thread", 0, OPT_STRING, "ID", 1, 0, 0, S(thread), XS_EUSAGE,
+                  check_nonempty, "message thread"},
+    [O_TIMEOUT] = {"timeout", 0, OPT_STRING, "SECONDS", 1, 0, 0, S(timeout),
+                   XS_EUSAGE, check_timeout,
+                   "deadline for the whole run (default 30)"},
+    [O_TYPE] = {"type", 0, OPT_STRING, "TYPE", 1, 0, 0, S(type), XS_EUSAGE,
+                check_type, "chat (default), normal or headline"},
+};
+
+#undef S
+
+int opt_isset(const struct settings *s, enum opt_id id)
+{
+    return (s->set & (1UL << id)) != 0;
+}
+
+char **opt_str(struct settings *s, enum opt_id id)
+{
+    return (char **)((char *)s + opt_table[id].off);
+}
+
+int *opt_flag(struct settings *s, enum opt_id id)
+{
+    return (int *)((char *)s + opt_table[id].off);
+}
+
+/* ---------------------------------------------------------------- */
+/* getopt_long                                                       */
+
+/* getopt_long values: an option is LONG_VAL + id, its --no- form
+ * NO_VAL + id, whether it has a short name or not. */
+#define LONG_VAL 256
+#define NO_VAL 512
+
+/* "no-" + the longest name + NUL */
+#define NO_NAME_MAX 24
+
+struct getopt_tables {
+    struct option lo[2 * O_COUNT + 1];
+    char no_names[O_COUNT][NO_NAME_MAX];
+    char so[3 * O_COUNT + 2];
+};
+
+static void build_tables(struct getopt_tables *t)
+{
+    size_t nl = 0, ns = 0;
+    memset(t, 0, sizeof *t);
+    t->so[ns++] = ':'; /* report a missing argument as ':' */
+    for (int i = 0; i < O_COUNT; i++) {
+        const struct opt *o = &opt_table[i];
+        int arg = o->kind == OPT_STRING ? required_argument : no_argument;
+        t->lo[nl++] = (struct option){o->name, arg, NULL, LONG_VAL + i};
+        if (o->negatable) {
+            snprintf(t->no_names[i], NO_NAME_MAX, "no-%s", o->name);
+            t->lo[nl++] =
+                (struct option){t->no_names[i], no_argument, NULL, NO_VAL + i};
+        }
+        if (o->short_name != 0) {
+            t->so[ns++] = o->short_name;
+            if (arg == required_argument)
+                t->so[ns++] = ':';
+        }
+    }
+}
+
+static int by_short(int c)
+{
+    for (int i = 0; i < O_COUNT; i++)
+        if (c != 0 && opt_table[i].short_name == c)
+            return i;
+    return -1;
+}
+
+/* The name of the option getopt_long returned 'v' for, as typed. */
+static void opt_label(int v, char *out, size_t n)
+{
+    if (v >= NO_VAL)
+        snprintf(out, n, "--no-%s", opt_table[v - NO_VAL].name);
+    else if (v >= LONG_VAL)
+        snprintf(out, n, "--%s", opt_table[v - LONG_VAL].name);
+    else
+        snprintf(out, n, "-%c", v);
+}
+
+/* Why the long option 'arg' ("--name[=value]") was not recognised:
+ * unknown, or a prefix of several options. */
+static enum xs_err long_option_error(const char *arg, struct xs_error *err)
+{
+    const char *name = arg + 2;
+    size_t n = strcspn(name, "=");
+    char *shown = text_printable(arg, strlen(arg), 100);
+    struct buf matches = {0};
+    int count = 0;
+    for (int i = 0; i < O_COUNT; i++) {
+        char no[NO_NAME_MAX];
+        const char *cand[2] = {opt_table[i].name, NULL};
+        if (opt_table[i].negatable) {
+            snprintf(no, sizeof no, "no-%s", opt_table[i].name);
+            cand[1] = no;
+        }
+        for (int k = 0; k < 2; k++) {
+            if (cand[k] == NULL || n == 0 || strncmp(cand[k], name, n) != 0)
+                continue;
+            buf_printf(&matches, "%s--%s", count ? ", " : "", cand[k]);
+            count++;
+        }
+    }
+    enum xs_err e;
+    if (count > 1)
+        e = xs_seterr(err, XS_EUSAGE, "ambiguous option '%s': could be %s",
+                      shown, matches.data);
+    else
+        e = xs_seterr(err, XS_EUSAGE, "unknown option '%s'", shown);
+    buf_free(&matches);
+    free(shown);
+    return e;
+}
+
+enum xs_err opts_parse(int argc,
+                       char **argv,
+                       struct settings *cl,
+                       enum opt_id *action,
+                       int *first,
+                       struct xs_error *err)
+{
+    struct getopt_tables t;
+    char label[NO_NAME_MAX + 4];
+    enum xs_err e = XS_OK;
+    int c;
+    build_tables(&t);
+    *action = O_COUNT;
+    opterr = 0;
+    while (e == XS_OK &&
+           (c = getopt_long(argc, argv, t.so, t.lo, NULL)) != -1) {
+        int id = c >= NO_VAL     ? c - NO_VAL
+                 : c >= LONG_VAL ? c - LONG_VAL
+                                 : by_short(c);
+        if (c == ':') {
+            opt_label(optopt, label, sizeof label);
+            e = xs_seterr(err, XS_EUSAGE, "option '%s' needs a value", label);
+            break;
+        }
+        if (c == '?') {
+            /* optopt: 0 for an unknown or ambiguous long option, the
+             * option's value for a long flag given "=value", else the
+             * unknown short option. */
+            if (optopt >= LONG_VAL) {
+                int oid =
+                    optopt >= NO_VAL ? optopt - NO_VAL : optopt - LONG_VAL;
+                opt_label(optopt, label, sizeof label);
+                if (opt_table[oid].negatable)
+                    e = xs_seterr(err, XS_EUSAGE,
+                                  "option '%s' takes no value: use --%s or "
+                                  "--no-%s",
+                                  label, opt_table[oid].name,
+                                  opt_table[oid].name);
+                else
+                    e = xs_seterr(err, XS_EUSAGE, "option '%s' takes no value",
+                                  label);
+            } else if (optopt == 0) {
+                const char *a = argv[optind - 1];
+                e = long_option_error(
+                    a != NULL && strncmp(a, "--", 2) == 0 ? a : "--?", err);
+            } else if (optopt > 0x20 && optopt < 0x7f) {
+                e = xs_seterr(err, XS_EUSAGE, "unknown option '-%c'", optopt);
+            } else {
+                e = xs_seterr(err, XS_EUSAGE,
+                              "unknown option (byte 0x%02x after '-')",
+                              (unsigned)optopt & 0xff);
+            }
+            break;
+        }
+        if (id < 0) {
+            e = xs_seterr(err, XS_ESOFTWARE, "option table error");
+            break;
+        }
+        const struct opt *o = &opt_table[id];
+        cl->set |= 1UL << id;
+        cl->line[id] = OPT_FROM_CLI;
+        switch (o->kind) {
+        case OPT_ACTION:
+            *action = (enum opt_id)id;
+            *first = optind;
+            return XS_OK;
+        case OPT_FLAG:
+            *opt_flag(cl, (enum opt_id)id) = c < NO_VAL;
+            break;
+        case OPT_STRING:
+            settings_set(opt_str(cl, (enum opt_id)id), optarg);
+            if (o->secret)
+                xs_wipe(optarg, strlen(optarg));
+            break;
+        }
+    }
+    *first = optind;
+    return e;
+}
+
+/* ---------------------------------------------------------------- */
+/* --help                                                            */
+
+void opts_help(FILE *f)
+{
+    char left[64];
+    for (int i = 0; i < O_COUNT; i++) {
+        const struct opt *o = &opt_table[i];
+        if (o->short_name != 0)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
+                     o->arg ? " " : "", o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", o->name,
+                     o->arg ? " " : "", o->arg ? o->arg : "");
+        fprintf(f, "  %-26s %s\n", left, o->help);
+    }
+    const char *sep = "  ";
+    for (int i = 0; i < O_COUNT; i++) {
+        if (opt_table[i].negatable) {
+            fprintf(f, "%s--no-%s", sep, opt_table[i].name);
+            sep = ", ";
+        }
+    }
+    fputs("\n                            turn off what the config file turned "
+          "on\n\nConfig file keys:",
+          f);
+    size_t col = 17;
+    for (int i = 0; i < O_COUNT; i++) {
+        if (!opt_table[i].config)
+            continue;
+        size_t n = strlen(opt_table[i].name) + 1;
+        if (col + n > 72) {
+            fputs("\n ", f);
+            col = 1;
+        }
+        fprintf(f, " %s", opt_table[i].name);
+        col += n;
+    }
+    fputs(".\n", f);
+}
+
+/* ---------------------------------------------------------------- */
+/* Value checks over a whole struct settings                         */
+
+enum xs_err opts_check(const struct settings *s, struct xs_error *err)
+{
+    for (int i = 0; i < O_COUNT; i++) {
+        const struct opt *o = &opt_table[i];
+        if (o->kind != OPT_STRING || o->check == NULL)
+            continue;
+        const char *v = *(char *const *)((const char *)s + o->off);
+        if (v == NULL)
+            continue;
+        const char *why = o->check(v);
+        if (why == NULL)
+            continue;
+        char *pv = text_printable(v, strlen(v), 200);
+        /* " 'value'", never a secret's */
+        char *shown = o->secret ? xstrdup("") : xasprintf(" '%s'", pv);
+        enum xs_err e;
+        if (s->line[i] > 0)
+            e = xs_seterr(err, XS_ECONFIG, "%s:%d: invalid %s%s: %s",
+                          s->file ? s->file : "config", s->line[i], o->name,
+                          shown, why);
+        else if (s->line[i] == OPT_FROM_ENV && i == O_JID)
+            e = xs_seterr(err, o->bad, "invalid XMPPSEND_JID%s: %s", shown,
+                          why);
+        else
+            e = xs_seterr(err, o->bad, "invalid --%s%s: %s", o->name, shown,
+                          why);
+        xs_free_secret(pv);
+        free(shown);
+        return e;
+    }
+    return XS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* --server                                                          */
+
+enum xs_err
+opts_parse_server(const char *s, char **host, int *port, struct xs_error *err)
+{
+    const char *colon = NULL;
+    *port = 0;
+    *host = NULL;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || close == s + 1 ||
+            (close[1] != '\0' && close[1] != ':'))
+            return xs_seterr(err, XS_EUSAGE,
+                             "want [ADDRESS] or [ADDRESS]:PORT");
+        *host = xstrndup(s + 1, (size_t)(close - s - 1));
+        colon = close[1] == ':' ? close + 1 : NULL;
+    } else {
+        colon = strchr(s, ':');
+        if (colon != NULL && strchr(colon + 1, ':') != NULL)
+            return xs_seterr(err, XS_EUSAGE,
+                             "an IPv6 address needs brackets, as in "
+                             "[::1] or [::1]:5222");
+        *host = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
+    }
+    if (colon != NULL) {
+        char *end;
+        errno = 0;
+        long p = strtol(colon + 1, &end, 10);
+        if (errno != 0 || *end != '\0' || end == colon + 1 || p < 1 ||
+            p > 65535) {
+            free(*host);
+            *host = NULL;
+            return xs_seterr(err, XS_EUSAGE, "port must be 1 to 65535");
+        }
+        *port = (int)p;
+    }
+    if (**host == '\0') {
+        free(*host);
+        *host = NULL;
+        return xs_seterr(err, XS_EUSAGE, "no host");
+    }
+    return XS_OK;
+}

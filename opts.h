@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * opts.h - the one table of options.  Each row names an option (long and
+ * short name), its argument, whether it is a config file key, whether
+ * its value is a secret and how its value is checked.  getopt_long's
+ * table, --help, the config file's keys, the merge of the command line
+ * over the file and the value checks are all derived from it.
+ */
+#ifndef XMPPSEND_OPTS_H
+#define XMPPSEND_OPTS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "util.h"
+
+/* One id per option, in --help order. */
+enum opt_id {
+    O_DEBUG,
+    O_CONFIG,
+    O_HELP,
+    O_JID,
+    O_MESSAGE,
+    O_PASSWORD,
+    O_QUIET,
+    O_SUBJECT,
+    O_VERSION,
+    O_CAFILE,
+    O_INSECURE,
+    O_JSON,
+    O_PASSWORD_COMMAND,
+    O_PASSWORD_FILE,
+    O_PIN,
+    O_RESOURCE,
+    O_ROSTER,
+    O_SERVER,
+    O_THREAD,
+    O_TIMEOUT,
+    O_TYPE,
+    O_COUNT
+};
+
+enum opt_kind {
+    OPT_ACTION, /* --help, --version: print and exit */
+    OPT_FLAG,   /* no argument; an int in struct settings */
+    OPT_STRING  /* an argument; a char * in struct settings */
+};
+
+struct opt {
+    const char *name; /* long name, also the config key */
+    char short_name;  /* 0: none */
+    enum opt_kind kind;
+    const char *arg; /* argument name for --help, NULL without one */
+    int config;      /* 1: a config file key */
+    int secret;      /* 1: wiped from argv, never printed */
+    int negatable;   /* 1: --no-NAME turns it off (config flags) */
+    size_t off;      /* offsetof(struct settings, field) */
+    enum xs_err bad; /* class of an invalid value (XS_EUSAGE, XS_EDATA) */
+    /* NULL, or the check of a value: NULL when valid, else why not. */
+    const char *(*check)(const char *v);
+    const char *help; /* one line for --help */
+};
+
+extern const struct opt opt_table[O_COUNT];
+
+/* Where a setting came from, in struct settings' line[]. */
+#define OPT_FROM_CLI 0
+#define OPT_FROM_ENV (-1)
+
+/* Everything the command line and the config file can set. */
+struct settings {
+    char *jid, *cafile, *pin, *resource, *server, *thread, *timeout, *type,
+        *subject, *message, *config;
+    char *password, *password_command, *password_file; /* secrets */
+    int debug, quiet, json, insecure, roster;
+    unsigned long set; /* bit (1UL << id): given (on or off, or a value) */
+    int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
+    const char *file;  /* the config file (not owned), for messages */
+};
+
+/* Whether option 'id' is set in 's'. */
+int opt_isset(const struct settings *s, enum opt_id id);
+/* The string field of option 'id' in 's'. */
+char **opt_str(struct settings *s, enum opt_id id);
+/* The flag field of option 'id' in 's'. */
+int *opt_flag(struct settings *s, enum opt_id id);
+
+/*
+ * Parse the command line into 'cl' with getopt_long.  *action is set to
+ * O_HELP or O_VERSION when one of those was given (parsing stops there),
+ * else to O_COUNT; *first is the index of the first operand.  Secret
+ * values are wiped from argv.  Used error codes: XS_EUSAGE (unknown,
+ * ambiguous or misused option; the message names it and says why).
+ */
+enum xs_err opts_parse(int argc,
+                       char **argv,
+                       struct settings *cl,
+                       enum opt_id *action,
+                       int *first,
+                       struct xs_error *err);
+
+/* The option lines of --help, and the list of config keys. */
+void opts_help(FILE *f);
+
+/*
+ * Check every set value of 's' with its row's check.  A bad value from
+ * the config file is XS_ECONFIG "FILE:LINE: ..."; from the command line
+ * or the environment it is the row's class (XS_EUSAGE or XS_EDATA),
+ * naming the option.
+ */
+enum xs_err opts_check(const struct settings *s, struct xs_error *err);
+
+/* "host", "host:port", "[v6]", "[v6]:port"; an IPv6 address without
+ * brackets is refused with a hint.  *port is 0 when not given. */
+enum xs_err
+opts_parse_server(const char *s, char **host, int *port, struct xs_error *err);
+
+#endif
