@@ -14,6 +14,8 @@
 #                        fuzz/regress/TARGET (no fuzzing; seconds; skipped
 #                        without clang)
 #
+# FUZZ_DIR=DIR builds (and fuzzes) in DIR instead of build-fuzz/, e.g. to
+# keep several work trees' builds apart; FUZZERS=... picks targets.
 # A crash found by `make fuzz` belongs in fuzz/regress/TARGET/ once fixed.
 # The committed corpus is never written to.  Seeds: fuzz/make_corpus.py.
 
@@ -23,7 +25,7 @@ FUZZ_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 FUZZERS ?= fuzz_stream fuzz_session fuzz_scram fuzz_jid fuzz_config
 FUZZ_CC ?= clang
-FUZZ_DIR = build-fuzz
+FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all \
               $(WARN)

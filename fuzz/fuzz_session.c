@@ -11,7 +11,8 @@
  * in XML) separate the segments: segment 0 is what the server sends
  * before TLS, segment 1 is released by the STARTTLS handshake.
  *   flags & 1     roster instead of sending a message
- *   flags & 2     two recipients instead of one
+ *   flags & 2     two recipients instead of one; with 1: an IQ request
+ *                 (disco#info to the account's domain) instead of both
  *   flags & 4     PLAIN allowed
  *   flags & 8     a trace callback (exercises the redaction)
  *   flags & 16    ask for a resource
@@ -20,7 +21,10 @@
  * Besides the sanitizers it checks the security properties a hostile
  * server must not be able to break: nothing but the stream header and
  * <starttls/> before TLS, no stanza before SASL success, and no control
- * character in the server-supplied text handed to the caller.
+ * character in the server-supplied text handed to the caller.  And the
+ * session's own promises: no server makes it report an internal error
+ * (XS_ESOFTWARE, exit 70), no job closes the stream (xmpp_close does,
+ * after it), and no <presence/> is ever sent.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -113,7 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct replay rp = {.seg = (const char *const *)seg,
                         .seglen = seglen,
                         .nseg = nseg,
-                        .chunk = chunks[flags >> 5]};
+                        .chunk = chunks[flags >> 5],
+                        .close_at = -1};
     struct xs_io io;
     replay_io(&rp, &io);
     size_t traced = 0;
@@ -137,13 +142,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct xmpp_roster roster = {0};
     struct xs_error err = {0};
 
+    struct xnode *reply = NULL;
     struct xmpp_session *s = xmpp_new(&cfg, &io);
     enum xs_err e = xmpp_login(s, &err);
     int logged_in = e == XS_OK;
-    if (logged_in && (flags & 1))
+    if (logged_in && (flags & 3) == 3)
+        e = xmpp_iq(s, "get", "example.com",
+                    "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+                    "asking for the server's features", &reply, &err);
+    else if (logged_in && (flags & 1))
         e = xmpp_roster(s, &roster, &err);
     else if (logged_in)
         e = xmpp_send(s, &m, r, nr, &err);
+    /* A successful job leaves the stream open for the next one. */
+    if (logged_in && e == XS_OK && rp.written.data != NULL &&
+        contains(rp.written.data, rp.written.len, "</stream:stream>"))
+        abort();
+    size_t before_close = rp.written.len;
+    xmpp_close(s);
+    xmpp_close(s); /* a second call does nothing */
+    /* After a confirmed job, the close goes out (and only once). */
+    if (logged_in && e == XS_OK &&
+        !contains(rp.written.data + before_close, rp.written.len - before_close,
+                  "</stream:stream>"))
+        abort();
 
     if (verbose)
         fprintf(stderr,
@@ -151,6 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 "items, recipients %d/%d: %s\n",
                 logged_in, e, roster.n, r[0].status, r[1].status, err.msg);
 
+    /* No server data is an internal error. */
+    if (e == XS_ESOFTWARE)
+        abort();
     /* Errors carry a message; success means the server was verified. */
     if (e != XS_OK && (err.code != e || err.msg[0] == '\0'))
         abort();
@@ -164,12 +189,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (contains(w, pre, "<auth") || contains(w, pre, "<iq") ||
         contains(w, pre, "<message") || contains(w, pre, "<presence"))
         abort();
+    /* No presence at all: xmppsend never goes online. */
+    if (contains(w, rp.written.len, "<presence"))
+        abort();
     /* No stanza without authentication first. */
     if ((contains(w, rp.written.len, "<iq") ||
          contains(w, rp.written.len, "<message")) &&
         !contains(w, rp.written.len, "<auth"))
         abort();
 
+    /* A successful IQ request hands over its reply. */
+    if (logged_in && (flags & 3) == 3 && e == XS_OK && reply == NULL)
+        abort();
     for (size_t i = 0; i < nr; i++) {
         /* After a confirmed send every recipient has a verdict. */
         if (e == XS_OK && !(flags & 1) && r[i].status == XMPP_PENDING)
@@ -187,6 +218,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
 
+    xnode_free(reply);
     xmpp_roster_free(&roster);
     xmpp_recipients_clear(r, 2);
     xmpp_free(s);

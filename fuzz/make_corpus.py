@@ -13,6 +13,9 @@ attribute wording, same SCRAM parameters: a UUID server nonce, a UUID as
 salt, i=10000), rewritten for the account of the RFC 5802 example
 (user@example.com, password "pencil") and the fixed client nonce the
 harness sets, with stanza ids xs-1, xs-2, ... as xmpp.c makes them then.
+The client's flight is [<enable/>] messages [<r/>] ping, and its close
+only follows the ping reply, so the server's answers end there (what a
+server sends after the confirmation is never read).
 The SCRAM values are computed here, so the exchanges are valid and the
 fuzzer starts past authentication.  Seed formats: see the comment at the
 top of each fuzz/fuzz_*.c.
@@ -145,8 +148,6 @@ def iq_result(iq_id):
             % (FULL, iq_id, DOMAIN))
 
 
-PRESENCE_OUT = ("<presence from='%s' type='unavailable' xml:lang='en'/>"
-                % FULL)
 END = "</stream:stream>"
 
 
@@ -185,9 +186,10 @@ ROSTER = ("<iq type='result' id='xs-2' to='%s'><query xmlns='jabber:iq:roster'"
           "</group><group>Work</group></item><item subscription='none' "
           "ask='subscribe' jid='dave@example.net'/></query></iq>" % FULL)
 
-# Session flags (fuzz_session.c): 1 roster, 2 two recipients, 4 PLAIN,
-# 8 trace, 16 resource, bits 5-7 read size index.
+# Session flags (fuzz_session.c): 1 roster, 2 two recipients (1|2: an IQ
+# request), 4 PLAIN, 8 trace, 16 resource, bits 5-7 read size index.
 ROSTER_F, TWO, PLAIN, TRACE, RESOURCE = 1, 2, 4, 8, 16
+IQ = ROSTER_F | TWO
 
 
 def chunk(i):
@@ -197,10 +199,10 @@ def chunk(i):
 def session_seeds():
     s = {}
     pre, post = login()
-    # xmppsend -m hi bob@localhost: enable, message xs-2, r, ping xs-3.
+    # xmppsend -m hi bob@localhost: enable, message xs-2, r, ping xs-3;
+    # then our close, and Prosody's last ack and close.
     sent = ("<enabled xmlns='urn:xmpp:sm:3'/><a xmlns='urn:xmpp:sm:3' h='1'/>"
-            + iq_result("xs-3") + PRESENCE_OUT
-            + "<a xmlns='urn:xmpp:sm:3' h='3'/>" + END)
+            + iq_result("xs-3") + "<a xmlns='urn:xmpp:sm:3' h='2'/>" + END)
     s["prosody-send-sm"] = (0, pre, post + sent)
     s["prosody-send-sm-trace-chunk7"] = (TRACE | chunk(4), pre, post + sent)
     # Two recipients, the second bounces (Prosody without s2s).
@@ -208,12 +210,10 @@ def session_seeds():
            + bounce("xs-3", "romeo@example.net", "not-allowed",
                     "Communication with remote domains is not enabled")
            + "<a xmlns='urn:xmpp:sm:3' h='2'/><r xmlns='urn:xmpp:sm:3'/>"
-           + iq_result("xs-4") + PRESENCE_OUT
-           + "<a xmlns='urn:xmpp:sm:3' h='4'/>" + END)
+           + iq_result("xs-4") + "<a xmlns='urn:xmpp:sm:3' h='3'/>" + END)
     s["prosody-bounce"] = (TWO, pre, post + two)
     # --roster
-    s["prosody-roster"] = (ROSTER_F | TRACE, pre,
-                           post + ROSTER + PRESENCE_OUT + END)
+    s["prosody-roster"] = (ROSTER_F | TRACE, pre, post + ROSTER + END)
     # Wrong password.
     pre_f = pre
     post_f = (header("79122c31-4d4b-484e-afe6-d543466eacb9", JID)
@@ -297,6 +297,80 @@ def session_seeds():
              + bounce("xs-3", "romeo@example.net", "gone", "moved"))
     s["bounce-wait-and-gone"] = (TWO, pre3, post3 + waits + iq_result("xs-4")
                                  + END)
+    s.update(new_flow_seeds(pre, post, pre3, post3))
+    return s
+
+
+def stream_error(cond, text, extra=""):
+    return ("<stream:error><%s xmlns='%s'/><text xmlns='%s'>%s</text>%s"
+            "</stream:error>" % (cond, NS_STREAMS, NS_STREAMS, text, extra)
+            + END)
+
+
+def new_flow_seeds(pre, post, pre3, post3):
+    """What tests/fake/scenarios checks of the one-flight session: the
+    ping reply confirms (an ack alone does not), bounces match by id and
+    sender, stream errors and strays while waiting, XEP-0478 limits."""
+    s = {}
+    enabled = "<enabled xmlns='urn:xmpp:sm:3'/>"
+    s["sm-ack-without-ping-reply"] = (
+        0, pre, post + enabled + "<a xmlns='urn:xmpp:sm:3' h='1'/>"
+        "<a xmlns='urn:xmpp:sm:3' h='2'/>")
+    s["sm-ack-too-high"] = (
+        0, pre, post + enabled + "<a xmlns='urn:xmpp:sm:3' h='3'/>"
+        + iq_result("xs-3"))
+    # post3: no stream management; message xs-2, ping xs-3.
+    s["bounce-wrong-from"] = (
+        0, pre3, post3 + bounce("xs-2", "mallory@evil.example",
+                                "item-not-found", "x") + iq_result("xs-3"))
+    s["bounce-full-jid-and-other-recipient"] = (
+        TWO | chunk(3), pre3, post3
+        + bounce("xs-2", "romeo@example.net", "item-not-found", "not his")
+        + bounce("xs-3", "romeo@example.net/balcony", "service-unavailable",
+                 "")
+        + iq_result("xs-4"))
+    s["bounce-recipient-unavailable"] = (
+        0, pre3, post3 + "<message type='error' from='example.net' "
+        "id='xs-2'><error type='wait'><recipient-unavailable xmlns='%s'/>"
+        "</error></message>" % NS_STANZAS + iq_result("xs-3"))
+    s["policy-violation-too-big"] = (
+        0, pre3, post3 + stream_error(
+            "policy-violation", "XML stanza is too big",
+            "<stanza-too-big xmlns='urn:xmpp:errors'/>"))
+    limits = ("<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>%d"
+              "</max-bytes><idle-seconds>600</idle-seconds></limits>")
+    bind_f = "<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+    cut = post3.index("<stream:features>", post3.index("<success"))
+    for name, size in (("limits-exceeded", 60),
+                       ("limits-not-exceeded", 10000)):
+        s[name] = (TWO, pre3, post3[:cut] + "<stream:features>" + bind_f
+                   + limits % size + "</stream:features>" + bound("xs-1")
+                   + iq_result("xs-4"))
+    s["stray-proceed-after-bind"] = (0, pre3, post3 + PROCEED
+                                     + iq_result("xs-3"))
+    s["stray-success-before-ping-reply"] = (
+        0, pre, post + enabled + "<a xmlns='urn:xmpp:sm:3' h='1'/>"
+        + sasl_el("success", None) + iq_result("xs-3"))
+    s["bind-case-folded"] = (
+        0, pre3, post3.replace(FULL, "USER@Example.COM/" + RES)
+        + iq_result("xs-3"))
+    s["bind-foreign"] = (
+        0, pre3, post3.replace(FULL, "mallory@" + DOMAIN + "/" + RES)
+        + iq_result("xs-3"))
+    s["roster-control-chars"] = (
+        ROSTER_F, pre3, post3 + "<iq type='result' id='xs-2'><query "
+        "xmlns='jabber:iq:roster'><item jid='evil@example.com' name='Evil&#9;"
+        "Tab&#10;Line&#13;CR&#127;Del&#x9b;2J' subscription='both'><group>"
+        "G&#x9b;1</group></item></query></iq>")
+    s["iq-disco-info"] = (
+        IQ | TRACE, pre3, post3 + "<iq type='result' id='xs-2' from='%s' "
+        "to='%s'><query xmlns='http://jabber.org/protocol/disco#info'>"
+        "<identity category='server' type='im' name='Prosody'/><feature "
+        "var='urn:xmpp:ping'/></query></iq>" % (DOMAIN, FULL))
+    s["iq-disco-info-error"] = (
+        IQ, pre3, post3 + "<iq type='error' id='xs-2' from='%s'><error "
+        "type='cancel'><service-unavailable xmlns='%s'/></error></iq>"
+        % (DOMAIN, NS_STANZAS))
     return s
 
 
