@@ -152,11 +152,11 @@ static void pin_format(const unsigned char h[TLS_PIN_LEN],
 static enum xs_err check_pin(struct transport *t, struct xs_error *err)
 {
     unsigned char h[TLS_PIN_LEN];
-    char shown[7 + 2 * TLS_PIN_LEN + 1];
     if (peer_pin(t, h) != 0)
         return xs_seterr(err, XS_EREFUSED,
                          "server presented no certificate to match --pin");
     if (gnutls_memcmp(h, t->pin, sizeof h) != 0) {
+        char shown[7 + 2 * TLS_PIN_LEN + 1];
         pin_format(h, shown);
         return xs_seterr(err, XS_EREFUSED,
                          "certificate of %s does not match --pin "
