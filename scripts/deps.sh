@@ -5,18 +5,19 @@
 #
 # Does nothing (and needs no network) when everything is installed already.
 # As root it runs apt-get; otherwise it prints the command and exits 69.
-# Installing prosody must not leave a system server running: when no
-# policy-rc.d exists, a temporary one forbids service starts during the
-# install (a throwaway server is started by the tests themselves).
+# Installing prosody or ejabberd must not leave a system server running:
+# when no policy-rc.d exists, a temporary one forbids service starts during
+# the install (throwaway servers are started by the tests themselves).
 set -eu
 
 # build: compiler, make, pkg-config and the three libraries;
-# check/demo: bats, a throwaway Prosody (brings its Lua), certtool for the
-# test CA, python3 for helper scripts, procps for ps, groff-base to lint
-# the man page, util-linux for unshare/script in the CLI tests.
+# check/demo: bats, a throwaway Prosody (brings its Lua) and ejabberd
+# (brings its Erlang), certtool for the test CA, python3 for helper
+# scripts, procps for ps, groff-base to lint the man page, util-linux for
+# unshare/script in the CLI tests.
 pkgs="build-essential pkg-config libgnutls28-dev libxml2-dev
-libcurl4-gnutls-dev bats prosody gnutls-bin python3 procps groff-base
-util-linux"
+libcurl4-gnutls-dev bats prosody ejabberd gnutls-bin python3 procps
+groff-base util-linux"
 
 for p in "$@"; do
     case $p in
@@ -64,4 +65,14 @@ if ps -C lua5.4,lua5.3,lua5.2,lua5.1 -o args= 2>/dev/null |
     grep '/prosody\( \|$\)' | grep -qv -e '--config'; then
     echo "deps.sh: warning: a system Prosody is running; the tests do not need" >&2
     echo "deps.sh: it (stop it with: invoke-rc.d prosody stop)" >&2
+fi
+# The tests' ejabberd nodes run without Erlang distribution: an epmd, or
+# a beam.smp with a node name (-sname/-name, as ejabberdctl starts it), is
+# a system ejabberd.
+# shellcheck disable=SC2009 # only looks, kills nothing
+if ps -C epmd -o pid= >/dev/null 2>&1 ||
+    ps -C beam.smp -o args= 2>/dev/null | grep -q -e ' -s\{0,1\}name '; then
+    echo "deps.sh: warning: a system ejabberd or epmd is running; the tests do" >&2
+    echo "deps.sh: not need it (stop it with: invoke-rc.d ejabberd stop; then" >&2
+    echo "deps.sh: stop epmd by its pid: ps -C epmd -o pid=)" >&2
 fi
