@@ -435,6 +435,22 @@ man_long_options() {
     refute_match "$output" 'pw'
 }
 
+@test "an empty answer to the terminal prompt is refused: 64" {
+    require_cmd script
+    local log="$BATS_TEST_TMPDIR/pty.log"
+    : >"$log"
+    XS_PTY_LOG=$log run -64 xs_pty -j alice@localhost --server 127.0.0.1:1 \
+        -m hi bob@localhost < <(
+            for _ in $(seq 200); do
+                grep -q '[Pp]assword' "$log" && break
+                sleep 0.1
+            done
+            sleep 0.2
+            printf '\n'
+        )
+    assert_match "$output" 'xmppsend: .*password'
+}
+
 @test "no password anywhere and no terminal: 64" {
     require_cmd setsid
     # setsid: no controlling terminal, so there is no /dev/tty to prompt on.
@@ -750,6 +766,15 @@ man_config_keys() {
     man=$(man_config_keys)
     [ -n "$help" ] || fail "--help lists no config keys"
     [ -n "$man" ] || fail "xmppsend.1 lists no config keys"
+    [ "$help" = "$man" ] || fail "--help: $(echo $help) / xmppsend.1: $(echo $man)"
+}
+
+@test "short and long option pairs of --help (the option table) are those of xmppsend.1" {
+    local help man
+    help=$(xs --help | grep -oE '^  -[a-zA-Z], --[a-z-]+' | sed 's/^  //' | sort)
+    man=$(grep -oE '^\.It Fl [a-zA-Z] , Fl \\-[a-z-]+' "$TOP_DIR/xmppsend.1" |
+        sed -E 's/^\.It Fl (.) , Fl \\-/-\1, --/' | sort)
+    [ -n "$help" ] || fail "no short options in --help"
     [ "$help" = "$man" ] || fail "--help: $(echo $help) / xmppsend.1: $(echo $man)"
 }
 
