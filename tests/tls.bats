@@ -38,8 +38,13 @@ setup() {
     if [ -n "${TLS_SKIP-}" ]; then skip "$TLS_SKIP"; fi
 }
 
-# Shown by bats only when a test fails.
+# Shown by bats only when a test fails.  Also stops a fake server a
+# test started (FAKE_PID), should the test have failed before it did.
 teardown() {
+    if [ -n "${FAKE_PID-}" ]; then
+        kill "$FAKE_PID" 2>/dev/null || true
+        wait "$FAKE_PID" 2>/dev/null || true
+    fi
     printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
         "${status-}" "${output-}" "${stderr-}"
 }
@@ -145,7 +150,7 @@ pin_certtool() {
     # localhost.  Without --pin that is refused (hostile.bats,
     # tls-cert-wrong-name); a pin trusts that very certificate, name and
     # issuer included (xmppsend.1, --pin).
-    local d=$BATS_TEST_TMPDIR pin spid port i
+    local d=$BATS_TEST_TMPDIR pin port i
     pin=$(pin_certtool "$BATS_FILE_TMPDIR/pki/valid/other.example.crt")
     timeout 60 python3 "$FAKE_DIR/fakeserver.py" \
         --scenario "$FAKE_DIR/scenarios/tls-cert-wrong-name.scn" \
@@ -153,9 +158,10 @@ pin_certtool() {
         --log "$d/server.log" --cert-dir "$BATS_FILE_TMPDIR/pki" \
         --user "$HOSTILE_USER" --password-file "$BATS_FILE_TMPDIR/password" \
         --max-seconds 50 >"$d/server.out" 2>&1 3>&- &
-    spid=$!
+    FAKE_PID=$!
     for ((i = 0; i < 100; i++)); do
         [ -s "$d/port" ] && break
+        kill -0 "$FAKE_PID" 2>/dev/null || break
         sleep 0.05
     done
     read -r port <"$d/port" || fail "fake server did not start"
@@ -163,12 +169,11 @@ pin_certtool() {
         --server "127.0.0.1:$port" --pin "$pin" \
         --password-file "$BATS_FILE_TMPDIR/password" --timeout 20 \
         -m 'pinned other name' recipient@localhost
+    # It exits once the client has gone; teardown stops it otherwise.
     for ((i = 0; i < 40; i++)); do
-        kill -0 "$spid" 2>/dev/null || break
+        kill -0 "$FAKE_PID" 2>/dev/null || break
         sleep 0.05
     done
-    kill "$spid" 2>/dev/null || true
-    wait "$spid" || true
     [ "$status" -eq 0 ] || fail "exit $status: $(tail -n 5 "$d/server.log")"
     assert_match "$output" $'^sent\trecipient@localhost\t'
     grep -q 'result: complete' "$d/server.log" ||
