@@ -1,0 +1,418 @@
+#!/usr/bin/env bats
+# shellcheck shell=bats
+# realserver.bats - xmppsend against a real, throwaway server on 127.0.0.1:
+# tests/prosody.bats and tests/ejabberd.bats are links to this file, which
+# takes the server from its own name (tests/lib/server.bash): Prosody 0.12
+# (tests/lib/prosody.bash) or ejabberd 23.01 (tests/lib/ejabberd.bash).
+# bob and carol never log in, so every message to them lands in the
+# server's offline store: delivery is proven from what the server stored,
+# not from what xmppsend printed.
+
+bats_require_minimum_version 1.5.0
+
+load helper
+SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
+load lib/server
+
+setup_file() {
+    # bats 1.8 cannot skip from setup_file: setup() skips instead.
+    if SRV_SKIP=$(srv_missing); then
+        export SRV_SKIP
+        return 0
+    fi
+    srv_start "$BATS_FILE_TMPDIR/$SRV_KIND"
+    PW_FILE=$BATS_FILE_TMPDIR/alice.pw
+    BAD_PW_FILE=$BATS_FILE_TMPDIR/alice-bad.pw
+    (
+        umask 077
+        printf 'alice-pw\n' >"$PW_FILE"
+        printf 'not-alice-pw\n' >"$BAD_PW_FILE"
+    )
+    export PW_FILE BAD_PW_FILE
+}
+
+teardown_file() {
+    srv_stop "$BATS_FILE_TMPDIR/$SRV_KIND"
+}
+
+setup() {
+    if [ -n "${SRV_SKIP-}" ]; then skip "$SRV_SKIP"; fi
+}
+
+# Shown by bats only when a test fails.
+teardown() {
+    printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
+        "${status-}" "${output-}" "${stderr-}"
+}
+
+# xsa ARGS...: xmppsend logged in as alice on the test server
+xsa() {
+    xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
+        -j alice@localhost --password-file "$PW_FILE" "$@"
+}
+
+# stored USER: the stanzas the server stored for USER, one per line. Read
+# from the server once per test (ejabberd: a login of USER's): call it
+# only after the test sent everything.
+stored() {
+    local f=$BATS_TEST_TMPDIR/stored-$1
+    if [ ! -e "$f" ]; then
+        srv_stored "$1" >"$f.new" || return 1
+        mv "$f.new" "$f"
+    fi
+    cat "$f"
+}
+
+# stored_get USER ID WHAT: sets $got to the text of child element WHAT
+# (body, subject, thread), to attribute WHAT when it starts with @, or to
+# the number of stored stanzas with that id when WHAT is "count". Fails
+# when no stanza has that id or it lacks WHAT. Keeps trailing newlines.
+stored_get() {
+    local rc
+    got=$(
+        stored "$1" | timeout 10 python3 -c '
+import sys, xml.etree.ElementTree as ET
+want, what = sys.argv[1], sys.argv[2]
+found = [m for m in (ET.fromstring(l) for l in sys.stdin) if m.get("id") == want]
+if what == "count":
+    sys.stdout.write(str(len(found)))
+    sys.exit(0)
+if not found:
+    sys.exit(2)
+if what.startswith("@"):
+    v = found[0].get(what[1:])
+else:
+    c = [c for c in found[0] if c.tag.split("}")[-1] == what]
+    v = (c[0].text or "") if c else None
+if v is None:
+    sys.exit(3)
+sys.stdout.write(v)
+' "$2" "$3"
+        rc=$?
+        printf .
+        exit "$rc"
+    )
+    rc=$?
+    got=${got%.}
+    return "$rc"
+}
+
+# result_id RECIPIENT: sets $id from the "sent<TAB>RECIPIENT<TAB>ID" line
+result_id() {
+    local line re=$'^sent\t'"$1"$'\t([^[:space:]]+)$'
+    while IFS= read -r line; do
+        if [[ $line =~ $re ]]; then
+            id=${BASH_REMATCH[1]}
+            return 0
+        fi
+    done <<<"$output"
+    fail "no 'sent<TAB>$1<TAB>ID' line on stdout"
+}
+
+unique() {
+    printf 'xs-t%s-%s%s' "$BATS_TEST_NUMBER" "$RANDOM" "$RANDOM"
+}
+
+@test "-m: a message to offline bob is stored by the server with our id" {
+    local body
+    body="hello bob $(unique)"
+    run --separate-stderr -0 xsa -m "$body" bob@localhost
+    [ "${#lines[@]}" -eq 1 ] || fail "expected one result line"
+    result_id bob@localhost
+    stored_get bob "$id" count
+    [ "$got" = 1 ] || fail "expected 1 stored stanza with id $id, found $got"
+    stored_get bob "$id" body
+    [ "$got" = "$body" ] || fail "stored body: '$got'"
+    stored_get bob "$id" @from
+    assert_match "$got" '^alice@localhost/.+'
+    stored_get bob "$id" @to
+    [ "$got" = bob@localhost ] || fail "stored to: '$got'"
+    stored_get bob "$id" @type
+    [ "$got" = chat ] || fail "stored type: '$got'"
+}
+
+@test "several recipients in one run: each stored, one result line each" {
+    local body bob_id carol_id
+    body="hello both $(unique)"
+    run --separate-stderr -0 xsa -m "$body" bob@localhost carol@localhost
+    [ "${#lines[@]}" -eq 2 ] || fail "expected two result lines"
+    assert_match "${lines[0]}" $'^sent\tbob@localhost\t'
+    assert_match "${lines[1]}" $'^sent\tcarol@localhost\t'
+    result_id bob@localhost
+    bob_id=$id
+    result_id carol@localhost
+    carol_id=$id
+    stored_get bob "$bob_id" body
+    [ "$got" = "$body" ] || fail "bob's stored body: '$got'"
+    stored_get carol "$carol_id" body
+    [ "$got" = "$body" ] || fail "carol's stored body: '$got'"
+    stored_get bob "$bob_id" @to
+    [ "$got" = bob@localhost ] || fail "bob's copy addressed to '$got'"
+    stored_get carol "$carol_id" @to
+    [ "$got" = carol@localhost ] || fail "carol's copy addressed to '$got'"
+    [ "$(stored carol | grep -cF -- "$body")" -eq 1 ] ||
+        fail "carol should have exactly one copy"
+}
+
+@test "stdin body: trailing newlines dropped, inner newlines kept" {
+    local u
+    u=$(unique)
+    printf 'first line %s\nsecond line\n\n\n' "$u" >"$BATS_TEST_TMPDIR/body"
+    run --separate-stderr -0 xsa bob@localhost <"$BATS_TEST_TMPDIR/body"
+    result_id bob@localhost
+    stored_get bob "$id" body
+    [ "$got" = "first line $u"$'\n'"second line" ] ||
+        fail "stored body: $(printf '%q' "$got")"
+}
+
+@test "-s, --type normal and --thread end up in the stored stanza" {
+    local u
+    u=$(unique)
+    run --separate-stderr -0 xsa -s "subject $u" --type normal \
+        --thread "thread-$u" -m "body $u" bob@localhost
+    result_id bob@localhost
+    stored_get bob "$id" subject
+    [ "$got" = "subject $u" ] || fail "stored subject: '$got'"
+    stored_get bob "$id" thread
+    [ "$got" = "thread-$u" ] || fail "stored thread: '$got'"
+    stored_get bob "$id" body
+    [ "$got" = "body $u" ] || fail "stored body: '$got'"
+    # type='normal' may also be written as no type at all (RFC 6121 5.2.2)
+    if stored_get bob "$id" @type; then
+        [ "$got" = normal ] || fail "stored type: '$got'"
+    fi
+}
+
+@test "markup and non-ASCII arrive intact, a colour code is removed with a warning" {
+    local u sent want
+    u=$(unique)
+    sent="$u a & b < c > d \"q\" 's' Zoë 日本 "$'\e[31m'"red"$'\e[0m'" end"
+    want="$u a & b < c > d \"q\" 's' Zoë 日本 red end"
+    run --separate-stderr -0 xsa -m "$sent" bob@localhost
+    result_id bob@localhost
+    stored_get bob "$id" body
+    [ "$got" = "$want" ] || fail "stored body: $(printf '%q' "$got")"
+    assert_xs_error
+}
+
+@test "wrong password: exit 77, not-authorized on stderr, nothing stored" {
+    local body
+    body="must not arrive $(unique)"
+    run --separate-stderr -77 xs --server "127.0.0.1:$SRV_PORT" \
+        --cafile "$SRV_CA" -j alice@localhost \
+        --password-file "$BAD_PW_FILE" -m "$body" bob@localhost
+    assert_xs_error
+    assert_match "${stderr,,}" 'authentication failed'
+    assert_match "${stderr,,}" 'not-authorized'
+    refute_match "$output" 'sent'
+    [ "$(stored bob | grep -cF -- "$body")" -eq 0 ] || fail "message was stored"
+}
+
+@test "unknown local recipient: service-unavailable bounce, exit 67" {
+    local body
+    body="to nobody $(unique)"
+    run --separate-stderr -67 xsa -m "$body" nobody@localhost
+    [ "$output" = $'failed\tnobody@localhost\tservice-unavailable' ] ||
+        fail "unexpected stdout"
+    assert_xs_error '(^|'$'\n'')xmppsend: nobody@localhost: service-unavailable'
+    [ "$(srv_stored_count nobody)" = 0 ] || fail "stored for nobody"
+    [ "$(stored bob | grep -cF -- "$body")" -eq 0 ] || fail "stored for bob"
+}
+
+@test "a bounce among good recipients: others stored, exit 67" {
+    local body
+    body="mixed $(unique)"
+    run --separate-stderr -67 xsa -m "$body" bob@localhost nobody@localhost
+    result_id bob@localhost
+    stored_get bob "$id" body
+    [ "$got" = "$body" ] || fail "bob's stored body: '$got'"
+    assert_match "$output" $'(^|\n)failed\tnobody@localhost\tservice-unavailable($|\n)'
+    assert_xs_error 'nobody@localhost: service-unavailable'
+}
+
+@test "--json: one result object with ok true and the stored id" {
+    local body json_id
+    body="json $(unique)"
+    run --separate-stderr -0 xsa --json -m "$body" bob@localhost
+    json_id=$(timeout 10 python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["ok"] is True, r
+assert r["exit"] == 0, r
+assert len(r["recipients"]) == 1, r
+x = r["recipients"][0]
+assert x["jid"] == "bob@localhost", x
+assert x["status"] == "sent", x
+assert isinstance(x["id"], str) and x["id"], x
+print(x["id"])
+' "$output") || fail "bad --json output"
+    stored_get bob "$json_id" body
+    [ "$got" = "$body" ] || fail "stored body for id $json_id: '$got'"
+}
+
+@test "--json bounce: ok false, exit 67, condition service-unavailable" {
+    run --separate-stderr -67 xsa --json -m "json bounce $(unique)" nobody@localhost
+    timeout 10 python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["ok"] is False, r
+assert r["exit"] == 67, r
+assert len(r["recipients"]) == 1, r
+x = r["recipients"][0]
+assert x["jid"] == "nobody@localhost", x
+assert x["status"] == "failed", x
+assert x["condition"] == "service-unavailable", x
+' "$output" || fail "bad --json output"
+}
+
+@test "--roster: one tab-separated line per seeded item" {
+    local norm want
+    run --separate-stderr -0 xsa --roster
+    # Item and group order are the server's hash order: normalise both.
+    norm=$(timeout 10 python3 -c '
+import sys
+out = []
+for line in sys.argv[1].split("\n"):
+    f = line.split("\t")
+    assert len(f) == 4, repr(line)
+    f[3] = ",".join(sorted(f[3].split(","))) if f[3] else ""
+    out.append("\t".join(f))
+print("\n".join(sorted(out)))
+' "$output") || fail "roster lines do not have 4 tab-separated fields"
+    want=$'bob@localhost\tBob\tboth\tFriends\n'
+    want+=$'carol@localhost\tCarol Zoë\tto\tFriends,Work\n'
+    want+=$'dave@example.net\t\tnone\t'
+    [ "$norm" = "$want" ] || fail "roster (normalised): $(printf '%q' "$norm")"
+}
+
+@test "--roster --json: the seeded items with name, subscription, ask, groups" {
+    run --separate-stderr -0 xsa --roster --json
+    timeout 10 python3 -c '
+import json, sys
+items = json.loads(sys.argv[1])
+assert isinstance(items, list) and len(items) == 3, items
+by = {i["jid"]: i for i in items}
+for i in items:
+    assert set(i) == {"jid", "name", "subscription", "ask", "groups"}, i
+    i["groups"] = sorted(i["groups"])
+assert by["bob@localhost"] == {"jid": "bob@localhost", "name": "Bob",
+    "subscription": "both", "ask": None, "groups": ["Friends"]}, by
+assert by["carol@localhost"] == {"jid": "carol@localhost",
+    "name": "Carol Zo\u00eb", "subscription": "to", "ask": None,
+    "groups": ["Friends", "Work"]}, by
+assert by["dave@example.net"] == {"jid": "dave@example.net", "name": None,
+    "subscription": "none", "ask": "subscribe", "groups": []}, by
+' "$output" || fail "unexpected roster JSON"
+}
+
+@test "--timeout: a full send finishes well within the deadline" {
+    local body t0 ms limit=10
+    # XS_SLOW: running under valgrind
+    [ -z "${XS_SLOW-}" ] || limit=60
+    body="timed $(unique)"
+    t0=${EPOCHREALTIME//[!0-9]/}
+    run --separate-stderr -0 xsa --timeout "$limit" -m "$body" bob@localhost
+    ms=$(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000))
+    [ "$ms" -lt $((limit * 500)) ] || fail "took ${ms} ms with --timeout $limit"
+    result_id bob@localhost
+    stored_get bob "$id" body
+    [ "$got" = "$body" ] || fail "stored body: '$got'"
+}
+
+@test "-d: C:/S: trace on stderr without the password or SASL payloads" {
+    local body
+    body="debug $(unique)"
+    run --separate-stderr -0 xsa -d -m "$body" bob@localhost
+    assert_match "$stderr" '(^|'$'\n'')C: '
+    assert_match "$stderr" '(^|'$'\n'')S: '
+    assert_match "$stderr" '(^|'$'\n'')C: .*<message'
+    assert_match "$stderr" '(^|'$'\n'')C: <auth [^>]*>\[redacted\]</auth>'
+    assert_match "$stderr" '(^|'$'\n'')S: <success[ >]'
+    # What would leak: any text in a SASL element but the marker, the
+    # password, its base64 at each of the three alignments a SASL blob can
+    # put it at, SCRAM's attributes if a payload was decoded into the trace.
+    timeout 10 python3 -c '
+import base64, re, sys
+trace, pw = sys.argv[1], b"alice-pw"
+sasl = re.findall(r"<(auth|response|challenge|success)\b[^>]*?(/>|>(.*?)</\1>)",
+                  trace, re.S)
+assert len(sasl) >= 3, "fewer than 3 SASL elements traced: %r" % (sasl,)
+for name, _, text in sasl:
+    assert text in ("", "[redacted]", "="), "%s carries %r" % (name, text)
+leaks = [pw.decode()]
+for k in range(3):
+    b = base64.b64encode(b"\0" * k + pw).decode()
+    start = 4 * ((k + 2) // 3)
+    leaks.append(b[start:4 * ((k + len(pw)) // 3)])
+for k in leaks:
+    assert len(k) >= 4 and k not in trace, "trace contains %r" % k
+for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
+            r",p=[A-Za-z0-9+/]", r"(^|[^A-Za-z])v=[A-Za-z0-9+/]{8}"):
+    assert not re.search(pat, trace), "trace matches %s" % pat
+' "$stderr" || fail "SASL data in the trace"
+    result_id bob@localhost
+    stored_get bob "$id" body
+    [ "$got" = "$body" ] || fail "stored body: '$got'"
+}
+
+@test "a carriage return in the body is stored as a carriage return" {
+    local u
+    u=$(unique)
+    run --separate-stderr -0 xsa -m "cr $u"$'\r\n'"next"$'\r'"end" bob@localhost
+    result_id bob@localhost
+    stored_get bob "$id" body
+    [ "$got" = "cr $u"$'\r\n'"next"$'\r'"end" ] ||
+        fail "stored body: $(printf '%q' "$got")"
+}
+
+@test "--roster: the server stored the seeded roster" {
+    local want
+    # The other --roster tests compare with this list: prove the seed.
+    want=$'bob@localhost\tBob\tboth\t\tFriends\n'
+    want+=$'carol@localhost\tCarol Zoë\tto\t\tFriends,Work\n'
+    want+=$'dave@example.net\t\tnone\tsubscribe\t'
+    run srv_roster alice
+    [ "$status" -eq 0 ] || fail "cannot read the stored roster"
+    [ "$output" = "$want" ] || fail "stored roster: $(printf '%q' "$output")"
+}
+
+@test "a domain that does not exist: bounced, exit 69, not stored" {
+    local body cond
+    body="to nowhere $(unique)"
+    # Neither test server talks to other servers: Prosody (s2s module
+    # off) bounces not-allowed, ejabberd (s2s_access none) forbidden; both
+    # are permanent refusals (69).
+    case $SRV_KIND in
+    prosody) cond=not-allowed ;;
+    ejabberd) cond=forbidden ;;
+    esac
+    run --separate-stderr -69 xsa -m "$body" someone@nosuch.invalid
+    [ "$output" = $'failed\tsomeone@nosuch.invalid\t'"$cond" ] ||
+        fail "unexpected stdout"
+    assert_xs_error "(^|"$'\n'")xmppsend: someone@nosuch.invalid: $cond"
+    [ "$(stored bob | grep -cF -- "$body")" -eq 0 ] || fail "stored for bob"
+}
+
+@test "an account that does not exist: exit 77, not-authorized" {
+    run --separate-stderr -77 xs --server "127.0.0.1:$SRV_PORT" \
+        --cafile "$SRV_CA" -j nobody@localhost --password-file "$PW_FILE" \
+        -m "from nobody $(unique)" bob@localhost
+    assert_xs_error
+    assert_match "${stderr,,}" 'not-authorized'
+    refute_match "$output" 'sent'
+}
+
+@test "a message over the server's stanza limit: policy-violation, exit 69, not stored" {
+    local u
+    u=$(unique)
+    # Both servers refuse stanzas over 256 KiB (Prosody's default,
+    # ejabberd's max_stanza_size in ejabberd.bash as in Debian's config).
+    {
+        printf 'big %s ' "$u"
+        head -c 300000 /dev/zero | tr '\0' x
+    } >"$BATS_TEST_TMPDIR/big"
+    run --separate-stderr -69 xsa bob@localhost <"$BATS_TEST_TMPDIR/big"
+    assert_xs_error 'policy-violation'
+    refute_match "$output" 'sent'
+    [ "$(stored bob | grep -cF -- "big $u")" -eq 0 ] || fail "stored for bob"
+}

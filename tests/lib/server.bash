@@ -1,0 +1,130 @@
+# shellcheck shell=bash
+# server.bash - one view of the throwaway real servers for the shared
+# real-server tests (tests/lib/realserver.bats). Set SRV_KIND to prosody
+# or ejabberd, source this file, then:
+#
+#   srv_missing              print the first command SRV_KIND needs that is
+#                            not installed and succeed; fail when all are
+#   srv_start DIR            start the server in DIR (see prosody.bash,
+#                            ejabberd.bash): 127.0.0.1 only, STARTTLS
+#                            required, no s2s, accounts alice/alice-pw,
+#                            bob/bob-pw, carol/carol-pw on "localhost", and
+#                            alice's seeded roster (below). Exports SRV_DIR,
+#                            SRV_PORT and SRV_CA (the CA to trust).
+#   srv_stop DIR             stop it by its saved PID
+#   srv_stored USER          the messages the server stored for the offline
+#                            account USER, one stanza per line as XML (CR
+#                            and LF in text as &#13; and &#10;)
+#   srv_stored_count USER    how many messages are stored for USER (0 when
+#                            the account does not exist)
+#   srv_roster USER          the roster the server stored for USER: one line
+#                            per item, JID, name, subscription, ask, groups
+#                            (sorted, comma-separated), tab-separated,
+#                            sorted by JID
+#
+# Seeded roster of alice:
+#   bob@localhost     name "Bob"        both  groups Friends
+#   carol@localhost   name "Carol Zoë"  to    groups Friends, Work
+#   dave@example.net  no name           none  ask=subscribe, no groups
+
+SRV_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=tests/lib/prosody.bash
+. "$SRV_LIB_DIR/prosody.bash"
+# shellcheck source=tests/lib/ejabberd.bash
+. "$SRV_LIB_DIR/ejabberd.bash"
+
+srv_missing() {
+    local c cmds
+    case ${SRV_KIND-} in
+    prosody) cmds="prosody prosodyctl python3 certtool" ;;
+    ejabberd) cmds="erl ejabberdctl python3 certtool" ;;
+    *)
+        echo "SRV_KIND is '${SRV_KIND-}', not prosody or ejabberd"
+        return 0
+        ;;
+    esac
+    for c in $cmds; do
+        if ! command -v "$c" >/dev/null 2>&1; then
+            echo "$c is not installed"
+            return 0
+        fi
+    done
+    return 1
+}
+
+srv_start() {
+    case $SRV_KIND in
+    prosody)
+        prosody_start "$1" || return 1
+        # Rosters are cached by the server: seed before alice ever logs in.
+        prosody_seed_roster "$PROSODY_DIR" alice || {
+            prosody_stop "$1"
+            return 1
+        }
+        export SRV_DIR=$PROSODY_DIR SRV_PORT=$PROSODY_PORT SRV_CA=$PROSODY_CA
+        ;;
+    ejabberd)
+        ejabberd_start "$1" || return 1
+        ejabberd_seed_roster "$EJABBERD_DIR" alice || {
+            ejabberd_stop "$1"
+            return 1
+        }
+        export SRV_DIR=$EJABBERD_DIR SRV_PORT=$EJABBERD_PORT SRV_CA=$EJABBERD_CA
+        ;;
+    *) return 64 ;;
+    esac
+}
+
+srv_stop() {
+    case $SRV_KIND in
+    prosody) prosody_stop "$1" ;;
+    ejabberd) ejabberd_stop "$1" ;;
+    esac
+}
+
+srv_stored() {
+    case $SRV_KIND in
+    prosody) prosody_offline_messages "$SRV_DIR" "$1" ;;
+    ejabberd) ejabberd_offline_messages "$SRV_DIR" "$1" ;;
+    *) return 64 ;;
+    esac
+}
+
+srv_stored_count() {
+    local out
+    case $SRV_KIND in
+    prosody)
+        out=$(prosody_offline_messages "$SRV_DIR" "$1") || return 1
+        if [[ -z $out ]]; then echo 0; else wc -l <<<"$out"; fi
+        ;;
+    ejabberd) ejabberd_offline_count "$SRV_DIR" "$1" ;;
+    *) return 64 ;;
+    esac
+}
+
+srv_roster() {
+    case $SRV_KIND in
+    prosody)
+        prosody_lua "$SRV_DIR/data" "$1" <<'EOF'
+local dm = require "util.datamanager"
+dm.set_data_path(arg[1])
+local roster, err = dm.load(arg[2], "localhost", "roster")
+if err then io.stderr:write("srv_roster: ", tostring(err), "\n"); os.exit(1) end
+local jids = {}
+for jid in pairs(roster or {}) do
+    if jid then jids[#jids + 1] = jid end
+end
+table.sort(jids)
+for _, jid in ipairs(jids) do
+    local item, groups = roster[jid], {}
+    for g in pairs(item.groups or {}) do groups[#groups + 1] = g end
+    table.sort(groups)
+    io.write(table.concat({ jid, item.name or "", item.subscription or "",
+        item.ask or "", table.concat(groups, ",") }, "\t"), "\n")
+end
+EOF
+        ;;
+    ejabberd) ejabberd_roster "$SRV_DIR" "$1" ;;
+    *) return 64 ;;
+    esac
+}

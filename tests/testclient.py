@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""testclient.py - a second XMPP client for the real-server tests.
+
+    testclient.py PORT CAFILE JID PASSWORD offline
+        log in (STARTTLS, SASL PLAIN) without sending presence, view the
+        messages the server stored for the account with XEP-0013 flexible
+        offline retrieval (viewed items stay stored) and print each, in
+        the server's order, as one line of XML: CR and LF in text and attribute
+        values written as &#13; and &#10;, no other whitespace added.
+    testclient.py PORT CAFILE JID PASSWORD subscribe CONTACT
+        send <presence type='subscribe'/> to CONTACT, so the server records
+        ask=subscribe in the account's roster, and wait for the roster push.
+
+Used by tests/lib/ejabberd.bash (kept out of tests/lib, whose files are
+shell scripts for make lint): ejabberd 23.01 has no command that shows
+stored messages. Talks only to 127.0.0.1 and checks the server certificate
+against CAFILE for the host name of JID. Exit status: 0 done, 1 failure
+(one "testclient: " line on stderr), 64 usage.
+"""
+
+import base64
+import socket
+import ssl
+import sys
+import xml.parsers.expat
+
+NS_OFFLINE = "http://jabber.org/protocol/offline"
+TIMEOUT = 30.0
+
+
+class Fail(Exception):
+    pass
+
+
+class Element:
+    def __init__(self, name, attrs):
+        self.name = name
+        self.attrs = attrs
+        self.children = []  # Element or str
+
+    def child(self, name):
+        for c in self.children:
+            if isinstance(c, Element) and c.name == name:
+                return c
+        return None
+
+    def text(self):
+        return "".join(c for c in self.children if isinstance(c, str))
+
+
+def esc(s, attr=False):
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if attr:
+        s = s.replace('"', "&quot;")
+    return s.replace("\r", "&#13;").replace("\n", "&#10;")
+
+
+def serialize(e):
+    out = ["<", e.name]
+    for k, v in e.attrs.items():
+        out.append(' %s="%s"' % (k, esc(v, True)))
+    if not e.children:
+        out.append("/>")
+        return "".join(out)
+    out.append(">")
+    for c in e.children:
+        out.append(serialize(c) if isinstance(c, Element) else esc(c))
+    out.append("</%s>" % e.name)
+    return "".join(out)
+
+
+class Stream:
+    """One XML stream over a socket; stanzas are the depth-1 elements."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.stanzas = []
+        self.restart()
+
+    def restart(self):
+        p = xml.parsers.expat.ParserCreate()  # no namespace processing
+        p.buffer_text = True
+        p.ordered_attributes = False
+        p.StartElementHandler = self._start
+        p.EndElementHandler = self._end
+        p.CharacterDataHandler = self._text
+        self.parser = p
+        self.stack = []
+        self.closed = False
+
+    def _start(self, name, attrs):
+        e = Element(name, dict(attrs))
+        if self.stack and len(self.stack) > 1:
+            self.stack[-1].children.append(e)
+        self.stack.append(e)
+
+    def _end(self, name):
+        e = self.stack.pop()
+        if len(self.stack) == 1:
+            self.stanzas.append(e)
+        elif not self.stack:
+            self.closed = True
+
+    def _text(self, data):
+        if len(self.stack) > 1:
+            self.stack[-1].children.append(data)
+
+    def send(self, data):
+        self.sock.sendall(data.encode())
+
+    def next(self):
+        while not self.stanzas:
+            if self.closed:
+                raise Fail("server closed the stream")
+            data = self.sock.recv(65536)
+            if not data:
+                raise Fail("connection closed")
+            # An XML parser turns a raw CR into LF: keep what the server
+            # sent, as a character reference.
+            self.parser.Parse(data.replace(b"\r", b"&#13;"), False)
+        return self.stanzas.pop(0)
+
+    def header(self, domain):
+        self.restart()
+        self.send(
+            "<?xml version='1.0'?><stream:stream to='%s' version='1.0' "
+            "xmlns='jabber:client' "
+            "xmlns:stream='http://etherx.jabber.org/streams'>" % esc(domain, True)
+        )
+        features = self.next()
+        if features.name != "stream:features":
+            raise Fail("expected stream features, got " + serialize(features))
+        return features
+
+
+def login(port, cafile, jid, password):
+    user, domain = jid.split("@", 1)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    s = Stream(raw)
+    f = s.header(domain)
+    if f.child("starttls") is None:
+        raise Fail("no STARTTLS offered")
+    s.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    r = s.next()
+    if r.name != "proceed":
+        raise Fail("STARTTLS refused: " + serialize(r))
+    ctx = ssl.create_default_context(cafile=cafile)
+    s.sock = ctx.wrap_socket(raw, server_hostname=domain)
+    f = s.header(domain)
+    blob = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode())
+    s.send(
+        "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>"
+        + blob.decode()
+        + "</auth>"
+    )
+    r = s.next()
+    if r.name != "success":
+        raise Fail("authentication failed: " + serialize(r))
+    s.header(domain)
+    s.send(
+        "<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+        "<resource>testclient</resource></bind></iq>"
+    )
+    iq_result(s, "bind")
+    return s
+
+
+def iq_result(s, want, keep=None):
+    """Read until the result of iq `want`; other stanzas go to keep."""
+    while True:
+        e = s.next()
+        if e.name == "iq" and e.attrs.get("id") == want:
+            if e.attrs.get("type") != "result":
+                raise Fail("iq %s failed: %s" % (want, serialize(e)))
+            return e
+        if keep is not None:
+            keep.append(e)
+
+
+def offline(s):
+    # <fetch/> would route the messages to the bare JID, where a session
+    # without presence does not get them: list the items and view each
+    # one, which the server sends to this session and keeps stored.
+    s.send(
+        "<iq type='get' id='items'><query "
+        "xmlns='http://jabber.org/protocol/disco#items' node='%s'/></iq>"
+        % NS_OFFLINE
+    )
+    r = iq_result(s, "items")
+    q = r.child("query")
+    nodes = [
+        c.attrs["node"]
+        for c in (q.children if q is not None else [])
+        if isinstance(c, Element) and c.name == "item" and "node" in c.attrs
+    ]
+    got = []
+    if nodes:
+        s.send(
+            "<iq type='get' id='view'><offline xmlns='%s'>%s</offline></iq>"
+            % (
+                NS_OFFLINE,
+                "".join(
+                    "<item action='view' node='%s'/>" % esc(n, True) for n in nodes
+                ),
+            )
+        )
+        iq_result(s, "view", got)
+    # The messages are routed before the result; a ping round trip makes
+    # sure nothing is still on its way.
+    s.send("<iq type='get' id='ping'><ping xmlns='urn:xmpp:ping'/></iq>")
+    iq_result(s, "ping", got)
+    for e in got:
+        if e.name == "message":
+            print(serialize(e))
+
+
+def subscribe(s, contact):
+    s.send("<presence type='subscribe' to='%s'/>" % esc(contact, True))
+    # The roster push for the contact comes after the server updated it.
+    while True:
+        e = s.next()
+        if e.name != "iq" or e.attrs.get("type") != "set":
+            continue
+        q = e.child("query")
+        item = q.child("item") if q is not None else None
+        s.send(
+            "<iq type='result' id='%s'/>" % esc(e.attrs.get("id", ""), True)
+        )
+        if item is not None and item.attrs.get("jid") == contact:
+            break
+    s.send("<iq type='get' id='ping'><ping xmlns='urn:xmpp:ping'/></iq>")
+    iq_result(s, "ping")
+
+
+def main(argv):
+    if len(argv) < 6 or argv[5] not in ("offline", "subscribe") or (
+        argv[5] == "subscribe" and len(argv) != 7
+    ):
+        sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
+        return 64
+    port, cafile, jid, password, cmd = int(argv[1]), argv[2], argv[3], argv[4], argv[5]
+    try:
+        s = login(port, cafile, jid, password)
+        if cmd == "offline":
+            offline(s)
+        else:
+            subscribe(s, argv[6])
+        s.send("</stream:stream>")
+        s.sock.close()
+    except (Fail, OSError, ValueError, xml.parsers.expat.ExpatError) as e:
+        sys.stderr.write("testclient: %s: %s\n" % (jid, e))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
