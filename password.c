@@ -156,7 +156,8 @@ pw_read_fd(int fd, size_t max, char **out, size_t *len, struct xs_error *err)
             int saved = errno;
             xs_wipe(b, cap);
             free(b);
-            return xs_seterr(err, XS_EIO, "read error: %s", strerror(saved));
+            xs_seterr(err, XS_EIO, "read error: %s", strerror(saved));
+            return XS_EIO;
         }
         if (k == 0)
             break;
@@ -164,7 +165,8 @@ pw_read_fd(int fd, size_t max, char **out, size_t *len, struct xs_error *err)
         if (n > max) {
             xs_wipe(b, cap);
             free(b);
-            return xs_seterr(err, XS_EDATA, "more than %zu bytes", max);
+            xs_seterr(err, XS_EDATA, "more than %zu bytes", max);
+            return XS_EDATA;
         }
     }
     b[n] = '\0';

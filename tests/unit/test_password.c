@@ -662,7 +662,9 @@ static char proc_state(pid_t pid)
         return '?';
     buf[n] = '\0';
     rp = strrchr(buf, ')');
-    return rp != NULL && rp[1] == ' ' ? rp[2] : '?';
+    if (rp == NULL || rp[1] != ' ')
+        return '?';
+    return rp[2];
 }
 
 /* Wait for the child; returns its status; *res = what it reported. */
