@@ -117,9 +117,9 @@ static size_t utf8_seq(const char *s)
     return n > 0 && utf8_valid(s, n) ? n : 0;
 }
 
-/* A JSON string: control characters escaped, invalid UTF-8 (say, the
- * bytes of a file name) replaced by U+FFFD, so the output always
- * parses. */
+/* A JSON string: control characters (C0, DEL, C1) escaped, invalid
+ * UTF-8 (say, the bytes of a file name) replaced by U+FFFD, so the
+ * output always parses. */
 static void json_str(FILE *f, const char *s)
 {
     if (s == NULL) {
@@ -138,6 +138,9 @@ static void json_str(FILE *f, const char *s)
             if (n == 0) {
                 fputs("\\ufffd", f);
                 n = 1;
+            } else if (n == 2 && c == 0xc2 && (unsigned char)s[1] < 0xa0) {
+                /* C1 controls: no raw CSI reaches a terminal */
+                fprintf(f, "\\u%04x", (unsigned char)s[1]);
             } else {
                 fwrite(s, 1, n, f);
             }

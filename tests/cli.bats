@@ -1080,4 +1080,9 @@ import json, sys
 o = json.loads(sys.stdin.buffer.read().decode("utf-8"))
 assert o["ok"] is False and o["exit"] == 66, o
 assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
+    # C1 controls (U+009B is CSI) are escaped too.
+    run -66 --separate-stderr xs --json "${ACCT[@]}" \
+        --cafile $'/nonexistent/\xc2\x9b2J.pem' -m hi bob@localhost
+    assert_match "$output" '\\u009b2J' || return 1
+    refute_match "$output" $'\xc2\x9b'
 }
