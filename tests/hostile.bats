@@ -144,6 +144,10 @@ setup_file() {
     run_scenario ok-bind-unicode-case
 }
 
+@test "hostile: ok-bounce-after-ping-reply" {
+    run_scenario ok-bounce-after-ping-reply
+}
+
 @test "hostile: ok-bounce-from-other-recipient" {
     run_scenario ok-bounce-from-other-recipient
 }
@@ -654,6 +658,10 @@ setup_file() {
 
 @test "hostile: tls-plaintext-injection" {
     run_scenario tls-plaintext-injection
+}
+
+@test "hostile: tls-plaintext-injection-late" {
+    run_scenario tls-plaintext-injection-late
 }
 
 @test "hostile: tls-unexpected-answer" {
