@@ -724,27 +724,14 @@ static void prompt_signal(const char *key, int sig)
     pty_end(&t);
 }
 
-static void test_prompt(void)
+/* Ctrl-Z at the prompt: stopped with echo restored, prompts again once
+ * continued. */
+static void prompt_stop(void)
 {
-    struct xs_error err = {0};
     struct pty t;
-    char res[400], want[100];
-    pid_t child;
-    int st = 0;
+    char res[400];
+    int st;
 
-    prompt_input("hunter2\n", "ok:hunter2");
-    prompt_input("hunter2 with spaces\r", "ok:hunter2 with spaces");
-    (void)snprintf(want, sizeof want, "error %d:no password entered",
-                   (int)XS_EUSAGE);
-    prompt_input("\x04", want); /* Ctrl-D */
-    prompt_input("\n", want);   /* empty line */
-
-    prompt_signal("\x03", SIGINT);  /* Ctrl-C */
-    prompt_signal("\x1c", SIGQUIT); /* Ctrl-\ */
-    prompt_signal(NULL, SIGTERM);
-    prompt_signal(NULL, SIGHUP);
-
-    /* Ctrl-Z: stopped with echo restored, prompts again on SIGCONT. */
     pty_start(&t, 1);
     CHECK(write(t.master, "\x1a", 1) == 1);
     {
@@ -764,6 +751,35 @@ static void test_prompt(void)
     CHECK(WIFEXITED(st));
     CHECK_EQ_STR(res, "ok:again");
     pty_end(&t);
+}
+
+static void test_prompt(void)
+{
+    const char *wrap = getenv("XS_WRAP");
+    struct xs_error err = {0};
+    char want[100];
+    pid_t child;
+    int st = 0;
+
+    prompt_input("hunter2\n", "ok:hunter2");
+    prompt_input("hunter2 with spaces\r", "ok:hunter2 with spaces");
+    (void)snprintf(want, sizeof want, "error %d:no password entered",
+                   (int)XS_EUSAGE);
+    prompt_input("\x04", want); /* Ctrl-D */
+    prompt_input("\n", want);   /* empty line */
+
+    prompt_signal("\x03", SIGINT);  /* Ctrl-C */
+    prompt_signal("\x1c", SIGQUIT); /* Ctrl-\ */
+    prompt_signal(NULL, SIGTERM);
+    prompt_signal(NULL, SIGHUP);
+
+    /* Ctrl-Z: stopped with echo restored, prompts again on SIGCONT.
+     * Valgrind does not stop on a re-raised SIGTSTP (it goes on). */
+    if (wrap != NULL && strstr(wrap, "valgrind") != NULL) {
+        (void)printf("skipped: Ctrl-Z under valgrind\n");
+    } else {
+        prompt_stop();
+    }
 
     /* No terminal at all. */
     fflush(NULL);
