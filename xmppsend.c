@@ -642,6 +642,7 @@ static enum xs_err get_password(struct cli *c, struct xs_error *err)
     long long deadline = xs_now_ms() + (long long)c->timeout * 1000;
     enum xs_err e;
     c->job.cfg.deadline = deadline;
+    c->job.tls.deadline = deadline;
     if (cl->password_command != NULL)
         e = pw_from_command(cl->password_command, deadline, out, err);
     else if (cl->password_file != NULL)
@@ -680,11 +681,10 @@ static enum xs_err run(struct job *job, struct xs_error *err)
                                 job->cfg.deadline, &fd, err);
     if (e != XS_OK)
         return e;
+    /* transport_new consumes the fd, also when it fails. */
     struct transport *t = transport_new(fd, &job->tls, err);
-    if (t == NULL) {
-        close(fd);
+    if (t == NULL)
         return err->code;
-    }
     struct xs_io io;
     transport_io(t, &io);
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);
