@@ -344,6 +344,61 @@ static int above_stdio(int fd)
     return nfd;
 }
 
+/*
+ * The controlling terminal, lent to the command's process group while it
+ * runs when we hold the foreground, as a shell does for a foreground
+ * job: a command that asks on the terminal (gpg --pinentry-mode
+ * loopback, read </dev/tty) can read it instead of being stopped by
+ * SIGTTIN, and Ctrl-C reaches it.
+ */
+struct pw_tty {
+    int fd, lent, was_lent, have_tc;
+    struct termios saved;
+};
+
+static void tty_lend(struct pw_tty *t, pid_t pgrp)
+{
+    t->lent = 0;
+    t->have_tc = 0;
+    t->fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (t->fd < 0)
+        return;
+    if (tcgetpgrp(t->fd) != getpgrp()) {
+        close(t->fd);
+        t->fd = -1;
+        return;
+    }
+    t->have_tc = tcgetattr(t->fd, &t->saved) == 0;
+    if (tcsetpgrp(t->fd, pgrp) == 0) {
+        t->lent = 1;
+        t->was_lent = 1;
+        /* It may have tried the terminal already and been stopped. */
+        kill(-pgrp, SIGCONT);
+    }
+}
+
+/* Take the foreground back (we are in the background now: no SIGTTOU)
+ * with the terminal settings of before. */
+static void tty_take_back(struct pw_tty *t)
+{
+    sigset_t ttou, old;
+
+    if (t->fd < 0)
+        return;
+    if (t->lent) {
+        sigemptyset(&ttou);
+        sigaddset(&ttou, SIGTTOU);
+        sigprocmask(SIG_BLOCK, &ttou, &old);
+        tcsetpgrp(t->fd, getpgrp());
+        if (t->have_tc)
+            tcsetattr(t->fd, TCSADRAIN, &t->saved);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+    }
+    close(t->fd);
+    t->fd = -1;
+    t->lent = 0;
+}
+
 /* What the command printed: the first line, bounded; the rest dropped. */
 struct pw_out {
     char *b;
@@ -431,6 +486,7 @@ enum xs_err pw_from_command(const char *cmd,
 {
     static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
     struct pw_sigs ss;
+    struct pw_tty tty;
     struct pw_out o = {NULL, 0, 0, 0};
     long long start = xs_now_ms();
     int p[2], exited = 0, status = 0, rc, sig;
@@ -440,6 +496,8 @@ enum xs_err pw_from_command(const char *cmd,
     memset(&ss, 0, sizeof ss);
     ss.sigs = sigs;
     ss.n = sizeof sigs / sizeof sigs[0];
+    memset(&tty, 0, sizeof tty);
+    tty.fd = -1;
     *out = NULL;
     if (start >= deadline_ms)
         return xs_seterr(err, XS_ETEMP,
@@ -470,6 +528,7 @@ enum xs_err pw_from_command(const char *cmd,
                          strerror(rc));
     }
     o.b = xmalloc(PW_MAX + 1);
+    tty_lend(&tty, pid);
 
     for (;;) {
         if (pw_signo != 0) {
@@ -517,6 +576,17 @@ enum xs_err pw_from_command(const char *cmd,
         }
     }
     close(p[0]);
+    tty_take_back(&tty);
+    /* Ctrl-C or Ctrl-\ on the terminal we lent went to the command
+     * only: it was meant for us too. */
+    if (e == XS_OK && tty.was_lent && WIFSIGNALED(status) &&
+        (WTERMSIG(status) == SIGINT || WTERMSIG(status) == SIGQUIT)) {
+        pw_signo = WTERMSIG(status);
+        e = xs_seterr(err, XS_ETEMP,
+                      "interrupted by signal %d while running "
+                      "password-command",
+                      WTERMSIG(status));
+    }
     sig = pw_release(&ss);
     (void)sig; /* still alive: the signal is ignored or handled */
 

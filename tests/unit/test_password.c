@@ -578,6 +578,9 @@ static int pty_echo(struct pty *t)
     return (tio.c_lflag & ECHO) != 0;
 }
 
+/* When set, pty_start's child runs this password command instead. */
+static const char *pty_cmd;
+
 /*
  * Start a child in a new session on a new pty, prompting.  With
  * 'job' the prompt runs in a grandchild, a foreground job of that
@@ -631,7 +634,13 @@ static void pty_start(struct pty *t, int job)
         me = getpid();
         if (write(p[1], &me, sizeof me) != (ssize_t)sizeof me)
             _exit(2);
-        if (pw_prompt("me@example.org", &pw, &err) == XS_OK)
+        if (pty_cmd != NULL) {
+            if (pw_from_command(pty_cmd, xs_now_ms() + 15000, &pw, &err) ==
+                XS_OK)
+                dprintf(p[1], "ok:%s", pw);
+            else
+                dprintf(p[1], "error %d:%s", (int)err.code, err.msg);
+        } else if (pw_prompt("me@example.org", &pw, &err) == XS_OK)
             dprintf(p[1], "ok:%s", pw);
         else
             dprintf(p[1], "error %d:%s", (int)err.code, err.msg);
@@ -641,6 +650,8 @@ static void pty_start(struct pty *t, int job)
     close(p[1]);
     t->result = p[0];
     CHECK(read(t->result, &t->job, sizeof t->job) == (ssize_t)sizeof t->job);
+    if (pty_cmd != NULL)
+        return;
     CHECK(pty_wait_for(t, "Password for me@example.org: "));
     CHECK(!pty_echo(t)); /* echo is off while it waits */
 }
@@ -753,6 +764,55 @@ static void prompt_stop(void)
     pty_end(&t);
 }
 
+/*
+ * A password command on the terminal of a foreground xmppsend: it gets
+ * the foreground, so it can ask on the terminal (not stopped by
+ * SIGTTIN), and Ctrl-C reaches it and then us.
+ */
+static void test_command_tty(void)
+{
+    char res[400], c[200], m1[64];
+    struct pty t;
+    int st;
+
+    pty_cmd = "stty -echo </dev/tty; read -r p </dev/tty; stty echo </dev/tty; "
+              "echo \"$p\"";
+    pty_start(&t, 0);
+    CHECK(write(t.master, "fromtty\n", 8) == 8);
+    st = pty_finish(&t, res, sizeof res);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ_STR(res, "ok:fromtty");
+    CHECK(pty_echo(&t));
+    pty_end(&t);
+
+    /* It turns echo off and dies: the terminal settings come back. */
+    pty_cmd = "stty -echo </dev/tty && kill -9 $$";
+    pty_start(&t, 0);
+    st = pty_finish(&t, res, sizeof res);
+    CHECK(WIFEXITED(st));
+    CHECK(strstr(res, "killed by signal 9") != NULL);
+    CHECK(pty_echo(&t));
+    pty_end(&t);
+
+    (void)snprintf(m1, sizeof m1, "sleep 300.%d6", (int)getpid());
+    (void)snprintf(c, sizeof c, "%s; echo pw", m1);
+    pty_cmd = c;
+    pty_start(&t, 0);
+    {
+        long long end = xs_now_ms() + 30000;
+        while (!marker_alive(m1) && xs_now_ms() < end)
+            sleep_ms(20);
+    }
+    CHECK(marker_alive(m1));
+    CHECK(write(t.master, "\x03", 1) == 1); /* Ctrl-C */
+    st = pty_finish(&t, res, sizeof res);
+    CHECK(WIFSIGNALED(st));
+    CHECK_EQ_INT(WTERMSIG(st), SIGINT);
+    CHECK(marker_gone(m1, 3000));
+    pty_end(&t);
+    pty_cmd = NULL;
+}
+
 static void test_prompt(void)
 {
     const char *wrap = getenv("XS_WRAP");
@@ -811,6 +871,7 @@ int main(int argc, char **argv)
     test_command_signals();
     test_take_env(argv[0]);
     test_prompt();
+    test_command_tty();
     (void)snprintf(path, sizeof path, "rm -rf '%s'", tmpdir);
     CHECK(system(path) == 0);
     TEST_DONE("test_password");
