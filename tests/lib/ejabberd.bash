@@ -117,6 +117,7 @@ loglevel: info
 log_rotate_count: 0
 certfiles:
   - "$dir/certs/localhost.pem"
+ca_file: "$dir/certs/ca.crt"
 listen:
   -
     port: $port
@@ -204,7 +205,7 @@ ejabberd_start() {
     if [[ ! -e $dir/certs/localhost.pem ]]; then
         timeout 60 sh "$EJABBERD_LIB_DIR/mkcert.sh" ca "$dir/certs" &&
             timeout 60 sh "$EJABBERD_LIB_DIR/mkcert.sh" server "$dir/certs" localhost &&
-            (umask 077 && cat "$dir/certs/localhost.crt" "$dir/certs/ca.crt" \
+            (umask 077 && cat "$dir/certs/localhost.crt" \
                 "$dir/certs/localhost.key" >"$dir/certs/localhost.pem") ||
             return 1
     fi
