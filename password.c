@@ -407,12 +407,14 @@ struct pw_out {
     int eof;
 };
 
-/* Read what is available now (rfd is non-blocking). */
+/* Read what is available now (rfd is non-blocking), at most 64 KiB so
+ * a command that never stops writing cannot keep us from the deadline. */
 static enum xs_err pw_out_read(struct pw_out *o, int rfd, struct xs_error *err)
 {
+    size_t budget = 65536;
     char sink[512];
 
-    for (;;) {
+    while (budget > 0) {
         ssize_t k;
         if (!o->line_done) {
             k = read(rfd, o->b + o->n, PW_MAX + 1 - o->n);
@@ -440,6 +442,7 @@ static enum xs_err pw_out_read(struct pw_out *o, int rfd, struct xs_error *err)
                              "cannot read the output of password-command: %s",
                              strerror(errno));
         }
+        budget -= (size_t)k < budget ? (size_t)k : budget;
     }
     xs_wipe(sink, sizeof sink);
     return XS_OK;

@@ -415,6 +415,14 @@ static void test_command_deadline(void)
     CHECK(marker_gone(m1, 3000));
     CHECK(marker_gone(m2, 3000));
 
+    /* A command that never stops writing still ends at the deadline. */
+    memset(&err, 0, sizeof err);
+    t0 = xs_now_ms();
+    CHECK_EQ_INT(pw_from_command("echo pw; exec yes", t0 + 1000, &pw, &err),
+                 XS_ETEMP);
+    took = xs_now_ms() - t0;
+    CHECK(took < 1000 + 8000);
+
     /* A command that succeeds but leaves a process behind holding the
      * pipe: the password is taken at once, the leftover killed. */
     (void)snprintf(m1, sizeof m1, "sleep 300.%d5", pid);
