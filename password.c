@@ -230,12 +230,14 @@ enum xs_err pw_from_file(const char *path, char **out, struct xs_error *err)
     int fd;
 
     *out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return xs_seterr(err, XS_ENOINPUT, "cannot open password file %s: %s",
                          path, strerror(errno));
     e = pw_check_secure(path, fd, 1, err);
     if (e == XS_OK) {
+        (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         e = pw_read_fd(fd, PW_FILE_MAX, &b, &n, &rerr);
         if (e != XS_OK)
             xs_seterr(err, e, "password file %s: %s", path, rerr.msg);

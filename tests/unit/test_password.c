@@ -214,6 +214,13 @@ static void test_from_file(void)
     CHECK_EQ_INT(pw_from_file(path, &pw, &err), XS_ECONFIG);
     CHECK(pw == NULL);
 
+    /* A FIFO: refused, not waited on. */
+    memset(&err, 0, sizeof err);
+    (void)snprintf(path, sizeof path, "%s/fifo", tmpdir);
+    CHECK(mkfifo(path, 0600) == 0);
+    CHECK_EQ_INT(pw_from_file(path, &pw, &err), XS_ECONFIG);
+    CHECK_HAS(err.msg, "not a regular file");
+
     memset(&err, 0, sizeof err);
     (void)snprintf(path, sizeof path, "%s/missing", tmpdir);
     CHECK_EQ_INT(pw_from_file(path, &pw, &err), XS_ENOINPUT);
