@@ -629,14 +629,86 @@ enum xs_err pw_from_command(const char *cmd,
 /* ---------------------------------------------------------------- */
 /* Terminal                                                          */
 
+/* Would SIG act on us: caught or default, not ignored, not blocked? */
+static int pw_sig_acts(const struct pw_sigs *ss, int sig)
+{
+    size_t i;
+
+    if (sigismember(&ss->oldmask, sig) == 1)
+        return 0;
+    for (i = 0; i < ss->n; i++) {
+        if (ss->sigs[i] == sig)
+            return ss->old[i].sa_handler != SIG_IGN;
+    }
+    return 1;
+}
+
+struct pw_line {
+    size_t n;
+    int eof, toolong, ioerr;
+};
+
+/* One prompt: echo off, read a line into b (waiting with 'mask', which
+ * lets the caught signals in), settings back. */
+static void prompt_once(
+    int fd, const char *jid, const sigset_t *mask, char *b, struct pw_line *l)
+{
+    struct termios saved, t;
+    int have_tc = tcgetattr(fd, &saved) == 0;
+    if (have_tc) {
+        t = saved;
+        t.c_lflag &= ~(tcflag_t)ECHO;
+        t.c_lflag |= ECHONL;
+        tcsetattr(fd, TCSAFLUSH, &t);
+    }
+    dprintf(fd, "Password for %s: ", jid);
+    for (;;) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        char c;
+        ssize_t k;
+
+        if (pw_signo != 0)
+            break;
+        if (ppoll(&pfd, 1, NULL, mask) < 0) {
+            if (errno == EINTR)
+                continue;
+            l->ioerr = errno;
+            break;
+        }
+        k = read(fd, &c, 1);
+        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (k < 0) {
+            l->ioerr = errno;
+            break;
+        }
+        if (k == 0) {
+            l->eof = 1;
+            break;
+        }
+        if (c == '\n' || c == '\r')
+            break;
+        if (l->n < PW_MAX)
+            b[l->n++] = c;
+        else
+            l->toolong = 1;
+        c = 0;
+    }
+    if (have_tc)
+        tcsetattr(fd, TCSAFLUSH, &saved);
+    /* The newline the user did not type (ECHONL echoed a typed one). */
+    if (pw_signo != 0 || l->eof || l->ioerr != 0)
+        (void)!write(fd, "\n", 1);
+}
+
 enum xs_err pw_prompt(const char *jid, char **out, struct xs_error *err)
 {
     static const int sigs[] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
                                SIGTSTP, SIGTTIN, SIGTTOU};
     struct pw_sigs ss;
-    enum xs_err e;
+    enum xs_err e = XS_OK;
+    int fd, quick_stops = 0;
     char *b;
-    int fd;
 
     memset(&ss, 0, sizeof ss);
     ss.sigs = sigs;
@@ -649,77 +721,50 @@ enum xs_err pw_prompt(const char *jid, char **out, struct xs_error *err)
                          "--password-command or XMPPSEND_PASSWORD)");
     b = xmalloc(PW_MAX + 1);
     for (;;) {
-        struct termios saved, t;
-        size_t n = 0;
-        int have_tc, eof = 0, toolong = 0, ioerr = 0, sig;
+        struct pw_line l = {0, 0, 0, 0};
+        long long t0;
+        int sig;
 
-        e = XS_OK;
         pw_catch(&ss, 0);
-        have_tc = tcgetattr(fd, &saved) == 0;
-        if (have_tc) {
-            t = saved;
-            t.c_lflag &= ~(tcflag_t)ECHO;
-            t.c_lflag |= ECHONL;
-            tcsetattr(fd, TCSAFLUSH, &t);
+        /* In the background, the terminal is the foreground job's: stop
+         * (SIGTTOU, as tcsetattr would) before touching it, and ask once
+         * we are continued in the foreground. */
+        if (tcgetpgrp(fd) != getpgrp() && pw_sig_acts(&ss, SIGTTOU)) {
+            if (quick_stops > 3) {
+                pw_release(&ss);
+                e = xs_seterr(err, XS_EUSAGE,
+                              "cannot ask for the password from the "
+                              "background");
+                break;
+            }
+            pw_signo = SIGTTOU;
+        } else {
+            prompt_once(fd, jid, &ss.oldmask, b, &l);
         }
-        dprintf(fd, "Password for %s: ", jid);
-        for (;;) {
-            struct pollfd pfd = {fd, POLLIN, 0};
-            char c;
-            ssize_t k;
-
-            if (pw_signo != 0)
-                break;
-            if (ppoll(&pfd, 1, NULL, &ss.oldmask) < 0) {
-                if (errno == EINTR)
-                    continue;
-                ioerr = errno;
-                break;
-            }
-            k = read(fd, &c, 1);
-            if (k < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            if (k < 0) {
-                ioerr = errno;
-                break;
-            }
-            if (k == 0) {
-                eof = 1;
-                break;
-            }
-            if (c == '\n' || c == '\r')
-                break;
-            if (n < PW_MAX)
-                b[n++] = c;
-            else
-                toolong = 1;
-            c = 0;
-        }
-        if (have_tc)
-            tcsetattr(fd, TCSAFLUSH, &saved);
-        /* The newline the user did not type (ECHONL echoed a typed one). */
-        if (pw_signo != 0 || eof || ioerr != 0)
-            (void)!write(fd, "\n", 1);
+        t0 = xs_now_ms();
         sig = pw_release(&ss); /* may stop or end the process here */
         if (sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
-            xs_wipe(b, n);
+            /* Not stopped at all (orphaned process group): give up
+             * after a few rounds instead of spinning. */
+            quick_stops = xs_now_ms() - t0 < 100 ? quick_stops + 1 : 0;
+            xs_wipe(b, l.n);
             continue; /* continued after a stop: prompt again */
         }
         if (sig != 0)
             e = xs_seterr(err, XS_EUSAGE,
                           "no password entered (interrupted by signal %d)",
                           sig);
-        else if (ioerr != 0)
+        else if (l.ioerr != 0)
             e = xs_seterr(err, XS_EIO, "cannot read the terminal: %s",
-                          strerror(ioerr));
-        else if (toolong)
+                          strerror(l.ioerr));
+        else if (l.toolong)
             e = xs_seterr(err, XS_EDATA, "the password is longer than %d bytes",
                           PW_MAX);
-        else if (n == 0)
+        else if (l.n == 0)
             e = xs_seterr(err, XS_EUSAGE, "no password entered");
         else
-            *out = xstrndup(b, n);
-        xs_wipe(b, n);
+            *out = xstrndup(b, l.n);
+        xs_wipe(b, l.n);
         break;
     }
     close(fd);
