@@ -92,7 +92,7 @@ static void pw_catch(struct pw_sigs *ss, int chld)
     ss->chld = chld;
     if (chld) {
         sa.sa_handler = pw_on_chld;
-        sa.sa_flags = SA_NOCLDSTOP;
+        sa.sa_flags = 0; /* a stopped command wakes us too */
         sigaction(SIGCHLD, &sa, &ss->old_chld);
     }
 }
@@ -379,23 +379,46 @@ static void tty_lend(struct pw_tty *t, pid_t pgrp)
     }
 }
 
+/* Foreground and settings back to us; we are in the background now, so
+ * SIGTTOU is blocked meanwhile. */
+static void tty_reclaim(struct pw_tty *t)
+{
+    sigset_t ttou, old;
+
+    sigemptyset(&ttou);
+    sigaddset(&ttou, SIGTTOU);
+    sigprocmask(SIG_BLOCK, &ttou, &old);
+    tcsetpgrp(t->fd, getpgrp());
+    if (t->have_tc)
+        tcsetattr(t->fd, TCSADRAIN, &t->saved);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * The command's group was stopped (Ctrl-Z) while it had the terminal:
+ * take the terminal back and stop ourselves, so the shell gets control,
+ * as it would for any job; once continued, lend it again and continue
+ * the group.  The run's deadline keeps running meanwhile.
+ */
+static void tty_suspend(struct pw_tty *t, pid_t pgrp)
+{
+    tty_reclaim(t);
+    kill(getpid(), SIGTSTP);
+    if (tcgetpgrp(t->fd) == getpgrp() && tcsetpgrp(t->fd, pgrp) == 0)
+        t->lent = 1;
+    else
+        t->lent = 0;
+    kill(-pgrp, SIGCONT);
+}
+
 /* Take the foreground back (we are in the background now: no SIGTTOU)
  * with the terminal settings of before. */
 static void tty_take_back(struct pw_tty *t)
 {
-    sigset_t ttou, old;
-
     if (t->fd < 0)
         return;
-    if (t->lent) {
-        sigemptyset(&ttou);
-        sigaddset(&ttou, SIGTTOU);
-        sigprocmask(SIG_BLOCK, &ttou, &old);
-        tcsetpgrp(t->fd, getpgrp());
-        if (t->have_tc)
-            tcsetattr(t->fd, TCSADRAIN, &t->saved);
-        sigprocmask(SIG_SETMASK, &old, NULL);
-    }
+    if (t->lent)
+        tty_reclaim(t);
     close(t->fd);
     t->fd = -1;
     t->lent = 0;
@@ -544,8 +567,17 @@ enum xs_err pw_from_command(const char *cmd,
                           (int)pw_signo);
             break;
         }
-        if (!exited && waitpid(pid, &status, WNOHANG) == pid)
-            exited = 1;
+        if (!exited) {
+            pid_t r = waitpid(pid, &status, WNOHANG | WUNTRACED);
+            if (r == pid && WIFSTOPPED(status)) {
+                /* Ctrl-Z on the terminal we lent: stop with it. */
+                if (tty.lent)
+                    tty_suspend(&tty, pid);
+                status = 0;
+            } else if (r == pid) {
+                exited = 1;
+            }
+        }
         if (exited) {
             /* Whatever it wrote is in the pipe now; a background
              * process it left may hold the pipe open: do not wait. */

@@ -852,6 +852,41 @@ static void prompt_background(void)
     pty_end(&t);
 }
 
+/* Ctrl-Z while a foreground password command has the terminal: the
+ * command's group and we stop; continued, it finishes. */
+static void command_stop(void)
+{
+    char res[400], c[200], m1[64];
+    struct pty t;
+    int st;
+
+    (void)snprintf(m1, sizeof m1, "sleep 1.%d8", (int)getpid());
+    (void)snprintf(c, sizeof c, "%s; echo pw", m1);
+    pty_cmd = c;
+    pty_start(&t, 1);
+    {
+        long long end = xs_now_ms() + 30000;
+        while (!marker_alive(m1) && xs_now_ms() < end)
+            sleep_ms(20);
+    }
+    CHECK(marker_alive(m1));
+    CHECK(write(t.master, "\x1a", 1) == 1); /* Ctrl-Z */
+    {
+        long long end = xs_now_ms() + 30000;
+        while (proc_state(t.job) != 'T' && xs_now_ms() < end)
+            sleep_ms(20);
+    }
+    CHECK_EQ_INT(proc_state(t.job), 'T');
+    sleep_ms(1500); /* the sleep would have ended by now, were it running */
+    CHECK(marker_alive(m1));
+    CHECK(kill(t.job, SIGCONT) == 0);
+    st = pty_finish(&t, res, sizeof res);
+    CHECK(WIFEXITED(st));
+    CHECK_EQ_STR(res, "ok:pw");
+    pty_end(&t);
+    pty_cmd = NULL;
+}
+
 static void test_prompt(void)
 {
     const char *wrap = getenv("XS_WRAP");
@@ -875,10 +910,11 @@ static void test_prompt(void)
     /* Ctrl-Z: stopped with echo restored, prompts again on SIGCONT.
      * Valgrind does not stop on a re-raised SIGTSTP or SIGTTOU. */
     if (wrap != NULL && strstr(wrap, "valgrind") != NULL) {
-        (void)printf("skipped: Ctrl-Z and background prompt under valgrind\n");
+        (void)printf("skipped: Ctrl-Z and background tests under valgrind\n");
     } else {
         prompt_stop();
         prompt_background();
+        command_stop();
     }
 
     /* No terminal at all. */
