@@ -26,7 +26,11 @@
  * clock): at the deadline the group is killed (TERM, short grace, KILL)
  * and reaped, XS_ETEMP.  SIGINT, SIGTERM or SIGHUP while waiting: the
  * group is killed, then the signal is re-raised.  What the command
- * leaves running in its group when it exits is killed too.
+ * leaves running in its group when it exits is killed too.  When we hold
+ * the terminal's foreground, the command's group gets it while it runs
+ * (it may ask on the terminal; Ctrl-C or Ctrl-\ that kill it are then
+ * re-raised on us, Ctrl-Z stops us with it) and the terminal settings
+ * are restored after.
  * Used error codes: XS_ECONFIG (non-zero exit, killed, no or empty first
  * line, first line too long), XS_ETEMP (deadline, interrupted), XS_EOS.
  */
@@ -47,9 +51,10 @@ enum xs_err pw_from_file(const char *path, char **out, struct xs_error *err);
  * Prompt "Password for JID: " on /dev/tty with echo off.  SIGINT,
  * SIGQUIT, SIGTERM, SIGHUP and SIGTSTP (also SIGTTIN, SIGTTOU) restore
  * the terminal and are then re-raised, as readpassphrase(3) does; after
- * a stop the prompt starts again.  EOF (Ctrl-D) or an empty line:
- * XS_EUSAGE "no password entered"; no terminal: XS_EUSAGE "no password
- * given (use ...)"; longer than PW_MAX: XS_EDATA.
+ * a stop the prompt starts again.  From the background it stops
+ * (SIGTTOU) before touching the terminal and asks once continued.  EOF (Ctrl-D)
+ * or an empty line: XS_EUSAGE "no password entered"; no terminal: XS_EUSAGE "no
+ * password given (use ...)"; longer than PW_MAX: XS_EDATA.
  */
 enum xs_err pw_prompt(const char *jid, char **out, struct xs_error *err);
 
