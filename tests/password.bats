@@ -349,19 +349,23 @@ time.sleep(100)
 # ---------------------------------------------------------------------
 # The prompt on a terminal
 
-# pty_prompt ACTION: run xmppsend (no password source) on a new
-# pseudo-terminal, its controlling terminal, wait for the prompt, then
+# pty_prompt ACTION: run xmppsend (no password source; PTY_ARGS added)
+# on a new pseudo-terminal, its controlling terminal, wait for the prompt
+# (or the text in PTY_WAIT), then
 # ACTION: ctrl-c, ctrl-backslash, ctrl-d, TERM or text.  Prints
 # "during=off|on", "exit=N" or "signal=N", "after=on|off" (termios of the
 # terminal after xmppsend ended), and stty -a's echo flag.
+PTY_ARGS=()
 pty_prompt() {
     # shellcheck disable=SC2086
-    timeout 300 python3 - "$1" "$T/stderr" "$XS_TIMEOUT" $XS_WRAP "$XMPPSEND" \
-        "${ARGS[@]}" 3>&- <<'PY'
+    timeout 300 python3 - "$1" "$T/stderr" "$XS_TIMEOUT" \
+        "${PTY_WAIT:-Password for alice@localhost: }" $XS_WRAP "$XMPPSEND" \
+        "${PTY_ARGS[@]}" "${ARGS[@]}" 3>&- <<'PY'
 import os, select, signal, subprocess, sys, termios, time
 
 action, errfile, limit = sys.argv[1], sys.argv[2], float(sys.argv[3])
-argv = sys.argv[4:]
+wait_for = sys.argv[4].encode()
+argv = sys.argv[5:]
 master, slave = os.openpty()
 name = os.ttyname(slave)
 pid = os.fork()
@@ -380,7 +384,7 @@ if pid == 0:
     os._exit(127)
 seen = b""
 end = time.monotonic() + limit
-while b"Password for alice@localhost: " not in seen:
+while wait_for not in seen:
     if time.monotonic() > end:
         print("no prompt, got %r" % seen)
         os.kill(pid, signal.SIGKILL)
@@ -470,6 +474,17 @@ PY
     run pty_prompt text
     printf '%s\n' "$output" "stderr: $(cat "$T/stderr")"
     [ "$status" -eq 0 ]
+    assert_match "$output" "exit=75"
+    assert_match "$output" "after=on"
+}
+
+@test "password-command on a terminal: it can ask there (the terminal is lent to its process group)" {
+    require_cmd python3 stty
+    PTY_ARGS=(--password-command "printf 'Secret: ' >/dev/tty; read -r p </dev/tty; echo \"\$p\"")
+    PTY_WAIT="Secret: " run pty_prompt text
+    printf '%s\n' "$output" "stderr: $(cat "$T/stderr")"
+    [ "$status" -eq 0 ]
+    # The typed password was read and used; then the closed port.
     assert_match "$output" "exit=75"
     assert_match "$output" "after=on"
 }
