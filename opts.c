@@ -219,12 +219,12 @@ static int by_short(int c)
 /* The name of the option getopt_long returned 'v' for, as typed. */
 static void opt_label(int v, char *out, size_t n)
 {
-    if (v >= NO_VAL)
-        snprintf(out, n, "--no-%s", opt_table[v - NO_VAL].name);
-    else if (v >= LONG_VAL)
-        snprintf(out, n, "--%s", opt_table[v - LONG_VAL].name);
-    else
+    int neg = v >= NO_VAL;
+    int id = neg ? v - NO_VAL : v - LONG_VAL;
+    if (v < LONG_VAL || id >= O_COUNT)
         snprintf(out, n, "-%c", v);
+    else
+        snprintf(out, n, "--%s%s", neg ? "no-" : "", opt_table[id].name);
 }
 
 /* Why the long option 'arg' ("--name[=value]") was not recognised:

@@ -474,7 +474,8 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
         return e;
     if (cl->type == NULL)
         cl->type = xstrdup("chat");
-    c->timeout = cl->timeout != NULL ? atoi(cl->timeout) : 30;
+    /* checked by opts_check: 1 to 86400 */
+    c->timeout = cl->timeout != NULL ? (int)strtol(cl->timeout, NULL, 10) : 30;
     if (cl->pin != NULL && tls_pin_parse(cl->pin, c->pin) != 0)
         return xs_seterr(err, XS_ESOFTWARE, "--pin checked but not parsed");
     if (cl->insecure && cl->pin != NULL)
