@@ -590,8 +590,8 @@ enum xs_err pw_from_command(const char *cmd,
         }
         long long left = deadline_ms - xs_now_ms();
         if (left <= 0) {
-            kill_group(pid, &exited, &status);
             long long ran = xs_now_ms() - start;
+            kill_group(pid, &exited, &status);
             e = xs_seterr(err, XS_ETEMP,
                           "timed out after %lld.%lld s while running "
                           "password-command",
