@@ -664,13 +664,19 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
 {
     struct buf msg = {0};
     struct xnode *n = NULL;
-    sasl_plain(s->me.local, s->cfg.password, &msg);
+    /* The same PRECIS preparation as SCRAM's (RFC 4616, RFC 8265). */
+    enum xs_err e =
+        sasl_plain_prepare(s->me.local, s->cfg.password, 0, &msg, err);
+    if (e != XS_OK) {
+        buf_wipe(&msg);
+        return e;
+    }
     char *b64 = b64_encode(msg.data, msg.len);
     buf_wipe(&msg);
     emit_secret(s, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>", b64,
                 "</auth>");
     xs_free_secret(b64);
-    enum xs_err e = flush(s, "authenticating", err);
+    e = flush(s, "authenticating", err);
     if (e == XS_OK)
         e = expect(s, "authenticating", "success", "failure", NS_SASL, &n, err);
     if (e == XS_OK && xnode_is(n, "failure", NS_SASL))

@@ -105,6 +105,7 @@ struct outcome {
 static const char *g_body = "hi & <bye>";
 static enum jobs g_jobs = JOB_SEND;
 static const char *g_fail_write; /* see replay.fail_write */
+static const char *g_password = "pencil";
 
 static void trace_cb(void *ud, char dir, const char *data, size_t len)
 {
@@ -129,7 +130,7 @@ static void run(const struct script *sc,
     replay_io(&rp, &io);
     memset(o, 0, sizeof *o);
     struct xmpp_config cfg = {.jid = "user@example.com",
-                              .password = "pencil",
+                              .password = g_password,
                               .allow_plain = 1,
                               .deadline = xs_now_ms() + 10000,
                               .timeout_s = 10,
@@ -772,6 +773,36 @@ static void test_escaping_and_limits(void)
     g_body = "hi & <bye>";
 }
 
+/* PLAIN prepares the password like SCRAM (PRECIS OpaqueString): one
+ * that cannot be prepared is refused before anything is sent. */
+static void test_plain_prepared(void)
+{
+    struct script sc = {.nseg = 2};
+    struct outcome o;
+    sc.seg[0] = xstrdup(HDR F_TLS PROCEED);
+    sc.seg[1] = xstrdup(
+        HDR "<stream:features><mechanisms "
+            "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN"
+            "</mechanism></mechanisms></stream:features>"
+            "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>" HDR F_BIND
+                BOUND PING_OK END);
+    g_password = "pen\x01cil";
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_EDATA);
+    CHECK(!contains(&o.written, "<auth"));
+    outcome_free(&o);
+    /* Decomposed U+00E4 goes out composed (NFC). */
+    g_password = "pa\xcc\x88ss";
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    char *want = b64_encode("\0user\0p\xc3\xa4ss", 11);
+    CHECK(contains(&o.written, want));
+    free(want);
+    outcome_free(&o);
+    g_password = "pencil";
+    script_free(&sc);
+}
+
 /* No 8-character piece of the SASL payloads shows in the trace, however
  * the server's bytes are cut into reads. */
 static void test_trace_redaction(void)
@@ -829,6 +860,7 @@ int main(void)
     test_stray_negotiation();
     test_escaping_and_limits();
     test_trace_redaction();
+    test_plain_prepared();
     xml_cleanup();
     TEST_DONE("test_xmpp");
     return 0;
