@@ -635,7 +635,8 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
 /* Step 5: get the password                                          */
 
 /* The password, first source found wins (see usage).  The run's one
- * deadline starts here: a password command is bounded by it too. */
+ * deadline starts here, after the body: a password command is bounded by
+ * it too; a person typing at the prompt is not, so it starts again. */
 static enum xs_err get_password(struct cli *c, struct xs_error *err)
 {
     struct settings *cl = &c->cl, *cf = &c->cf;
@@ -660,8 +661,11 @@ static enum xs_err get_password(struct cli *c, struct xs_error *err)
         e = pw_from_file(cf->password_file, out, err);
     else if (cf->password != NULL)
         *out = xstrdup(cf->password), e = XS_OK;
-    else
-        e = pw_prompt(cl->jid, out, err);
+    else if ((e = pw_prompt(cl->jid, out, err)) == XS_OK) {
+        deadline = xs_now_ms() + (long long)c->timeout * 1000;
+        c->job.cfg.deadline = deadline;
+        c->job.tls.deadline = deadline;
+    }
     if (e == XS_OK && (*out == NULL || **out == '\0'))
         e = xs_seterr(err, XS_EUSAGE, "the password is empty");
     c->job.cfg.password = *out;

@@ -396,6 +396,9 @@ echo = lambda: "on" if termios.tcgetattr(slave)[3] & termios.ECHO else "off"
 print("during=" + echo())
 keys = {"ctrl-c": b"\x03", "ctrl-backslash": b"\x1c", "ctrl-d": b"\x04",
         "text": b"hunter2\n"}
+if action == "slowtext":  # a person who takes a while to type
+    time.sleep(3)
+    action = "text"
 if action in keys:
     os.write(master, keys[action])
 else:
@@ -476,6 +479,17 @@ PY
     [ "$status" -eq 0 ]
     assert_match "$output" "exit=75"
     assert_match "$output" "after=on"
+}
+
+@test "prompt: typing does not count against --timeout (3 s of typing, --timeout 2)" {
+    require_cmd python3 stty
+    PTY_ARGS=(--timeout 2)
+    run pty_prompt slowtext
+    printf '%s\n' "$output" "stderr: $(cat "$T/stderr")"
+    [ "$status" -eq 0 ]
+    # The closed port answers (75, refused), not the deadline.
+    assert_match "$output" "exit=75"
+    refute_match "$(cat "$T/stderr")" "timed out"
 }
 
 @test "password-command on a terminal: it can ask there (the terminal is lent to its process group)" {
