@@ -60,8 +60,8 @@ struct xmpp_await {
 
 /* Where trace_recv is in the server's XML, across reads. */
 struct trace_scan {
-    int in_tag, closing, name_done, secret, redacted;
-    char last;
+    int in_tag, closing, name_done, secret, redacted, bang;
+    char last, quote, prev[2];
     char name[24];
     size_t nlen;
 };
@@ -104,6 +104,14 @@ static void emit(struct xmpp_session *s, const char *xml)
 {
     trace(s, XMPP_TRACE_SENT, xml, strlen(xml));
     buf_addstr(&s->out, xml);
+}
+
+/* Queue a stanza (message, presence, iq) and count it for XEP-0198. */
+static void emit_stanza(struct xmpp_session *s, const char *xml)
+{
+    emit(s, xml);
+    if (s->sm_state != SM_NONE)
+        s->sm_out++;
 }
 
 /* Queue open + secret + close; the trace shows "[redacted]". */
@@ -203,19 +211,53 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
     struct buf t = {0};
     for (size_t i = 0; i < n; i++) {
         char c = d[i];
-        if (ts->in_tag) {
+        if (ts->bang) {
+            /* <!...> (CDATA, comment) inside a secret: hidden whole,
+             * up to "]]>" or "-->". */
+            if (c == '>' && ts->prev[0] == ts->prev[1] &&
+                (ts->prev[0] == ']' || ts->prev[0] == '-')) {
+                buf_addstr(&t, "[redacted]>");
+                ts->bang = 0;
+            }
+            ts->prev[0] = ts->prev[1];
+            ts->prev[1] = c;
+        } else if (ts->in_tag) {
+            if (ts->secret && ts->nlen == 0 && !ts->closing && c == '!') {
+                ts->bang = 1;
+                ts->in_tag = 0;
+                ts->prev[0] = ts->prev[1] = 0;
+                buf_addch(&t, c);
+                continue;
+            }
             buf_addch(&t, c);
+            if (ts->quote != 0) {
+                if (c == ts->quote)
+                    ts->quote = 0;
+                continue; /* '>' and '/' in a value end nothing */
+            }
             if (c == '>') {
+                /* 'secret' is the depth inside a secret element: its
+                 * children's text stays hidden too. */
                 ts->name[ts->nlen] = '\0';
                 ts->in_tag = 0;
-                ts->secret =
-                    !ts->closing && ts->last != '/' && secret_element(ts->name);
+                if (ts->secret > 0 && ts->closing)
+                    ts->secret--;
+                else if (ts->secret > 0 && ts->last != '/')
+                    ts->secret++;
+                else if (!ts->closing && ts->last != '/' &&
+                         secret_element(ts->name))
+                    ts->secret = 1;
+            } else if (c == '\'' || c == '"') {
+                ts->quote = c;
+                ts->name_done = 1;
             } else if (!ts->name_done) {
                 if (c == '/' && ts->nlen == 0)
                     ts->closing = 1;
                 else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
                          c == '/')
                     ts->name_done = 1;
+                else if (c == ':')
+                    ts->nlen = 0; /* a prefix: keep the local name */
                 else if (ts->nlen + 1 < sizeof ts->name)
                     ts->name[ts->nlen++] = c;
             }
@@ -223,7 +265,7 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
         } else if (c == '<') {
             buf_addch(&t, c);
             ts->in_tag = 1;
-            ts->closing = ts->name_done = ts->redacted = 0;
+            ts->closing = ts->name_done = ts->redacted = ts->quote = 0;
             ts->nlen = 0;
             ts->last = c;
         } else if (ts->secret) {
@@ -314,7 +356,7 @@ static void answer_iq(struct xmpp_session *s, const struct xnode *iq)
         buf_addstr(&b, "' type='error'><error type='cancel'>"
                        "<service-unavailable xmlns='" NS_STANZAS "'/>"
                        "</error></iq>");
-    emit(s, b.data);
+    emit_stanza(s, b.data); /* counted: the server's h includes it */
     buf_free(&b);
 }
 
@@ -908,14 +950,6 @@ enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
 /* ---------------------------------------------------------------- */
 /* The flight: write a job's stanzas, then wait for what it needs    */
 
-/* Queue a stanza (message, presence, iq) and count it for XEP-0198. */
-static void emit_stanza(struct xmpp_session *s, const char *xml)
-{
-    emit(s, xml);
-    if (s->sm_state != SM_NONE)
-        s->sm_out++;
-}
-
 /* Write what is queued once it grows past this (a large body for many
  * recipients is streamed, not built in memory). */
 #define FLIGHT_CHUNK (64 * 1024)
@@ -1243,16 +1277,18 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     /* Above the server's advertised stanza limit (XEP-0478) the server
      * would end the stream: refuse before anything is sent. */
     if (s->max_bytes > 0 && nr > 0) {
-        size_t longest = 0;
-        for (size_t i = 1; i < nr; i++) {
-            if (strlen(r[i].jid) > strlen(r[longest].jid))
-                longest = i;
-        }
-        struct xmpp_recipient probe = r[longest];
+        /* The stanza without its 'to', then the largest escaped 'to'. */
+        struct xmpp_recipient probe = {.jid = ""};
         memset(probe.id, 'x', 16); /* as long as a real id */
-        probe.id[16] = '\0';
         build_message(m, &probe, &b);
-        size_t size = b.len;
+        size_t size = b.len, to = 0;
+        for (size_t i = 0; i < nr; i++) {
+            buf_reset(&b);
+            buf_add_xml(&b, r[i].jid, strlen(r[i].jid));
+            if (b.len > to)
+                to = b.len;
+        }
+        size += to;
         buf_free(&b);
         if (size > s->max_bytes)
             return xs_seterr(err, XS_EREFUSED,

@@ -106,6 +106,7 @@ static const char *g_body = "hi & <bye>";
 static enum jobs g_jobs = JOB_SEND;
 static const char *g_fail_write; /* see replay.fail_write */
 static const char *g_password = "pencil";
+static const char *g_rcpt1 = "romeo@example.net";
 
 static void trace_cb(void *ud, char dir, const char *data, size_t len)
 {
@@ -139,7 +140,7 @@ static void run(const struct script *sc,
                               .test_cnonce = CNONCE};
     struct xmpp_message m = {.body = g_body, .type = "chat"};
     o->r[0].jid = "juliet@example.net";
-    o->r[1].jid = "romeo@example.net";
+    o->r[1].jid = g_rcpt1;
     struct xmpp_session *s = xmpp_new(&cfg, &io);
     o->e = xmpp_login(s, &o->err);
     if (o->e == XS_OK && g_jobs == JOB_ROSTER)
@@ -617,6 +618,21 @@ static void test_several_jobs(void)
     outcome_free(&o);
     script_free(&sc);
 
+    /* Our answer to a server IQ counts in h like any stanza of ours:
+     * message, the pong, the ping. */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND_SM BOUND "<enabled xmlns='urn:xmpp:sm:3'/>"
+                                "<iq type='get' id='s1' from='example.com'>"
+                                "<ping xmlns='urn:xmpp:ping'/></iq>"
+                                "<a xmlns='urn:xmpp:sm:3' h='3'/>" PING_OK END);
+    g_jobs = JOB_SEND;
+    run(&sc, 0, 0, 1, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    CHECK(contains(&o.written, "<iq id='s1' to='example.com' type='result'/>"));
+    outcome_free(&o);
+    script_free(&sc);
+    g_jobs = JOB_SEND_ROSTER_SEND;
+
     /* The second ack never reaches h=4: the send is not confirmed. */
     script_make(
         &sc, HDR F_TLS PROCEED, SFINAL_OK,
@@ -764,6 +780,18 @@ static void test_escaping_and_limits(void)
     CHECK(strstr(o.err.msg, "at most 150") != NULL);
     outcome_free(&o);
     script_free(&sc);
+    /* The size counts the 'to' as escaped: 92 bytes without it, 18 for
+     * juliet@example.net, 38 for the second recipient's escaped JID. */
+    g_body = "hi & <bye>";
+    g_rcpt1 = "r@e.net/&&&&&&";
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
+                F_BIND_LIMIT("120") BOUND PING_OK END);
+    run(&sc, 0, 0, 2, &o);
+    CHECK_EQ_INT(o.e, XS_EREFUSED);
+    CHECK(!contains(&o.written, "<message"));
+    outcome_free(&o);
+    script_free(&sc);
+    g_rcpt1 = "romeo@example.net";
     script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK,
                 F_BIND_LIMIT("100000") BOUND PING_OK END);
     run(&sc, 0, 0, 1, &o);
@@ -771,6 +799,40 @@ static void test_escaping_and_limits(void)
     outcome_free(&o);
     script_free(&sc);
     g_body = "hi & <bye>";
+}
+
+/* Whatever shape the server gives its SASL elements, their text stays
+ * out of the trace: '>' in a quoted value, CDATA, a long prefix, a
+ * child element, every read size. */
+static void test_trace_hostile_shapes(void)
+{
+    static const char *const shapes[] = {
+        "<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl' a='/>'>"
+        "SECRETX</success>",
+        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><![CDATA["
+        "SECRETX]]></challenge>",
+        "<a-very-long-namespace-prefix-here:challenge xmlns:a-very-long-"
+        "namespace-prefix-here='urn:ietf:params:xml:ns:xmpp-sasl'>SECRETX"
+        "</a-very-long-namespace-prefix-here:challenge>",
+        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><x/>SECRETX"
+        "</challenge>",
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        struct script sc = {.nseg = 2};
+        sc.seg[0] = xstrdup(HDR F_TLS PROCEED);
+        sc.seg[1] = xasprintf(HDR F_SASL "%s" END, shapes[i]);
+        for (size_t chunk = 0; chunk <= 9; chunk++) {
+            struct outcome o;
+            run(&sc, chunk, 0, 1, &o);
+            CHECK(o.e != XS_OK);
+            if (contains(&o.trace, "SECRET"))
+                fprintf(stderr, "shape %zu chunk %zu: %s\n", i, chunk,
+                        o.trace.data);
+            CHECK(!contains(&o.trace, "SECRET"));
+            outcome_free(&o);
+        }
+        script_free(&sc);
+    }
 }
 
 /* PLAIN prepares the password like SCRAM (PRECIS OpaqueString): one
@@ -861,6 +923,7 @@ int main(void)
     test_escaping_and_limits();
     test_trace_redaction();
     test_plain_prepared();
+    test_trace_hostile_shapes();
     xml_cleanup();
     TEST_DONE("test_xmpp");
     return 0;
