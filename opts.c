@@ -229,11 +229,15 @@ static void opt_label(int v, char *out, size_t n)
 
 /* Why the long option 'arg' ("--name[=value]") was not recognised:
  * unknown, or a prefix of several options. */
-static enum xs_err long_option_error(const char *arg, struct xs_error *err)
+static enum xs_err long_option_error(char *arg, struct xs_error *err)
 {
     const char *name = arg + 2;
     size_t n = strcspn(name, "=");
-    char *shown = text_printable(arg, strlen(arg), 100);
+    /* Only the name: after "=" may stand a mistyped --password's value,
+     * which must appear neither in the message nor in ps(1). */
+    char *shown = text_printable(arg, 2 + n, 100);
+    if (name[n] == '=')
+        xs_wipe(arg + 2 + n + 1, strlen(arg + 2 + n + 1));
     struct buf matches = {0};
     int count = 0;
     for (int i = 0; i < O_COUNT; i++) {
@@ -303,9 +307,10 @@ enum xs_err opts_parse(int argc,
                     e = xs_seterr(err, XS_EUSAGE, "option '%s' takes no value",
                                   label);
             } else if (optopt == 0) {
-                const char *a = argv[optind - 1];
+                char *a = argv[optind - 1];
+                char unknown[] = "--?";
                 e = long_option_error(
-                    a != NULL && strncmp(a, "--", 2) == 0 ? a : "--?", err);
+                    a != NULL && strncmp(a, "--", 2) == 0 ? a : unknown, err);
             } else if (optopt > 0x20 && optopt < 0x7f) {
                 e = xs_seterr(err, XS_EUSAGE, "unknown option '-%c'", optopt);
             } else {

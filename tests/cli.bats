@@ -798,6 +798,16 @@ man_config_keys() {
     assert_xs_error
 }
 
+@test "a mistyped or ambiguous --password=VALUE: the value is not printed" {
+    run -64 --separate-stderr xs "${ACCT[@]}" --passw=hunter2 -m hi bob@localhost
+    assert_xs_error "ambiguous option '--passw'"
+    refute_match "$stderr" 'hunter2' || return 1
+    run -64 --separate-stderr xs "${ACCT[@]}" --pasword=hunter2 -m hi \
+        bob@localhost
+    assert_xs_error "unknown option '--pasword'"
+    refute_match "$stderr" 'hunter2'
+}
+
 @test "--no-json, --no-quiet: the command line turns off a flag set on in the file" {
     write_config 600 'jid alice@localhost' 'password pw' 'json on' 'quiet on'
     run -75 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 -m hi bob@localhost
