@@ -52,7 +52,7 @@ static void pw_on_chld(int sig)
     (void)sig;
 }
 
-#define PW_MAXSIGS 8
+#define PW_MAXSIGS 16
 
 struct pw_sigs {
     const int *sigs;
@@ -175,12 +175,13 @@ pw_read_fd(int fd, size_t max, char **out, size_t *len, struct xs_error *err)
     return XS_OK;
 }
 
-/* Length of the first line of b[0..n): up to LF, without a CR before it. */
+/* Length of the first line of b[0..n): up to LF, without a CR before it
+ * (a CR at the very end of unterminated text may be a cut-off line). */
 static size_t first_line_len(const char *b, size_t n)
 {
     const char *nl = memchr(b, '\n', n);
     size_t l = nl != NULL ? (size_t)(nl - b) : n;
-    if (l > 0 && b[l - 1] == '\r')
+    if (l > 0 && b[l - 1] == '\r' && (nl != NULL || n <= PW_MAX))
         l--;
     return l;
 }
@@ -323,7 +324,7 @@ static void kill_group(pid_t pid, int *exited, int *status)
         if (!*exited && waitpid(pid, status, WNOHANG) == pid)
             *exited = 1;
         if (*exited && kill(-pid, 0) != 0)
-            break;
+            return; /* gone: its number may be someone else's soon */
         pw_sleep_ms(10);
     }
     kill(-pid, SIGKILL);
@@ -512,7 +513,11 @@ enum xs_err pw_from_command(const char *cmd,
                             char **out,
                             struct xs_error *err)
 {
-    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    /* Every signal that would end xmppsend: the command's group goes
+     * first. */
+    static const int sigs[] = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
+                               SIGALRM, SIGUSR1, SIGUSR2};
+    _Static_assert(sizeof sigs / sizeof sigs[0] <= PW_MAXSIGS, "pw_sigs");
     struct pw_sigs ss;
     struct pw_tty tty;
     struct pw_out o = {NULL, 0, 0, 0};
@@ -735,8 +740,9 @@ static void prompt_once(
 
 enum xs_err pw_prompt(const char *jid, char **out, struct xs_error *err)
 {
-    static const int sigs[] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
-                               SIGTSTP, SIGTTIN, SIGTTOU};
+    static const int sigs[] = {SIGINT,  SIGQUIT, SIGTERM, SIGHUP,  SIGALRM,
+                               SIGUSR1, SIGUSR2, SIGTSTP, SIGTTIN, SIGTTOU};
+    _Static_assert(sizeof sigs / sizeof sigs[0] <= PW_MAXSIGS, "pw_sigs");
     struct pw_sigs ss;
     enum xs_err e = XS_OK;
     int fd, quick_stops = 0;

@@ -144,6 +144,27 @@ xs_env() {
     gone "$m1" "$m2"
 }
 
+@test "password-command: SIGUSR1 or SIGQUIT to xmppsend kills the command's group too" {
+    local m1 sig st n=6
+    for sig in USR1 QUIT; do
+        n=$((n + 1))
+        m1=$(marker "$n")
+        st=0
+        rm -f "$T/ppid"
+        XS_TIMEOUT=300 xs --timeout 200 \
+            --password-command "echo \$PPID > '$T/ppid'; sleep $m1" \
+            "${ARGS[@]}" >"$T/out" 2>"$T/err" 3>&- &
+        XS_PID=$!
+        wait_for test -s "$T/ppid"
+        wait_for alive "$m1"
+        kill -"$sig" "$(cat "$T/ppid")"
+        wait "$XS_PID" || st=$?
+        XS_PID=
+        [ "$st" -gt 128 ] || fail "$sig: status $st, stderr: $(cat "$T/err")"
+        gone "$m1"
+    done
+}
+
 @test "password-command: a leftover background process is killed once the password is read" {
     local m1
     m1=$(marker 1)
