@@ -133,7 +133,9 @@ int jid_bare_eq(const char *a, const char *b)
         if (x.local != NULL) {
             wchar_t *fx = fold(x.local, strlen(x.local));
             wchar_t *fy = fold(y.local, strlen(y.local));
-            eq = fx != NULL && fy != NULL && wcscmp(fx, fy) == 0;
+            /* Without a UTF-8 locale: ASCII case folding only. */
+            eq = fx != NULL && fy != NULL ? wcscmp(fx, fy) == 0
+                                          : strcasecmp(x.local, y.local) == 0;
             free(fx);
             free(fy);
         }
