@@ -265,7 +265,8 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
         } else if (c == '<') {
             buf_addch(&t, c);
             ts->in_tag = 1;
-            ts->closing = ts->name_done = ts->redacted = ts->quote = 0;
+            ts->closing = ts->name_done = ts->redacted = 0;
+            ts->quote = 0;
             ts->nlen = 0;
             ts->last = c;
         } else if (ts->secret) {
@@ -1171,6 +1172,8 @@ flight_wait(struct xmpp_session *s, struct xmpp_await *w, struct xs_error *err)
         enum xs_err e = next_element(s, w->what, &n, err);
         if (e != XS_OK)
             return e;
+        if (n == NULL) /* never: XS_OK comes with an element */
+            continue;
         e = flight_element(s, w, n, err);
         if (n != w->iq_reply)
             xnode_free(n);

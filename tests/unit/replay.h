@@ -105,6 +105,12 @@ static void replay_shutdown(void *ctx)
     (void)ctx;
 }
 
+/* What the client wrote so far. */
+static inline const struct buf *replay_written(const struct replay *r)
+{
+    return &r->written;
+}
+
 static void replay_io(struct replay *r, struct xs_io *io)
 {
     io->read = replay_read;
