@@ -78,7 +78,7 @@ test:
 	XMPPSEND=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/unit \
 	    timeout 3000 bats tests/
 
-# The whole gate (about 20 minutes on 2 cores).  The benchmark belongs
+# The whole gate (about 40 minutes on 2 cores).  The benchmark belongs
 # here for its data-safety checks: a 200-process burst, 1 MiB and 1000
 # recipients, each proven from the server's store.
 CHECK_TOOLS = clang libclang-rt-14-dev valgrind cppcheck clang-tidy \
