@@ -238,14 +238,6 @@ enum xs_err sasl_plain_prepare(const char *user,
     return XS_OK;
 }
 
-void sasl_plain(const char *user, const char *password, struct buf *out)
-{
-    /* Prepared like SCRAM; what OpaqueString refuses goes as it is
-     * (sasl_plain_prepare reports it instead). */
-    if (sasl_plain_prepare(user, password, 0, out, NULL) != XS_OK)
-        (void)sasl_plain_prepare(user, password, 1, out, NULL);
-}
-
 /* Normalise (PRECIS OpaqueString) or copy into s->pw. */
 static enum xs_err scram_set_password(struct sasl_scram *s,
                                       const char *password,

@@ -60,12 +60,6 @@ enum xs_err sasl_plain_prepare(const char *user,
                                struct buf *out,
                                struct xs_error *err);
 
-/*
- * The same without error reporting: a password OpaqueString refuses is
- * sent as it is.  Kept for existing callers; prefer sasl_plain_prepare.
- */
-void sasl_plain(const char *user, const char *password, struct buf *out);
-
 struct sasl_scram; /* opaque */
 
 /*
