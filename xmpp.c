@@ -56,6 +56,7 @@ struct xmpp_await {
     struct xmpp_recipient *r; /* messages of this flight, for bounces */
     size_t nr;
     unsigned long sm_need; /* XEP-0198: an ack must reach this h */
+    struct xmpp_wait *job; /* a job outside this file (xmpp_flight) */
 };
 
 /* Where trace_recv is in the server's XML, across reads. */
@@ -83,6 +84,7 @@ struct xmpp_session {
     unsigned long max_bytes; /* XEP-0478 max-bytes, 0: not advertised */
     struct trace_scan tscan; /* trace redaction state (trace_recv) */
     int saw_stream_error;    /* the server ended the stream with a reason */
+    int timed_out;           /* the last wait ended at the deadline */
     long total_read;
     unsigned stanzas;
     unsigned idseq;
@@ -140,6 +142,7 @@ static int remaining_ms(const struct xmpp_session *s)
 static enum xs_err
 timed_out(struct xmpp_session *s, const char *what, struct xs_error *err)
 {
+    s->timed_out = 1;
     return xs_seterr(err, XS_ETEMP, "timed out after %d s while %s",
                      s->cfg.timeout_s, what);
 }
@@ -1144,7 +1147,7 @@ static enum xs_err flight_element(struct xmpp_session *s,
         emit_ack(s);
         return flush(s, "answering an ack request", err);
     } else if (xnode_is(n, "message", NS_CLIENT) && type != NULL &&
-               strcmp(type, "error") == 0) {
+               strcmp(type, "error") == 0 && w->nr > 0) {
         bounce(w->r, w->nr, n);
     } else if (w->iq_id != NULL && w->iq_reply == NULL &&
                is_reply(s, n, w->iq_id, w->iq_to)) {
@@ -1154,6 +1157,15 @@ static enum xs_err flight_element(struct xmpp_session *s,
                is_reply(s, n, w->ping, s->me.domain)) {
         /* Any reply, even an error: the server got that far. */
         w->pinged = 1;
+    } else if (w->job != NULL && w->job->on_stanza != NULL &&
+               strcmp(n->ns, NS_CLIENT) == 0) {
+        int r = w->job->on_stanza(w->job->ud, s, n, err);
+        if (r == XMPP_WAIT_DONE)
+            w->job->done = 1;
+        else if (r != XMPP_WAIT_MORE)
+            return err->code != XS_OK ? err->code
+                                      : xs_seterr(err, XS_ESOFTWARE,
+                                                  "job handler failed");
     }
     return XS_OK;
 }
@@ -1162,14 +1174,31 @@ static enum xs_err flight_element(struct xmpp_session *s,
 static enum xs_err
 flight_wait(struct xmpp_session *s, struct xmpp_await *w, struct xs_error *err)
 {
+    struct xmpp_wait *job = w->job;
     for (;;) {
         int need_ack = s->sm_state == SM_ENABLED && w->sm_need > 0 &&
                        s->sm_acked < (long long)w->sm_need;
         if ((w->iq_id == NULL || w->iq_reply != NULL) &&
-            (w->ping[0] == '\0' || w->pinged) && !need_ack)
+            (w->ping[0] == '\0' || w->pinged) && !need_ack &&
+            (job == NULL || job->done || !job->need_done))
             return XS_OK;
+        /* A job may wait up to its own time ('until'), which ends the
+         * wait without an error once everything else is in. */
+        long long deadline = s->cfg.deadline;
+        int soft = job != NULL && job->until > 0 && job->until < deadline;
+        if (soft)
+            s->cfg.deadline = job->until;
         struct xnode *n = NULL;
+        s->timed_out = 0;
         enum xs_err e = next_element(s, w->what, &n, err);
+        s->cfg.deadline = deadline;
+        if (e != XS_OK && soft && s->timed_out &&
+            (w->ping[0] == '\0' || w->pinged) && !need_ack &&
+            xs_now_ms() < deadline) {
+            job->expired = 1;
+            *err = (struct xs_error){0};
+            return XS_OK;
+        }
         if (e != XS_OK)
             return e;
         if (n == NULL) /* never: XS_OK comes with an element */
@@ -1238,6 +1267,48 @@ enum xs_err xmpp_iq(struct xmpp_session *s,
     if (strcmp(xnode_attr(w.iq_reply, "type"), "error") == 0)
         return iq_error(w.iq_reply, what, err);
     return XS_OK;
+}
+
+void xmpp_new_id(struct xmpp_session *s, char *id, size_t size)
+{
+    new_id(s, id, size);
+}
+
+void xmpp_queue(struct xmpp_session *s, const char *stanza)
+{
+    flight_begin(s);
+    emit_stanza(s, stanza);
+}
+
+int xmpp_is_reply(const struct xmpp_session *s,
+                  const struct xnode *n,
+                  const char *id,
+                  const char *to)
+{
+    return is_reply(s, n, id, to);
+}
+
+const char *xmpp_account(const struct xmpp_session *s)
+{
+    return s->me.bare;
+}
+
+enum xs_err
+xmpp_flight(struct xmpp_session *s, struct xmpp_wait *job, struct xs_error *err)
+{
+    const char *what = job->what != NULL ? job->what : "waiting for an answer";
+    struct xmpp_await w = {.what = what, .job = job};
+    enum xs_err e;
+    job->done = 0;
+    job->expired = 0;
+    flight_begin(s);
+    if (job->ping)
+        e = flight_end(s, &w, what, err);
+    else
+        e = job_flush(s, what, err);
+    if (e == XS_OK)
+        e = flight_wait(s, &w, err);
+    return e;
 }
 
 /* The whole <message/> for one recipient, with stanza id r->id. */

@@ -134,6 +134,64 @@ enum xs_err xmpp_iq(struct xmpp_session *s,
                     struct xs_error *err);
 
 /*
+ * Building blocks for jobs written outside this file (one flight each):
+ * queue stanzas with xmpp_queue, then xmpp_flight writes them and waits.
+ * A job never writes </stream:stream>; xmpp_close does.
+ */
+
+/* A fresh stanza id ("xs-N" with cfg.test_cnonce). */
+void xmpp_new_id(struct xmpp_session *s, char *id, size_t size);
+
+/* Queue one stanza (message, presence or iq) for the next flight.  It is
+ * trusted XML: every value in it must have gone through buf_add_xml. */
+void xmpp_queue(struct xmpp_session *s, const char *stanza);
+
+/* Is 'n' the result or error reply to our IQ 'id' sent to 'to' (NULL:
+ * our own account or server), from an acceptable sender? */
+int xmpp_is_reply(const struct xmpp_session *s,
+                  const struct xnode *n,
+                  const char *id,
+                  const char *to);
+
+/* The account's bare JID as the session parsed it. */
+const char *xmpp_account(const struct xmpp_session *s);
+
+enum { XMPP_WAIT_MORE = 0, XMPP_WAIT_DONE = 1, XMPP_WAIT_FAIL = -1 };
+
+struct xmpp_wait {
+    const char *what; /* names the wait in errors: "timed out ... while
+                         WHAT" */
+    int ping;         /* 1: end the flight with a ping and wait for its
+                         reply (and the XEP-0198 ack): the server has then
+                         handled every stanza of the flight */
+    int need_done;    /* 1: also wait until on_stanza returned DONE */
+    long long until;  /* 0, or an xs_now_ms() time before the run's
+                         deadline at which the wait ends without error
+                         (once the ping is answered): 'expired' is set */
+    /*
+     * Sees every <message/>, <presence/> and IQ reply the session does
+     * not handle itself (XEP-0198, the flight's ping reply, IQ requests
+     * to us are handled).  Returns XMPP_WAIT_MORE, XMPP_WAIT_DONE (what
+     * need_done waits for arrived; later stanzas are still shown), or
+     * XMPP_WAIT_FAIL after setting *err, which ends the flight.  'n' is
+     * freed after the call.
+     */
+    int (*on_stanza)(void *ud,
+                     struct xmpp_session *s,
+                     const struct xnode *n,
+                     struct xs_error *err);
+    void *ud;
+    /* out */
+    int done;    /* on_stanza returned XMPP_WAIT_DONE */
+    int expired; /* the wait ended at 'until' */
+};
+
+/* Write the queued stanzas (and the ping), then wait as 'w' says.  The
+ * wait ends at the run's deadline with XS_ETEMP. */
+enum xs_err
+xmpp_flight(struct xmpp_session *s, struct xmpp_wait *w, struct xs_error *err);
+
+/*
  * End the session: our </stream:stream> and the TLS close_notify, with no
  * wait for the server's own close (every awaited answer has arrived by
  * now).  Safe after a failed job or login; a second call does nothing.
