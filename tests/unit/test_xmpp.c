@@ -61,7 +61,7 @@ static char *sasl_el(const char *name, const char *payload)
 }
 
 struct script {
-    char *seg[2];
+    char *seg[3];
     size_t nseg;
 };
 
@@ -908,6 +908,149 @@ static void test_trace_redaction(void)
     CHECK(!jid_bare_eq("example.com", "u@example.com"));
 }
 
+/* The general flight (xmpp_queue + xmpp_flight) for jobs outside the
+ * session: the handler sees stanzas, DONE ends the wait, FAIL ends the
+ * flight with its error, and a soft end ('until') is no error. */
+struct flight_probe {
+    int seen, fail_on_error;
+};
+
+static int flight_probe_cb(void *ud,
+                           struct xmpp_session *s,
+                           const struct xnode *n,
+                           struct xs_error *err)
+{
+    struct flight_probe *p = ud;
+    const char *type = xnode_attr(n, "type");
+    (void)s;
+    p->seen++;
+    if (type != NULL && strcmp(type, "error") == 0 && p->fail_on_error) {
+        xs_seterr(err, XS_EREFUSED, "refused by the room");
+        return XMPP_WAIT_FAIL;
+    }
+    return xnode_child(n, "x", "test:done") != NULL ? XMPP_WAIT_DONE
+                                                    : XMPP_WAIT_MORE;
+}
+
+static enum xs_err flight_run(const char *tail,
+                              int ping,
+                              int need_done,
+                              long long until_ms,
+                              struct flight_probe *p,
+                              struct xmpp_wait *w,
+                              struct buf *written,
+                              struct xs_error *err)
+{
+    struct script sc;
+    *err = (struct xs_error){0};
+    /* A third segment that never comes: reads then time out. */
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, tail);
+    sc.seg[2] = xstrdup("");
+    sc.nseg = 3;
+    struct replay rp = {.seg = (const char *const *)sc.seg,
+                        .nseg = sc.nseg,
+                        .close_at = -1};
+    struct xs_io io;
+    replay_io(&rp, &io);
+    struct xmpp_config cfg = {.jid = "user@example.com",
+                              .password = g_password,
+                              .deadline = xs_now_ms() + 10000,
+                              .timeout_s = 10,
+                              .test_cnonce = CNONCE};
+    struct xmpp_session *s = xmpp_new(&cfg, &io);
+    enum xs_err e = xmpp_login(s, err);
+    if (e == XS_OK) {
+        char id[24];
+        xmpp_new_id(s, id, sizeof id);
+        CHECK(strcmp(id, "xs-2") == 0);
+        xmpp_queue(s, "<presence to='room@muc.example.com/me'/>");
+        *w = (struct xmpp_wait){.what = "joining",
+                                .ping = ping,
+                                .need_done = need_done,
+                                .until = until_ms ? xs_now_ms() + until_ms
+                                                  : 0,
+                                .on_stanza = flight_probe_cb,
+                                .ud = p};
+        e = xmpp_flight(s, w, err);
+        CHECK_EQ_INT(strcmp(xmpp_account(s), "user@example.com"), 0);
+    }
+    xmpp_close(s);
+    xmpp_free(s);
+    *written = rp.written;
+    script_free(&sc);
+    return e;
+}
+
+static void test_general_flight(void)
+{
+    struct flight_probe p;
+    struct xmpp_wait w;
+    struct buf out;
+    struct xs_error err;
+#define SELF                                                                   \
+    "<presence from='room@muc.example.com/me'><x xmlns='test:done'/>"          \
+    "</presence>"
+#define OTHER "<presence from='room@muc.example.com/them'/>"
+
+    /* need_done: the wait lasts until the handler's DONE. */
+    p = (struct flight_probe){0};
+    err = (struct xs_error){0};
+    CHECK_EQ_INT(flight_run(F_BIND BOUND OTHER SELF END, 0, 1, 0, &p, &w, &out,
+                            &err),
+                 XS_OK);
+    CHECK_EQ_INT(p.seen, 2);
+    CHECK(w.done && !w.expired);
+    CHECK(contains(&out, "<presence to='room@muc.example.com/me'/>"));
+    CHECK_EQ_INT(count_of(&out, "urn:xmpp:ping"), 0);
+    buf_free(&out);
+
+    /* With a ping: both the ping reply and DONE are needed. */
+    p = (struct flight_probe){0};
+    CHECK_EQ_INT(flight_run(F_BIND BOUND SELF
+                            "<iq type='result' id='xs-3' from='example.com'/>"
+                            END,
+                            1, 1, 0, &p, &w, &out, &err),
+                 XS_OK);
+    CHECK(w.done);
+    CHECK_EQ_INT(count_of(&out, "urn:xmpp:ping"), 1);
+    buf_free(&out);
+
+    /* No DONE before the script runs dry: a timeout, 75. */
+    p = (struct flight_probe){0};
+    CHECK_EQ_INT(flight_run(F_BIND BOUND OTHER, 0, 1, 0, &p, &w, &out, &err),
+                 XS_ETEMP);
+    CHECK(strstr(err.msg, "while joining") != NULL);
+    buf_free(&out);
+
+    /* The same with a soft end: no error, 'expired' says why it ended. */
+    p = (struct flight_probe){0};
+    CHECK_EQ_INT(flight_run(F_BIND BOUND OTHER, 0, 1, 50, &p, &w, &out, &err),
+                 XS_OK);
+    CHECK(w.expired && !w.done);
+    CHECK_EQ_INT(p.seen, 1);
+    buf_free(&out);
+
+    /* A soft end never skips the ping reply. */
+    p = (struct flight_probe){0};
+    CHECK_EQ_INT(flight_run(F_BIND BOUND OTHER, 1, 0, 50, &p, &w, &out, &err),
+                 XS_ETEMP);
+    buf_free(&out);
+
+    /* FAIL from the handler ends the flight with its error; a
+     * type='error' message reaches the handler, not bounce(). */
+    p = (struct flight_probe){.fail_on_error = 1};
+    CHECK_EQ_INT(flight_run(F_BIND BOUND
+                            "<message type='error' from='room@muc.example.com'"
+                            " id='xs-9'/>" SELF END,
+                            0, 1, 0, &p, &w, &out, &err),
+                 XS_EREFUSED);
+    CHECK(strcmp(err.msg, "refused by the room") == 0);
+    CHECK_EQ_INT(p.seen, 1);
+    buf_free(&out);
+#undef SELF
+#undef OTHER
+}
+
 int main(void)
 {
     test_jid();
@@ -924,6 +1067,7 @@ int main(void)
     test_trace_redaction();
     test_plain_prepared();
     test_trace_hostile_shapes();
+    test_general_flight();
     xml_cleanup();
     TEST_DONE("test_xmpp");
     return 0;
