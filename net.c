@@ -345,6 +345,7 @@ static int connect_one(const struct addrinfo *ai, int timeout_ms)
     fcntl(fd, F_SETFL, fl);
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    net_quickack(fd);
     return fd;
 }
 
@@ -436,6 +437,16 @@ enum xs_err net_connect(const char *domain,
     return e;
 }
 
+void net_quickack(int fd)
+{
+#ifdef TCP_QUICKACK
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+#else
+    (void)fd;
+#endif
+}
+
 long net_read(int fd, char *buf, size_t n, int timeout_ms, struct xs_error *err)
 {
     int w = net_wait(fd, 0, timeout_ms);
@@ -443,6 +454,8 @@ long net_read(int fd, char *buf, size_t n, int timeout_ms, struct xs_error *err)
         return XS_IO_TIMEOUT;
     for (;;) {
         ssize_t r = recv(fd, buf, n, 0);
+        if (r > 0)
+            net_quickack(fd);
         if (r >= 0)
             return (long)r;
         if (errno == EINTR)

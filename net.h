@@ -41,4 +41,12 @@ enum xs_err net_write(
  * 0 timed out, -1 error. */
 int net_wait(int fd, int writable, int timeout_ms);
 
+/*
+ * Acknowledge what arrives at once (Linux TCP_QUICKACK, which the kernel
+ * turns off again by itself: call it after every read).  A server that
+ * keeps Nagle on (Prosody's default) holds its next segment until our
+ * ACK of the last; a delayed ACK (~40 ms) would stall every step.
+ */
+void net_quickack(int fd);
+
 #endif

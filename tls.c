@@ -233,6 +233,8 @@ static ssize_t tls_pull(gnutls_transport_ptr_t p, void *buf, size_t n)
 {
     struct transport *t = p;
     ssize_t r = recv(t->fd, buf, n, 0);
+    if (r > 0)
+        net_quickack(t->fd);
     if (r > 0 && t->first_byte < 0)
         t->first_byte = ((unsigned char *)buf)[0];
     return r;

@@ -68,8 +68,9 @@ RT_DELAY_MS=100     # one-way delay of the relay: RTT + 200 ms
 TOOLS=(xmppsend go-sendxmpp sendxmpp xmppc)
 
 # The bench's own server settings on top of prosody.bash's config: a fixed
-# port, a lower log level during timing, and a stanza limit that lets a
-# 1 MiB body through (Prosody's default is 256 KiB).
+# port, a lower log level during timing, a stanza limit that lets a 1 MiB
+# body through (Prosody's default is 256 KiB), and Nagle left on, as every
+# real deployment has it (the tests turn it off; users never get that).
 eval "$(declare -f prosody_free_port | sed '1s/^prosody_free_port/xsb_free_port/')"
 prosody_free_port() { echo "$XSB_PORT"; }
 eval "$(declare -f prosody_write_config | sed '1s/^prosody_write_config/xsb_prosody_write_config_orig/')"
@@ -77,6 +78,7 @@ prosody_write_config() {
     xsb_prosody_write_config_orig "$@"
     sed -i -e "s/min = \"debug\"/min = \"$XSB_LOGLEVEL\"/" \
         -e '/^VirtualHost/i c2s_stanza_size_limit = 4 * 1024 * 1024 -- bench: 1 MiB bodies' \
+        -e '/^network_settings = { nagle = false }/d' \
         "$1/prosody.cfg.lua"
 }
 
