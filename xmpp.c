@@ -3,8 +3,8 @@
  * xmpp.c - the client session, as a straight sequence of steps
  * (RFC 6120 section numbers):
  *
- *   1. stream header, features                          4.2, 4.3
- *   2. <starttls/> -> <proceed/>, TLS handshake         5.4
+ *   1. stream header + <starttls/> (one flight), features 4.2, 4.3
+ *   2. <proceed/> (STARTTLS offered, or abort), TLS     5.4
  *      (no <starttls/> offered: abort, nothing else sent; any byte after
  *      <proceed/> before the handshake: abort, injection)
  *   3. new stream header, features with <mechanisms/>   5.4.3.3
@@ -530,7 +530,11 @@ static enum xs_err expect(struct xmpp_session *s,
 static enum xs_err starttls(struct xmpp_session *s, struct xs_error *err)
 {
     struct xnode *f = NULL, *n = NULL;
+    /* The header and <starttls/> in one flight (-1 round trip): nothing
+     * secret, and every server handles a stream in order.  The features
+     * are still read, and without STARTTLS the run ends there. */
     emit_header(s, 0);
+    emit(s, "<starttls xmlns='" NS_TLS "'/>");
     enum xs_err e = flush(s, "opening the stream", err);
     if (e == XS_OK)
         e = wait_features(s, "waiting for stream features", &f, err);
@@ -543,10 +547,7 @@ static enum xs_err starttls(struct xmpp_session *s, struct xs_error *err)
                          "server does not offer STARTTLS; refusing to "
                          "continue without TLS");
 
-    emit(s, "<starttls xmlns='" NS_TLS "'/>");
-    e = flush(s, "starting TLS", err);
-    if (e == XS_OK)
-        e = expect(s, "starting TLS", "proceed", "failure", NS_TLS, &n, err);
+    e = expect(s, "starting TLS", "proceed", "failure", NS_TLS, &n, err);
     if (e != XS_OK)
         return e;
     int proceed = xnode_is(n, "proceed", NS_TLS);
