@@ -150,6 +150,9 @@ const struct opt opt_table[O_COUNT] = {
                    "deadline for the whole run (default 30)"},
     [O_TYPE] = {"type", 0, OPT_STRING, "TYPE", 1, 0, 0, S(type), XS_EUSAGE,
                 check_type, "chat (default), normal or headline"},
+    [O_UPLOAD] = {"upload", 'u', OPT_STRING, "FILE", 0, 0, 0, S(upload),
+                  XS_EUSAGE, check_nonempty,
+                  "upload FILE (XEP-0363), send its URL; repeatable", 1},
 };
 
 #undef S
@@ -337,6 +340,11 @@ enum xs_err opts_parse(int argc,
             break;
         case OPT_STRING:
             settings_set(opt_str(cl, (enum opt_id)id), optarg);
+            if (o->repeat) {
+                cl->uploads = xrealloc(cl->uploads, (cl->nuploads + 1) *
+                                                        sizeof *cl->uploads);
+                cl->uploads[cl->nuploads++] = xstrdup(optarg);
+            }
             if (o->secret)
                 xs_wipe(optarg, strlen(optarg));
             break;
