@@ -332,7 +332,7 @@ static enum xs_err find_service(struct xmpp_session *s,
     struct xs_error ierr = {0};
     enum xs_err e = xmpp_iq(s, "get", domain,
                             "<query xmlns='" NS_DISCO_ITEMS "'/>",
-                            "service discovery", &items, &ierr);
+                            "discovering the upload service", &items, &ierr);
     if (e != XS_OK && items == NULL) {
         /* No answer at all (timeout, closed stream): that is the run's
          * failure.  An error reply only means no items. */
@@ -361,7 +361,7 @@ static enum xs_err find_service(struct xmpp_session *s,
     }
     buf_free(&b);
     d.pending = d.n;
-    struct xmpp_wait w = {.what = "service discovery",
+    struct xmpp_wait w = {.what = "discovering the upload service",
                           .need_done = 1,
                           .on_stanza = on_info,
                           .ud = &d};
@@ -445,7 +445,7 @@ static enum xs_err upload_one(struct xmpp_session *s,
     struct xnode *reply = NULL;
     struct xs_error serr = {0};
     enum xs_err e = xmpp_iq(s, "get", service, req.data,
-                            "the upload slot request", &reply, &serr);
+                            "requesting an upload slot", &reply, &serr);
     buf_free(&req);
     if (e != XS_OK) {
         long long m = reply != NULL ? refused_max(reply) : -1;

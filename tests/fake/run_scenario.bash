@@ -134,13 +134,14 @@ run_scenario() {
     # The fake HTTPS server of an upload, bounded and stopped like the
     # XMPP one.
     if [ -n "$https" ]; then
-        timeout $((t + 20)) python3 "$FAKE_DIR/httpsfake.py" --mode "$https" \
+        timeout $((t + 70)) python3 "$FAKE_DIR/httpsfake.py" --mode "$https" \
             --port-file "$d/https-port" --cert-dir "$base/pki/valid" \
-            --log "$d/https.log" --max-seconds $((t + 15)) \
+            --log "$d/https.log" --max-seconds $((t + 60)) \
             >"$d/https.out" 2>&1 3>&- &
         hpid=$!
-        for ((i = 0; i < 100; i++)); do
+        for ((i = 0; i < 200; i++)); do
             [ -s "$d/https-port" ] && break
+            kill -0 "$hpid" 2>/dev/null || break
             sleep 0.05
         done
         read -r hport <"$d/https-port" ||
