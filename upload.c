@@ -110,7 +110,7 @@ const char *upload_content_type(const char *name)
 
 enum xs_err upload_open(struct upload_file *f, struct xs_error *err)
 {
-    struct stat st;
+    struct stat st = {0}; /* set by fstat before any use */
     char *shown = text_printable(f->path, strlen(f->path), 200);
     enum xs_err e = XS_OK;
     f->fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
