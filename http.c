@@ -119,6 +119,7 @@ struct put_state {
     size_t header_bytes;  /* response headers so far */
     size_t body_bytes;    /* response body so far */
     long long last_report;
+    int reported_all;     /* the last report (sent == size) was made */
     int read_errno;       /* the file could not be read */
     int shrank;           /* the file ended before 'size' */
     int headers_too_big;
@@ -186,12 +187,15 @@ static int on_progress(
     (void)dlnow;
     (void)ultotal;
     long long now = xs_now_ms();
-    if (st->p->progress != NULL &&
-        (now - st->last_report >= HTTP_PROGRESS_MS ||
-         (long long)ulnow == st->p->size)) {
-        st->last_report = now;
-        st->p->progress(st->p->ud, (long long)ulnow, st->p->size);
-    }
+    int all = (long long)ulnow == st->p->size;
+    /* libcurl calls on while it waits for the response: the last
+     * report is made once. */
+    if (st->p->progress == NULL || st->reported_all ||
+        (!all && now - st->last_report < HTTP_PROGRESS_MS))
+        return 0;
+    st->last_report = now;
+    st->reported_all = all;
+    st->p->progress(st->p->ud, (long long)ulnow, st->p->size);
     return 0;
 }
 
