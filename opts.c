@@ -116,6 +116,9 @@ const struct opt opt_table[O_COUNT] = {
                  NULL, "print no result lines or warnings"},
     [O_SUBJECT] = {"subject", 's', OPT_STRING, "TEXT", 1, 0, 0, S(subject),
                    XS_EUSAGE, check_nonempty, "message subject"},
+    [O_UPLOAD] = {"upload", 'u', OPT_STRING, "FILE", 0, 0, 0, S(upload),
+                  XS_EUSAGE, check_nonempty,
+                  "upload FILE (XEP-0363), send its URL; repeatable", 1},
     [O_VERSION] = {"version", 'V', OPT_ACTION, NULL, 0, 0, 0, 0, XS_EUSAGE,
                    NULL, "show versions and exit"},
     [O_CAFILE] = {"cafile", 0, OPT_STRING, "FILE", 1, 0, 0, S(cafile),
@@ -150,9 +153,6 @@ const struct opt opt_table[O_COUNT] = {
                    "deadline for the whole run (default 30)"},
     [O_TYPE] = {"type", 0, OPT_STRING, "TYPE", 1, 0, 0, S(type), XS_EUSAGE,
                 check_type, "chat (default), normal or headline"},
-    [O_UPLOAD] = {"upload", 'u', OPT_STRING, "FILE", 0, 0, 0, S(upload),
-                  XS_EUSAGE, check_nonempty,
-                  "upload FILE (XEP-0363), send its URL; repeatable", 1},
 };
 
 #undef S

@@ -24,6 +24,7 @@ enum opt_id {
     O_PASSWORD,
     O_QUIET,
     O_SUBJECT,
+    O_UPLOAD,
     O_VERSION,
     O_CAFILE,
     O_INSECURE,
@@ -37,7 +38,6 @@ enum opt_id {
     O_THREAD,
     O_TIMEOUT,
     O_TYPE,
-    O_UPLOAD,
     O_COUNT
 };
 

@@ -45,7 +45,8 @@ static const char usage_head[] =
     "       xmppsend [options] -u FILE [-u FILE ...] recipient ...\n"
     "\n"
     "Send one message (from -m or standard input) to each recipient, or\n"
-    "print the account's roster.  Exit 0 only when the server confirmed.\n"
+    "print the account's roster, or share files (-u) by HTTP upload.\n"
+    "Exit 0 only when the server confirmed.\n"
     "\n";
 
 static const char usage_tail[] =
