@@ -168,4 +168,9 @@ void settings_free(struct settings *s)
         xs_free_secret(*p);
         *p = NULL;
     }
+    for (size_t i = 0; i < s->nuploads; i++)
+        free(s->uploads[i]);
+    free(s->uploads);
+    s->uploads = NULL;
+    s->nuploads = 0;
 }

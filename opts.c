@@ -116,6 +116,9 @@ const struct opt opt_table[O_COUNT] = {
                  NULL, "print no result lines or warnings"},
     [O_SUBJECT] = {"subject", 's', OPT_STRING, "TEXT", 1, 0, 0, S(subject),
                    XS_EUSAGE, check_nonempty, "message subject"},
+    [O_UPLOAD] = {"upload", 'u', OPT_STRING, "FILE", 0, 0, 0, S(upload),
+                  XS_EUSAGE, check_nonempty,
+                  "upload FILE (XEP-0363), send its URL; repeatable", 1},
     [O_VERSION] = {"version", 'V', OPT_ACTION, NULL, 0, 0, 0, 0, XS_EUSAGE,
                    NULL, "show versions and exit"},
     [O_CAFILE] = {"cafile", 0, OPT_STRING, "FILE", 1, 0, 0, S(cafile),
@@ -337,6 +340,11 @@ enum xs_err opts_parse(int argc,
             break;
         case OPT_STRING:
             settings_set(opt_str(cl, (enum opt_id)id), optarg);
+            if (o->repeat) {
+                cl->uploads = xrealloc(cl->uploads, (cl->nuploads + 1) *
+                                                        sizeof *cl->uploads);
+                cl->uploads[cl->nuploads++] = xstrdup(optarg);
+            }
             if (o->secret)
                 xs_wipe(optarg, strlen(optarg));
             break;

@@ -24,6 +24,7 @@ enum opt_id {
     O_PASSWORD,
     O_QUIET,
     O_SUBJECT,
+    O_UPLOAD,
     O_VERSION,
     O_CAFILE,
     O_INSECURE,
@@ -59,6 +60,8 @@ struct opt {
     /* NULL, or the check of a value: NULL when valid, else why not. */
     const char *(*check)(const char *v);
     const char *help; /* one line for --help */
+    int repeat;       /* 1: may be given more than once; every value is
+                         kept in settings' 'uploads' (O_UPLOAD only) */
 };
 
 extern const struct opt opt_table[O_COUNT];
@@ -73,6 +76,9 @@ struct settings {
         *subject, *message, *config;
     char *password, *password_command, *password_file; /* secrets */
     int debug, quiet, json, insecure, roster;
+    char *upload;   /* the last -u FILE; all of them: uploads */
+    char **uploads; /* every -u FILE in order (allocated), nuploads */
+    size_t nuploads;
     unsigned long set; /* bit (1UL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */

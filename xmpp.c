@@ -1335,6 +1335,13 @@ static void build_message(const struct xmpp_message *m,
         buf_add_xml(b, m->thread, strlen(m->thread));
         buf_addstr(b, "</thread>");
     }
+    if (m->oob_url != NULL) {
+        /* XEP-0066: clients show the file inline when the body is the
+         * same URL (XEP-0363 11). */
+        buf_addstr(b, "<x xmlns='jabber:x:oob'><url>");
+        buf_add_xml(b, m->oob_url, strlen(m->oob_url));
+        buf_addstr(b, "</url></x>");
+    }
     buf_addstr(b, "</message>");
 }
 

@@ -40,6 +40,7 @@ struct xmpp_message {
     const char *subject; /* NULL: none */
     const char *type;    /* chat, normal or headline */
     const char *thread;  /* NULL: none */
+    const char *oob_url; /* NULL: none; else XEP-0066 <x><url/></x> */
 };
 
 enum xmpp_status { XMPP_PENDING = 0, XMPP_SENT, XMPP_FAILED };

@@ -30,6 +30,7 @@
 #include "opts.h"
 #include "password.h"
 #include "tls.h"
+#include "upload.h"
 #include "xml.h"
 #include "xmpp.h"
 
@@ -41,9 +42,11 @@
 static const char usage_head[] =
     "usage: xmppsend [options] recipient ...\n"
     "       xmppsend [options] --roster\n"
+    "       xmppsend [options] -u FILE [-u FILE ...] recipient ...\n"
     "\n"
     "Send one message (from -m or standard input) to each recipient, or\n"
-    "print the account's roster.  Exit 0 only when the server confirmed.\n"
+    "print the account's roster, or share files (-u) by HTTP upload.\n"
+    "Exit 0 only when the server confirmed.\n"
     "\n";
 
 static const char usage_tail[] =
@@ -268,6 +271,8 @@ struct job {
     struct xmpp_message m;
     struct xmpp_recipient *r;
     size_t nr;
+    struct upload_file *up; /* -u FILE: opened before connecting */
+    size_t nup;
 };
 
 /* Everything a run holds, so that finish() can release it whatever step
@@ -455,6 +460,28 @@ static enum xs_err load_settings(struct cli *c, struct xs_error *err)
 /* ---------------------------------------------------------------- */
 /* Step 3: build the job                                             */
 
+/* -u FILE: every file opened and checked before connecting. */
+static enum xs_err open_uploads(struct cli *c, struct xs_error *err)
+{
+    struct job *job = &c->job;
+    if (c->cl.nuploads == 0)
+        return XS_OK;
+    if (c->cl.roster)
+        return xs_seterr(err, XS_EUSAGE,
+                         "cannot use both --roster and --upload");
+    job->up = xcalloc(c->cl.nuploads, sizeof *job->up);
+    for (size_t i = 0; i < c->cl.nuploads; i++)
+        job->up[i].fd = -1;
+    for (size_t i = 0; i < c->cl.nuploads; i++) {
+        job->nup++;
+        job->up[i].path = c->cl.uploads[i];
+        enum xs_err e = upload_open(&job->up[i], err);
+        if (e != XS_OK)
+            return e;
+    }
+    return XS_OK;
+}
+
 static enum xs_err build_job(struct cli *c, struct xs_error *err)
 {
     struct settings *cl = &c->cl;
@@ -504,6 +531,8 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
         return xs_seterr(err, XS_ENOINPUT, "cannot read --cafile %s: %s",
                          cl->cafile, strerror(errno));
 
+    if ((e = open_uploads(c, err)) != XS_OK)
+        return e;
     job->roster = cl->roster;
     job->m.type = cl->type;
     job->tls.domain = c->me.domain;
@@ -605,6 +634,8 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
         c->body = xstrdup(cl->message);
         c->body_len = strlen(c->body);
         warn_file_body(c->body);
+    } else if (isatty(STDIN_FILENO) && c->job.nup > 0) {
+        c->body = xstrdup(""); /* files only */
     } else if (isatty(STDIN_FILENO)) {
         return xs_seterr(err, XS_EUSAGE,
                          "no message: use -m TEXT or pipe it on standard "
@@ -621,7 +652,7 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
     if (cl->thread != NULL)
         sanitize_into(&m->thread, &c->san_thread, cl->thread,
                       strlen(cl->thread), &changed);
-    if (blank(m->body) && m->subject == NULL)
+    if (blank(m->body) && m->subject == NULL && c->job.nup == 0)
         return xs_seterr(err, XS_EDATA, "the message is empty%s",
                          *m->body ? " (only white space)" : "");
     if (changed > 0 && !quiet)
@@ -675,6 +706,100 @@ static enum xs_err get_password(struct cli *c, struct xs_error *err)
 /* ---------------------------------------------------------------- */
 /* Step 6: run                                                       */
 
+/* The progress bar of an upload: on a terminal only, one line redrawn
+ * in place, ended when the file is done. */
+static int bar_open;
+
+static void progress_bar(void *ud,
+                         const struct upload_file *f,
+                         long long sent,
+                         long long total)
+{
+    (void)ud;
+    char *name = text_printable(f->name, strlen(f->name), 40);
+    int pct = total > 0 ? (int)(sent * 100 / total) : 100;
+    fprintf(stderr, "\r%-40s %3d%% %lld/%lld KiB", name, pct, sent / 1024,
+            total / 1024);
+    bar_open = sent < total;
+    if (!bar_open)
+        fputc('\n', stderr);
+    fflush(stderr);
+    free(name);
+}
+
+/*
+ * -u FILE: upload every file, then send the messages: the body first
+ * (when there is one) as its own message, then one message per file
+ * whose body is the file's URL, with the same URL as XEP-0066 out of
+ * band data (clients show such a message as the file inline).  Nothing
+ * is sent when an upload fails.  Output: "uploaded FILE URL" lines, then
+ * the result lines of each message (--json: one object per line, the
+ * uploads first).
+ */
+static enum xs_err
+run_upload(struct xmpp_session *s, struct job *job, struct xs_error *err)
+{
+    struct upload_opts o = {
+        .cafile = job->tls.cafile,
+        .insecure = job->tls.insecure,
+        .deadline = job->cfg.deadline,
+        .progress = !quiet && !json_out && isatty(STDERR_FILENO)
+                        ? progress_bar
+                        : NULL,
+    };
+    if (job->tls.insecure)
+        msg("warning: --insecure: the upload server's certificate is not "
+            "verified either");
+    enum xs_err e = upload_run(s, &o, job->up, job->nup, err);
+    if (bar_open)
+        fputc('\n', stderr);
+    if (e != XS_OK)
+        return e;
+    int with_body = !blank(job->m.body) || job->m.subject != NULL;
+    size_t nmsg = job->nup + (size_t)with_body, nr = job->nr;
+    struct xmpp_recipient *rr = xcalloc(nmsg * nr + 1, sizeof *rr);
+    size_t sent = 0;
+    for (size_t k = 0; k < nmsg && e == XS_OK; k++, sent++) {
+        struct xmpp_message m = job->m;
+        if (k >= (size_t)with_body) {
+            const char *url = job->up[k - (size_t)with_body].get_url;
+            m.body = m.oob_url = url;
+            m.subject = NULL;
+        }
+        for (size_t i = 0; i < nr; i++)
+            rr[k * nr + i].jid = job->r[i].jid;
+        e = xmpp_send(s, &m, rr + k * nr, nr, err);
+    }
+    if (e == XS_OK) {
+        if (json_out) {
+            fputs("{\"uploads\":[", stdout);
+            for (size_t i = 0; i < job->nup; i++) {
+                fputs(i ? ",{\"file\":" : "{\"file\":", stdout);
+                json_str(stdout, job->up[i].path);
+                printf(",\"size\":%lld,\"url\":", job->up[i].size);
+                json_str(stdout, job->up[i].get_url);
+                fputc('}', stdout);
+            }
+            puts("]}");
+        } else if (!quiet) {
+            for (size_t i = 0; i < job->nup; i++) {
+                char *p = text_printable(job->up[i].path,
+                                         strlen(job->up[i].path), 4096);
+                printf("uploaded\t%s\t%s\n", p, job->up[i].get_url);
+                free(p);
+            }
+        }
+        for (size_t k = 0; k < nmsg; k++) {
+            enum xs_err w = report_send(rr + k * nr, nr);
+            if (e == XS_OK)
+                e = w;
+        }
+    }
+    xmpp_recipients_clear(rr, sent * nr);
+    free(rr);
+    return e;
+}
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     int fd = -1;
@@ -700,6 +825,8 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         if (e == XS_OK)
             print_roster(&ro);
         xmpp_roster_free(&ro);
+    } else if (e == XS_OK && job->nup > 0) {
+        e = run_upload(s, job, err);
     } else if (e == XS_OK) {
         e = xmpp_send(s, &job->m, job->r, job->nr, err);
         if (e == XS_OK)
@@ -740,6 +867,9 @@ static int finish(struct cli *c, int rc)
     if (c->job.r != NULL)
         xmpp_recipients_clear(c->job.r, c->job.nr);
     free(c->job.r);
+    for (size_t i = 0; i < c->job.nup; i++)
+        upload_file_free(&c->job.up[i]);
+    free(c->job.up);
     free(c->job.host);
     if (c->me.domain != NULL)
         jid_free(&c->me);

@@ -1097,3 +1097,25 @@ assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
     assert_match "$output" '\\u009b2J' || return 1
     refute_match "$output" $'\xc2\x9b'
 }
+
+@test "-u/--upload before connecting: a directory or unreadable file 66, an empty file 65, with --roster 64" {
+    local d=$BATS_TEST_TMPDIR
+    : >"$d/empty.txt"
+    printf 'x\n' >"$d/ok.txt"
+    # --server 127.0.0.1:1 refuses connections: a 75 would mean the
+    # check came too late.
+    run -66 --separate-stderr xs "${ACCT[@]}" -u "$d" bob@localhost </dev/null
+    assert_xs_error 'is not a regular file' || return 1
+    run -66 --separate-stderr xs "${ACCT[@]}" -u "$d/ok.txt" \
+        --upload "$d/absent.txt" bob@localhost </dev/null
+    assert_xs_error 'cannot open .*absent\.txt' || return 1
+    run -65 --separate-stderr xs "${ACCT[@]}" -u "$d/empty.txt" \
+        bob@localhost </dev/null
+    assert_xs_error 'empty\.txt is empty' || return 1
+    run -64 --separate-stderr xs "${ACCT[@]}" -u "$d/ok.txt" --roster
+    assert_xs_error 'cannot use both --roster and --upload' || return 1
+    # No body is needed with -u: without a server the run gets as far as
+    # connecting (75).
+    run -75 --separate-stderr xs "${ACCT[@]}" -u "$d/ok.txt" \
+        bob@localhost </dev/null
+}

@@ -799,3 +799,63 @@ setup_file() {
 @test "hostile: xml-wrong-stream-namespace" {
     run_scenario xml-wrong-stream-namespace
 }
+
+@test "hostile: upload-ok-headers" {
+    run_scenario upload-ok-headers
+}
+
+@test "hostile: upload-get-not-https" {
+    run_scenario upload-get-not-https
+}
+
+@test "hostile: upload-huge-headers" {
+    run_scenario upload-huge-headers
+}
+
+@test "hostile: upload-no-service" {
+    run_scenario upload-no-service
+}
+
+@test "hostile: upload-over-limit" {
+    run_scenario upload-over-limit
+}
+
+@test "hostile: upload-put-hangs" {
+    run_scenario upload-put-hangs
+}
+
+@test "hostile: upload-put-not-https" {
+    run_scenario upload-put-not-https
+}
+
+@test "hostile: upload-put-wrong-name" {
+    run_scenario upload-put-wrong-name
+}
+
+@test "hostile: upload-redirect" {
+    run_scenario upload-redirect
+}
+
+@test "hostile: upload-slot-file-too-large" {
+    run_scenario upload-slot-file-too-large
+}
+
+@test "hostile: upload-slot-quota" {
+    run_scenario upload-slot-quota
+}
+
+@test "hostile: upload-slot-refused" {
+    run_scenario upload-slot-refused
+}
+
+@test "hostile: upload-slot-wrong-from" {
+    run_scenario upload-slot-wrong-from
+}
+
+@test "hostile: upload-status-403" {
+    run_scenario upload-status-403
+}
+
+@test "hostile: upload-status-503" {
+    run_scenario upload-status-503
+}

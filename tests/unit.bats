@@ -38,3 +38,7 @@ run_unit() {
 @test "unit: test_xmpp (session state machine on canned bytes)" {
     run_unit test_xmpp
 }
+
+@test "unit: test_upload (XEP-0363 slot and disco parsers at every read split)" {
+    run_unit test_upload
+}

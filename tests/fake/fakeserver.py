@@ -25,7 +25,8 @@ Python regular expressions on bytes (DOTALL); ${NAME} is replaced by the
 escaped variable value (or, for set-re variables, inserted as is).
 
   include FILE        the steps of FILE (relative to the including file)
-  set NAME TEXT       define ${NAME}; predefined: sid, user, domain
+  set NAME TEXT       define ${NAME}; predefined: sid, user, domain and
+                      those of --set NAME=VALUE
   set-re NAME RE      define ${NAME} as a regular expression: inserted
                       as is into RE arguments (other variables are
                       escaped there)
@@ -317,6 +318,9 @@ class Server:
         self.step_timeout = DEFAULT_STEP_TIMEOUT
         self.vars = {"sid": secrets.token_hex(8), "user": self.opts.user,
                      "domain": "localhost"}
+        for kv in self.opts.set or []:
+            k, _, v = kv.partition("=")
+            self.vars[k] = v
         self.re_vars = {}
         result = "complete"
         self.where = "start"
@@ -667,6 +671,8 @@ def main():
     ap.add_argument("--password-file")
     ap.add_argument("--connections", type=int, default=1)
     ap.add_argument("--max-seconds", type=float, default=30.0)
+    ap.add_argument("--set", action="append", metavar="NAME=VALUE",
+                    help="predefine ${NAME} (repeatable)")
     opts = ap.parse_args()
     try:
         steps = load_steps(opts.scenario)

@@ -26,6 +26,13 @@
 #   # max-rss-kb: N      xmppsend's peak RSS must stay below N KiB (measured
 #                        with /usr/bin/time; skipped when XS_WRAP is set,
 #                        e.g. valgrind, or XS_SKIP_RSS=1, e.g. for ASan)
+#   # upload: BYTES      upload a file of BYTES random bytes (-u FILE)
+#   # https: MODE        run tests/fake/httpsfake.py in MODE (ok,
+#                        status:N, redirect, huge-headers, hang); its port
+#                        is ${HTTPS_PORT} in the steps
+#   # https-assert: ERE  what the HTTPS server logged must match
+#                        (repeatable; see httpsfake.py for its log)
+#   # https-refute: ERE  ... must not match (repeatable)
 #   # desc: TEXT         what the scenario is about
 # With HOSTILE_SUMMARY=FILE set, a line per scenario is appended to FILE.
 # The EREs are bash regexes ('.' also matches newlines); the steps below the
@@ -92,8 +99,9 @@ run_scenario() {
     mkdir -p "$d"
 
     local want_exit want_err t args server creds rss_max re rcpts user
-    local max_ms
+    local max_ms https upload hpid='' hport=1 i
     local -a refute=() assert=() extra=() outre=() job=()
+    local -a hassert=() hrefute=()
     want_exit=$(scenario_header "$scn" exit)
     want_err=$(scenario_header "$scn" stderr)
     t=$(scenario_header "$scn" timeout)
@@ -107,6 +115,10 @@ run_scenario() {
     mapfile -t outre < <(scenario_header "$scn" stdout)
     mapfile -t refute < <(scenario_header "$scn" refute-sent)
     mapfile -t assert < <(scenario_header "$scn" assert-sent)
+    https=$(scenario_header "$scn" https)
+    upload=$(scenario_header "$scn" upload)
+    mapfile -t hassert < <(scenario_header "$scn" https-assert)
+    mapfile -t hrefute < <(scenario_header "$scn" https-refute)
     [ -n "$want_exit" ] || fail "$scn: no '# exit:' header" || return 1
     : "${t:=5}" "${rcpts:=recipient@localhost}" "${user:=$HOSTILE_USER}"
     read -r -a extra <<<"$args"
@@ -115,13 +127,36 @@ run_scenario() {
         job=(-m 'hostile test body' "${job[@]}")
     fi
 
+    if [ -n "$upload" ]; then
+        head -c "$upload" /dev/urandom >"$d/upload.bin"
+        extra+=(-u "$d/upload.bin")
+    fi
+    # The fake HTTPS server of an upload, bounded and stopped like the
+    # XMPP one.
+    if [ -n "$https" ]; then
+        timeout $((t + 70)) python3 "$FAKE_DIR/httpsfake.py" --mode "$https" \
+            --port-file "$d/https-port" --cert-dir "$base/pki/valid" \
+            --log "$d/https.log" --max-seconds $((t + 60)) \
+            >"$d/https.out" 2>&1 3>&- &
+        hpid=$!
+        for ((i = 0; i < 200; i++)); do
+            [ -s "$d/https-port" ] && break
+            kill -0 "$hpid" 2>/dev/null || break
+            sleep 0.05
+        done
+        read -r hport <"$d/https-port" ||
+            fail "fake HTTPS server did not start: $(cat "$d/https.out")" ||
+            return 1
+    fi
+
     # The fake server: bounded by --max-seconds and by timeout, stopped by
     # its PID below.  fd 3 is bats' own; the server must not hold it.
     timeout $((t + 20)) python3 "$FAKE_DIR/fakeserver.py" \
         --scenario "$scn" --port-file "$d/port" --transcript "$d/transcript" \
         --log "$d/server.log" --cert-dir "$base/pki" \
         --user "$user" --password-file "$base/password" \
-        --max-seconds $((t + 15)) >"$d/server.out" 2>&1 3>&- &
+        --max-seconds $((t + 15)) --set "HTTPS_PORT=$hport" \
+        >"$d/server.out" 2>&1 3>&- &
     local spid=$! i port
     for ((i = 0; i < 100; i++)); do
         [ -s "$d/port" ] && break
@@ -160,8 +195,13 @@ run_scenario() {
     done
     kill "$spid" 2>/dev/null || true
     wait "$spid" || true
+    if [ -n "$hpid" ]; then
+        kill "$hpid" 2>/dev/null || true
+        wait "$hpid" || true
+    fi
 
-    local sent slog errs=0
+    local sent slog errs=0 hlog
+    hlog=$(cat "$d/https.log" 2>/dev/null || true)
     sent=$(tr -d '\000' <"$d/transcript" 2>/dev/null)
     slog=$(cat "$d/server.log" 2>/dev/null)
     local -a problems=()
@@ -223,6 +263,12 @@ run_scenario() {
     done
     for re in "${assert[@]}"; do
         [[ $sent =~ $re ]] || problems+=("client did not send /$re/")
+    done
+    for re in "${hassert[@]}"; do
+        [[ $hlog =~ $re ]] || problems+=("HTTPS server did not log /$re/")
+    done
+    for re in "${hrefute[@]}"; do
+        [[ ! $hlog =~ $re ]] || problems+=("HTTPS server logged /$re/")
     done
 
     if [ "$server" = complete ] && [[ $slog != *"result: complete"* ]]; then

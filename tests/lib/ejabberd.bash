@@ -18,6 +18,12 @@
 #                                on host "localhost". Exports EJABBERD_DIR,
 #                                EJABBERD_PORT, EJABBERD_API_PORT and
 #                                EJABBERD_CA (CA certificate to trust).
+#                                With EJABBERD_UPLOAD_MAX=BYTES set, it also
+#                                serves XEP-0363 uploads (mod_http_upload as
+#                                upload.localhost, files up to BYTES) on an
+#                                https listener on another free port,
+#                                exported as EJABBERD_HTTPS_PORT; URLs are
+#                                https://localhost:PORT/upload/...
 #   ejabberd_stop DIR            stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   ejabberd_api DIR COMMAND JSON
@@ -107,8 +113,40 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# ejabberd_upload_listener DIR HTTPS and ejabberd_upload_module DIR HTTPS:
+# the config of the upload listener and module (nothing without HTTPS)
+ejabberd_upload_listener() {
+    [[ -n $2 ]] || return 0
+    cat <<EOF
+  -
+    port: $2
+    ip: "127.0.0.1"
+    module: ejabberd_http
+    tls: true
+    request_handlers:
+      /upload: mod_http_upload
+EOF
+}
+
+ejabberd_upload_module() {
+    [[ -n $2 ]] || return 0
+    cat <<EOF
+  mod_http_upload:
+    put_url: "https://localhost:$2/upload"
+    docroot: "$1/upload"
+    max_size: $EJABBERD_UPLOAD_MAX
+    thumbnail: false
+EOF
+}
+
 ejabberd_write_config() {
-    local dir=$1 port=$2 api=$3
+    local dir=$1 port=$2 api=$3 https=
+    rm -f "$dir/https-port"
+    if [[ -n ${EJABBERD_UPLOAD_MAX-} ]]; then
+        https=$(ejabberd_free_port) && [[ $https =~ ^[0-9]+$ ]] || return 1
+        echo "$https" >"$dir/https-port"
+        mkdir -p "$dir/upload"
+    fi
     cat >"$dir/ejabberd.yml" <<EOF
 # throwaway test server written by tests/lib/ejabberd.bash
 hosts:
@@ -131,6 +169,7 @@ listen:
     module: ejabberd_http
     request_handlers:
       /api: mod_http_api
+$(ejabberd_upload_listener "$dir" "$https")
 s2s_access: none
 auth_method: internal
 acl:
@@ -162,6 +201,7 @@ modules:
   mod_ping: {}
   mod_roster: {}
   mod_stream_mgmt: {}
+$(ejabberd_upload_module "$dir" "$https")
 EOF
 }
 
@@ -251,6 +291,10 @@ ejabberd_start() {
     done
     export EJABBERD_DIR=$dir EJABBERD_PORT=$port EJABBERD_API_PORT=$api
     export EJABBERD_CA=$dir/certs/ca.crt
+    if [[ -e $dir/https-port ]]; then
+        EJABBERD_HTTPS_PORT=$(<"$dir/https-port")
+        export EJABBERD_HTTPS_PORT
+    fi
 }
 
 ejabberd_stop() {

@@ -13,6 +13,12 @@
 #                                Exports PROSODY_DIR, PROSODY_PORT,
 #                                PROSODY_CA (CA certificate to trust) and
 #                                PROSODY_CFG.
+#                                With PROSODY_UPLOAD_MAX=BYTES set, it also
+#                                serves XEP-0363 uploads (mod_http_file_share
+#                                as upload.localhost, files up to BYTES) over
+#                                https on another free port, exported as
+#                                PROSODY_HTTPS_PORT; URLs are
+#                                https://localhost:PORT/file_share/...
 #   prosody_stop DIR             stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   prosody_offline_messages DIR USER
@@ -70,8 +76,27 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# prosody_upload_config DIR: with PROSODY_UPLOAD_MAX set, pick the https
+# port (DIR/https-port) and print the upload component's config
+prosody_upload_config() {
+    [[ -n ${PROSODY_UPLOAD_MAX-} ]] || return 0
+    local port
+    port=$(prosody_free_port) && [[ $port =~ ^[0-9]+$ ]] || return 1
+    echo "$port" >"$1/https-port"
+    cat <<EOF
+Component "upload.localhost" "http_file_share"
+http_file_share_size_limit = $PROSODY_UPLOAD_MAX
+http_file_share_daily_quota = $((PROSODY_UPLOAD_MAX * 4))
+http_host = "localhost"
+http_external_url = "https://localhost:$port/"
+EOF
+}
+
 prosody_write_config() {
-    local dir=$1 port=$2
+    local dir=$1 port=$2 upload https=
+    rm -f "$dir/https-port"
+    upload=$(prosody_upload_config "$dir") || return 1
+    [[ -e $dir/https-port ]] && https=$(<"$dir/https-port")
     cat >"$dir/prosody.cfg.lua" <<EOF
 -- throwaway test server written by tests/lib/prosody.bash
 run_as_root = true -- test instance only
@@ -90,7 +115,10 @@ legacy_ssl_ports = { }
 s2s_ports = { }
 component_ports = { }
 http_ports = { }
-https_ports = { }
+https_ports = { $https }
+https_interfaces = { "127.0.0.1" }
+https_certificate = "$dir/certs/localhost.crt"
+https_key = "$dir/certs/localhost.key"
 network_settings = { nagle = false }
 
 modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "offline", "smacks" }
@@ -101,6 +129,7 @@ c2s_require_encryption = true
 allow_registration = false
 
 VirtualHost "localhost"
+$upload
 EOF
 }
 
@@ -176,6 +205,10 @@ prosody_start() {
         }
     done
     export PROSODY_DIR=$dir PROSODY_PORT=$port
+    if [[ -e $dir/https-port ]]; then
+        PROSODY_HTTPS_PORT=$(<"$dir/https-port")
+        export PROSODY_HTTPS_PORT
+    fi
     export PROSODY_CA=$dir/certs/ca.crt PROSODY_CFG=$dir/prosody.cfg.lua
 }
 

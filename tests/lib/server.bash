@@ -11,6 +11,11 @@
 #                            bob/bob-pw, carol/carol-pw on "localhost", and
 #                            alice's seeded roster (below). Exports SRV_DIR,
 #                            SRV_PORT and SRV_CA (the CA to trust).
+#                            With SRV_UPLOAD_MAX=BYTES set, it also serves
+#                            XEP-0363 uploads (upload.localhost, files up to
+#                            BYTES) over https on 127.0.0.1; SRV_HTTPS_PORT
+#                            is its port (URLs: https://localhost:PORT/...,
+#                            certificate from SRV_CA).
 #   srv_stop DIR             stop it by its saved PID
 #   srv_stored USER          the messages the server stored for the offline
 #                            account USER, one stanza per line as XML (CR
@@ -55,24 +60,42 @@ srv_missing() {
 srv_start() {
     case $SRV_KIND in
     prosody)
-        prosody_start "$1" || return 1
+        PROSODY_UPLOAD_MAX=${SRV_UPLOAD_MAX-} prosody_start "$1" || return 1
         # Rosters are cached by the server: seed before alice ever logs in.
         prosody_seed_roster "$PROSODY_DIR" alice || {
             prosody_stop "$1"
             return 1
         }
         export SRV_DIR=$PROSODY_DIR SRV_PORT=$PROSODY_PORT SRV_CA=$PROSODY_CA
+        export SRV_HTTPS_PORT=${PROSODY_HTTPS_PORT-}
         ;;
     ejabberd)
-        ejabberd_start "$1" || return 1
+        EJABBERD_UPLOAD_MAX=${SRV_UPLOAD_MAX-} ejabberd_start "$1" || return 1
         ejabberd_seed_roster "$EJABBERD_DIR" alice || {
             ejabberd_stop "$1"
             return 1
         }
         export SRV_DIR=$EJABBERD_DIR SRV_PORT=$EJABBERD_PORT SRV_CA=$EJABBERD_CA
+        export SRV_HTTPS_PORT=${EJABBERD_HTTPS_PORT-}
         ;;
     *) return 64 ;;
     esac
+    srv_wait_https "$1"
+}
+
+# srv_wait_https DIR: with uploads, wait until the https port takes connections
+srv_wait_https() {
+    local i
+    [[ -n ${SRV_HTTPS_PORT-} ]] || return 0
+    for ((i = 0; i < 300; i++)); do
+        # shellcheck disable=SC2016 # $1 is expanded by the inner bash
+        timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ \
+            "$SRV_HTTPS_PORT" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "srv_start: the https port $SRV_HTTPS_PORT never opened" >&2
+    srv_stop "$1"
+    return 1
 }
 
 srv_stop() {
