@@ -168,4 +168,9 @@ void settings_free(struct settings *s)
         xs_free_secret(*p);
         *p = NULL;
     }
+    for (size_t k = 0; k < s->nseq; k++)
+        free(s->seq[k].val);
+    free(s->seq);
+    s->seq = NULL;
+    s->nseq = 0;
 }
