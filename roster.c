@@ -298,7 +298,7 @@ static void have_add(struct have *h, const char *jid)
 static void have_del(struct have *h, const char *jid)
 {
     long i = have_find(h, jid);
-    if (i < 0)
+    if (i < 0 || h->jid == NULL)
         return;
     free(h->jid[i]);
     h->jid[i] = h->jid[--h->n];
