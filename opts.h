@@ -93,7 +93,8 @@ struct settings {
     unsigned long set; /* bit (1UL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */
-    struct opt_use *seq; /* OPT_LIST uses (command line only) */
+    /* OPT_LIST uses (command line only), in their order */
+    struct opt_use *seq;
     size_t nseq;
 };
 

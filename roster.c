@@ -65,8 +65,8 @@ enum xs_err roster_plan_build(const struct opt_use *seq,
         enum opt_id id;
         enum roster_op op;
     } ops[] = {
-        {O_ROSTER_ADD, ROSTER_ADD},   {O_ROSTER_REMOVE, ROSTER_REMOVE},
-        {O_SUBSCRIBE, ROSTER_SUBSCRIBE}, {O_APPROVE, ROSTER_APPROVE},
+        {O_ROSTER_ADD, ROSTER_ADD},          {O_ROSTER_REMOVE, ROSTER_REMOVE},
+        {O_SUBSCRIBE, ROSTER_SUBSCRIBE},     {O_APPROVE, ROSTER_APPROVE},
         {O_UNSUBSCRIBE, ROSTER_UNSUBSCRIBE}, {O_DENY, ROSTER_DENY},
     };
     memset(p, 0, sizeof *p);
@@ -122,8 +122,8 @@ enum xs_err roster_plan_build(const struct opt_use *seq,
 const char *roster_op_name(enum roster_op op)
 {
     static const char *const names[] = {
-        [ROSTER_ADD] = "roster-add",   [ROSTER_REMOVE] = "roster-remove",
-        [ROSTER_SUBSCRIBE] = "subscribe", [ROSTER_APPROVE] = "approve",
+        [ROSTER_ADD] = "roster-add",          [ROSTER_REMOVE] = "roster-remove",
+        [ROSTER_SUBSCRIBE] = "subscribe",     [ROSTER_APPROVE] = "approve",
         [ROSTER_UNSUBSCRIBE] = "unsubscribe", [ROSTER_DENY] = "deny",
     };
     return names[op];
@@ -232,9 +232,12 @@ static const char *condition(const struct xnode *stanza)
 static char *doing(const struct roster_action *a)
 {
     static const char *const pre[] = {
-        [ROSTER_ADD] = "adding ",        [ROSTER_REMOVE] = "removing ",
-        [ROSTER_SUBSCRIBE] = "subscribing to ", [ROSTER_APPROVE] = "approving ",
-        [ROSTER_UNSUBSCRIBE] = "unsubscribing from ", [ROSTER_DENY] = "denying ",
+        [ROSTER_ADD] = "adding ",
+        [ROSTER_REMOVE] = "removing ",
+        [ROSTER_SUBSCRIBE] = "subscribing to ",
+        [ROSTER_APPROVE] = "approving ",
+        [ROSTER_UNSUBSCRIBE] = "unsubscribing from ",
+        [ROSTER_DENY] = "denying ",
     };
     const char *post = a->op == ROSTER_ADD      ? " to the roster"
                        : a->op == ROSTER_REMOVE ? " from the roster"
@@ -253,7 +256,8 @@ static enum xs_err fail_stanza(struct roster_action *a,
 {
     const char *cond = condition(n);
     const struct xnode *e = xnode_child(n, "error", NULL);
-    enum xs_err code = roster_error_class(presence, xnode_attr(e, "type"), cond);
+    enum xs_err code =
+        roster_error_class(presence, xnode_attr(e, "type"), cond);
     const char *t = xnode_text(xnode_child(e, "text", NS_STANZAS));
     char *c = text_printable(cond, strlen(cond), 100);
     char *tp = text_printable(t, strlen(t), 200);
@@ -400,9 +404,8 @@ presence(struct xmpp_session *s, struct roster_action *a, struct xs_error *err)
 
 /* Without pre-approval support, an approval only answers a pending
  * request: the subscription must now be 'from' or 'both'. */
-static enum xs_err approved(struct xmpp_session *s,
-                            struct roster_action *a,
-                            struct xs_error *err)
+static enum xs_err
+approved(struct xmpp_session *s, struct roster_action *a, struct xs_error *err)
 {
     struct xmpp_roster ro;
     enum xs_err e = xmpp_roster(s, &ro, err);

@@ -15,12 +15,12 @@
 #include "xmpp.h"
 
 enum roster_op {
-    ROSTER_ADD,        /* roster set: add or update (2.3, 2.4) */
-    ROSTER_REMOVE,     /* roster set, subscription='remove' (2.5) */
-    ROSTER_SUBSCRIBE,  /* [roster set,] presence subscribe (3.1) */
-    ROSTER_APPROVE,    /* presence subscribed (3.1.4, 3.4) */
+    ROSTER_ADD,         /* roster set: add or update (2.3, 2.4) */
+    ROSTER_REMOVE,      /* roster set, subscription='remove' (2.5) */
+    ROSTER_SUBSCRIBE,   /* [roster set,] presence subscribe (3.1) */
+    ROSTER_APPROVE,     /* presence subscribed (3.1.4, 3.4) */
     ROSTER_UNSUBSCRIBE, /* presence unsubscribe (3.3) */
-    ROSTER_DENY        /* presence unsubscribed (3.2) */
+    ROSTER_DENY         /* presence unsubscribed (3.2) */
 };
 
 struct roster_action {

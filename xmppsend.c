@@ -707,9 +707,8 @@ static void print_action_result(void *ud, const struct roster_action *a)
 
 /* The roster and subscription actions, in command line order; with
  * --json, a failed action's object carries the error. */
-static enum xs_err run_actions(struct xmpp_session *s,
-                               struct roster_plan *p,
-                               struct xs_error *err)
+static enum xs_err
+run_actions(struct xmpp_session *s, struct roster_plan *p, struct xs_error *err)
 {
     enum xs_err e = roster_run(s, p, print_action_result, NULL, err);
     for (size_t i = 0; e != XS_OK && json_out && i < p->n; i++) {

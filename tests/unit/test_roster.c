@@ -56,9 +56,9 @@
     "<iq type='error' id='" id "'><error type='" type "'><" cond               \
     " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>"
 #define PRES_ERROR(id, from, type, cond)                                       \
-    "<presence type='error' id='" id "' from='" from "'><error type='" type   \
+    "<presence type='error' id='" id "' from='" from "'><error type='" type    \
     "'><" cond " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"                \
-    "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>no\nway</text>"        \
+    "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>no\nway</text>"         \
     "</error></presence>"
 
 static char *sasl_el(const char *name, const char *payload)
@@ -95,9 +95,8 @@ static void run(const char *features,
     char *ok = sasl_el("success", SFINAL_OK);
     char *seg[2];
     seg[0] = xstrdup(HDR F_TLS PROCEED);
-    seg[1] =
-        xasprintf(HDR F_SASL "%s%s" HDR "%s" BOUND "%s" END, ch, ok, features,
-                  tail);
+    seg[1] = xasprintf(HDR F_SASL "%s%s" HDR "%s" BOUND "%s" END, ch, ok,
+                       features, tail);
     free(ch);
     free(ok);
     struct replay rp = {.seg = (const char *const *)seg,
@@ -159,7 +158,10 @@ static enum xs_err plan(struct roster_plan *p,
 /* A use of an option; the value is a modifiable copy of the literal. */
 #define USE(id, v)                                                             \
     {                                                                          \
-        (id), (char[]){v}                                                      \
+        (id), (char[])                                                         \
+        {                                                                      \
+            v                                                                  \
+        }                                                                      \
     }
 
 static void test_plan(void)
@@ -196,13 +198,12 @@ static void test_plan(void)
     CHECK_EQ_INT(plan(&p, &err, first, 2), XS_EUSAGE);
     CHECK(strstr(err.msg, "--name") != NULL);
     roster_plan_free(&p);
-    const struct opt_use after[] = {USE(O_SUBSCRIBE, "a@x"),
-                                    USE(O_GROUP, "g")};
+    const struct opt_use after[] = {USE(O_SUBSCRIBE, "a@x"), USE(O_GROUP, "g")};
     CHECK_EQ_INT(plan(&p, &err, after, 2), XS_EUSAGE);
     CHECK(strstr(err.msg, "--group") != NULL);
     roster_plan_free(&p);
-    const struct opt_use twice[] = {USE(O_ROSTER_ADD, "a@x"),
-                                    USE(O_NAME, "n"), USE(O_NAME, "m")};
+    const struct opt_use twice[] = {USE(O_ROSTER_ADD, "a@x"), USE(O_NAME, "n"),
+                                    USE(O_NAME, "m")};
     CHECK_EQ_INT(plan(&p, &err, twice, 3), XS_EUSAGE);
     roster_plan_free(&p);
     const struct opt_use dup[] = {USE(O_ROSTER_ADD, "a@x"), USE(O_GROUP, "g"),
@@ -260,8 +261,7 @@ static void test_stanzas(void)
 
 static void test_error_classes(void)
 {
-    CHECK_EQ_INT(roster_error_class(0, "modify", "item-not-found"),
-                 XS_EBOUNCE);
+    CHECK_EQ_INT(roster_error_class(0, "modify", "item-not-found"), XS_EBOUNCE);
     CHECK_EQ_INT(roster_error_class(0, "cancel", "not-acceptable"),
                  XS_EREFUSED);
     CHECK_EQ_INT(roster_error_class(0, "modify", "not-acceptable"),
@@ -292,10 +292,10 @@ static void test_run_all(void)
     struct xs_error err;
     struct result r;
     const struct opt_use seq[] = {
-        USE(O_ROSTER_ADD, "new@x"),   USE(O_NAME, "N"),
-        USE(O_ROSTER_ADD, "old@x"),   USE(O_ROSTER_REMOVE, "old@x"),
-        USE(O_SUBSCRIBE, "sub@x"),    USE(O_SUBSCRIBE, "old2@x"),
-        USE(O_APPROVE, "app@x"),      USE(O_UNSUBSCRIBE, "uns@x"),
+        USE(O_ROSTER_ADD, "new@x"), USE(O_NAME, "N"),
+        USE(O_ROSTER_ADD, "old@x"), USE(O_ROSTER_REMOVE, "old@x"),
+        USE(O_SUBSCRIBE, "sub@x"),  USE(O_SUBSCRIBE, "old2@x"),
+        USE(O_APPROVE, "app@x"),    USE(O_UNSUBSCRIBE, "uns@x"),
         USE(O_DENY, "den@x"),
     };
     CHECK_EQ_INT(plan(&p, &err, seq, sizeof seq / sizeof seq[0]), XS_OK);
@@ -303,13 +303,15 @@ static void test_run_all(void)
      * xs-6 add sub + xs-7 presence + xs-8 ping, xs-9 presence + xs-10
      * ping for old2 (already there), then app, uns, den: presence and
      * ping each.  A roster push and a stray presence on the way. */
-    const char *tail =
-        ROSTER("xs-2", ITEM("old@x", "both") ITEM("Old2@X", "to"))
+    const char *tail = ROSTER("xs-2",
+                              ITEM("old@x", "both") ITEM("Old2@X", "to"))
         RESULT("xs-3") "<iq type='set' id='push1'><query "
                        "xmlns='jabber:iq:roster'><item jid='new@x'/></query>"
-                       "</iq>" RESULT("xs-4") RESULT("xs-5") RESULT("xs-6")
-        "<presence from='x@y' type='subscribe'/>" PONG("xs-8") PONG("xs-10")
-            PONG("xs-12") PONG("xs-14") PONG("xs-16");
+                       "</iq>" RESULT("xs-4") RESULT("xs-5")
+                           RESULT("xs-6") "<presence from='x@y' "
+                                          "type='subscribe'/>" PONG("xs-8")
+                                              PONG("xs-10") PONG("xs-12")
+                                                  PONG("xs-14") PONG("xs-16");
     for (size_t chunk = 0; chunk <= 64; chunk += chunk < 4 ? 1 : 60) {
         run(F_BIND_PRE, tail, &p, chunk, &r);
         CHECK_EQ_INT(r.e, XS_OK);
@@ -338,8 +340,8 @@ static void test_run_all(void)
         for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
             const char *next = strstr(at, order[i]);
             if (next == NULL)
-                fprintf(stderr, "missing in order: %s\nwritten: %s\n",
-                        order[i], r.written.data);
+                fprintf(stderr, "missing in order: %s\nwritten: %s\n", order[i],
+                        r.written.data);
             CHECK(next != NULL);
             at = next;
         }
