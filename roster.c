@@ -494,7 +494,9 @@ enum xs_err roster_run(struct xmpp_session *s,
             e = have_load(s, &h, err);
         if (e == XS_OK)
             e = run_one(s, a, &h, err);
-        if (e == XS_OK && done != NULL)
+        if (e != XS_OK)
+            a->failed = 1; /* also when reading the roster failed */
+        else if (done != NULL)
             done(ud, a);
     }
     have_free(&h);

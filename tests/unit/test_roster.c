@@ -453,6 +453,12 @@ static void test_run_failures(void)
     CHECK(p.a[0].failed);
     CHECK_EQ_STR(lines(&r), "");
     result_free(&r);
+    /* ... or while the roster is read first: that action failed too. */
+    run(F_BIND, "", &p, 0, &r);
+    CHECK_EQ_INT(r.e, XS_ETEMP);
+    CHECK(p.a[0].failed);
+    CHECK(!contains(&r.written, "<item"));
+    result_free(&r);
     roster_plan_free(&p);
 }
 
