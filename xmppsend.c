@@ -700,7 +700,9 @@ static void print_action_result(void *ud, const struct roster_action *a)
         json_str(stdout, roster_result(a));
         puts("}");
     } else if (!quiet) {
-        printf("%s\t%s\n", roster_result(a), a->jid);
+        char *j = text_printable(a->jid, strlen(a->jid), 3072);
+        printf("%s\t%s\n", roster_result(a), j);
+        free(j);
     }
     fflush(stdout);
 }
