@@ -173,4 +173,9 @@ void settings_free(struct settings *s)
     free(s->uploads);
     s->uploads = NULL;
     s->nuploads = 0;
+    for (size_t k = 0; k < s->nseq; k++)
+        free(s->seq[k].val);
+    free(s->seq);
+    s->seq = NULL;
+    s->nseq = 0;
 }

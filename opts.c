@@ -73,6 +73,19 @@ static const char *check_jid(const char *v)
     return local ? NULL : "no localpart";
 }
 
+/* A roster contact: a bare JID (RFC 6121 2.1.2.2: items have no
+ * resource). */
+static const char *check_contact(const char *v)
+{
+    struct jid j;
+    const char *why = NULL;
+    if (jid_parse(v, &j, &why) != 0)
+        return why != NULL ? why : "not a JID";
+    int res = j.resource != NULL;
+    jid_free(&j);
+    return res ? "a roster contact has no resource" : NULL;
+}
+
 /* A resource is sent as is: printable UTF-8, 1 to 1023 bytes (RFC 7622
  * 3.4). */
 static const char *check_resource(const char *v)
@@ -153,6 +166,22 @@ const struct opt opt_table[O_COUNT] = {
                    "deadline for the whole run (default 30)"},
     [O_TYPE] = {"type", 0, OPT_STRING, "TYPE", 1, 0, 0, S(type), XS_EUSAGE,
                 check_type, "chat (default), normal or headline"},
+    [O_ROSTER_ADD] = {"roster-add", 0, OPT_LIST, "JID", 0, 0, 0, 0, XS_EDATA,
+                      check_contact, "add JID to the roster, or update it"},
+    [O_ROSTER_REMOVE] = {"roster-remove", 0, OPT_LIST, "JID", 0, 0, 0, 0,
+                         XS_EDATA, check_contact, "remove JID from the roster"},
+    [O_SUBSCRIBE] = {"subscribe", 0, OPT_LIST, "JID", 0, 0, 0, 0, XS_EDATA,
+                     check_contact, "ask JID for its presence"},
+    [O_APPROVE] = {"approve", 0, OPT_LIST, "JID", 0, 0, 0, 0, XS_EDATA,
+                   check_contact, "let JID see our presence (or pre-approve)"},
+    [O_UNSUBSCRIBE] = {"unsubscribe", 0, OPT_LIST, "JID", 0, 0, 0, 0, XS_EDATA,
+                       check_contact, "stop receiving JID's presence"},
+    [O_DENY] = {"deny", 0, OPT_LIST, "JID", 0, 0, 0, 0, XS_EDATA, check_contact,
+                "refuse or cancel JID's subscription"},
+    [O_NAME] = {"name", 0, OPT_LIST, "NAME", 0, 0, 0, 0, XS_EUSAGE,
+                check_nonempty, "name for the --roster-add before it"},
+    [O_GROUP] = {"group", 0, OPT_LIST, "GROUP", 0, 0, 0, 0, XS_EUSAGE,
+                 check_nonempty, "a group for the --roster-add before it"},
 };
 
 #undef S
@@ -196,7 +225,9 @@ static void build_tables(struct getopt_tables *t)
     t->so[ns++] = ':'; /* report a missing argument as ':' */
     for (int i = 0; i < O_COUNT; i++) {
         const struct opt *o = &opt_table[i];
-        int arg = o->kind == OPT_STRING ? required_argument : no_argument;
+        int arg = o->kind == OPT_STRING || o->kind == OPT_LIST
+                      ? required_argument
+                      : no_argument;
         t->lo[nl++] = (struct option){o->name, arg, NULL, LONG_VAL + i};
         if (o->negatable) {
             snprintf(t->no_names[i], NO_NAME_MAX, "no-%s", o->name);
@@ -348,6 +379,11 @@ enum xs_err opts_parse(int argc,
             if (o->secret)
                 xs_wipe(optarg, strlen(optarg));
             break;
+        case OPT_LIST:
+            cl->seq = xrealloc(cl->seq, (cl->nseq + 1) * sizeof *cl->seq);
+            cl->seq[cl->nseq].id = (enum opt_id)id;
+            cl->seq[cl->nseq++].val = xstrdup(optarg);
+            break;
         }
     }
     *first = optind;
@@ -427,6 +463,17 @@ enum xs_err opts_check(const struct settings *s, struct xs_error *err)
         xs_free_secret(pv);
         free(shown);
         return e;
+    }
+    /* Repeated options (command line only), in their order. */
+    for (size_t k = 0; k < s->nseq; k++) {
+        const struct opt *o = &opt_table[s->seq[k].id];
+        const char *why = o->check ? o->check(s->seq[k].val) : NULL;
+        if (why == NULL)
+            continue;
+        char *pv = text_printable(s->seq[k].val, strlen(s->seq[k].val), 200);
+        xs_seterr(err, o->bad, "invalid --%s '%s': %s", o->name, pv, why);
+        free(pv);
+        return o->bad;
     }
     return XS_OK;
 }

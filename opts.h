@@ -38,13 +38,24 @@ enum opt_id {
     O_THREAD,
     O_TIMEOUT,
     O_TYPE,
+    /* roster and subscription actions (roster.c) */
+    O_ROSTER_ADD,
+    O_ROSTER_REMOVE,
+    O_SUBSCRIBE,
+    O_APPROVE,
+    O_UNSUBSCRIBE,
+    O_DENY,
+    O_NAME,
+    O_GROUP,
     O_COUNT
 };
 
 enum opt_kind {
     OPT_ACTION, /* --help, --version: print and exit */
     OPT_FLAG,   /* no argument; an int in struct settings */
-    OPT_STRING  /* an argument; a char * in struct settings */
+    OPT_STRING, /* an argument; a char * in struct settings */
+    OPT_LIST    /* repeatable, with an argument: each use is appended to
+                   struct settings' seq, in command line order */
 };
 
 struct opt {
@@ -70,6 +81,12 @@ extern const struct opt opt_table[O_COUNT];
 #define OPT_FROM_CLI 0
 #define OPT_FROM_ENV (-1)
 
+/* One use of an OPT_LIST option, in command line order. */
+struct opt_use {
+    enum opt_id id;
+    char *val; /* allocated */
+};
+
 /* Everything the command line and the config file can set. */
 struct settings {
     char *jid, *cafile, *pin, *resource, *server, *thread, *timeout, *type,
@@ -82,6 +99,9 @@ struct settings {
     unsigned long set; /* bit (1UL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */
+    /* OPT_LIST uses (command line only), in their order */
+    struct opt_use *seq;
+    size_t nseq;
 };
 
 /* Whether option 'id' is set in 's'. */

@@ -90,6 +90,7 @@ struct xmpp_session {
     unsigned idseq;
     /* Post-authentication features. */
     int f_bind, f_session_required, f_sm;
+    int f_preapproval; /* RFC 6121 3.4 pre-approval (stream feature) */
 };
 
 /* ---------------------------------------------------------------- */
@@ -860,6 +861,8 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
     s->f_session_required =
         sess != NULL && xnode_child(sess, "optional", NULL) == NULL;
     s->f_sm = xnode_child(f, "sm", NS_SM) != NULL;
+    s->f_preapproval =
+        xnode_child(f, "sub", "urn:xmpp:features:pre-approval") != NULL;
     note_limits(s, f);
     xnode_free(f);
     if (!s->f_bind)
@@ -933,6 +936,11 @@ void xmpp_free(struct xmpp_session *s)
     buf_wipe(&s->out);
     free(s->bound_jid);
     free(s);
+}
+
+int xmpp_preapproval(const struct xmpp_session *s)
+{
+    return s->f_preapproval;
 }
 
 const char *xmpp_bound_jid(const struct xmpp_session *s)

@@ -199,6 +199,10 @@ xmpp_flight(struct xmpp_session *s, struct xmpp_wait *w, struct xs_error *err);
  */
 void xmpp_close(struct xmpp_session *s);
 
+/* Does the server support subscription pre-approval (RFC 6121 3.4,
+ * stream feature after login)? */
+int xmpp_preapproval(const struct xmpp_session *s);
+
 /* The full JID the server bound (after xmpp_login), or NULL. */
 const char *xmpp_bound_jid(const struct xmpp_session *s);
 

@@ -29,6 +29,7 @@
 #include "net.h"
 #include "opts.h"
 #include "password.h"
+#include "roster.h"
 #include "tls.h"
 #include "upload.h"
 #include "xml.h"
@@ -43,6 +44,8 @@ static const char usage_head[] =
     "usage: xmppsend [options] recipient ...\n"
     "       xmppsend [options] --roster\n"
     "       xmppsend [options] -u FILE [-u FILE ...] recipient ...\n"
+    "       xmppsend [options] --roster-add JID ... [recipient ...] "
+    "[--roster]\n"
     "\n"
     "Send one message (from -m or standard input) to each recipient, or\n"
     "print the account's roster, or share files (-u) by HTTP upload.\n"
@@ -67,6 +70,7 @@ static const char usage_tail[] =
 
 static int quiet;
 static int json_out;
+static int json_reported; /* the failure's JSON object is out already */
 
 static void msg(const char *fmt, ...) XS_PRINTF(1, 2);
 static void msg(const char *fmt, ...)
@@ -263,6 +267,7 @@ static enum xs_err report_send(const struct xmpp_recipient *r, size_t n)
 }
 
 struct job {
+    struct roster_plan plan; /* roster and subscription actions */
     struct xmpp_config cfg;
     struct tls_opts tls;
     char *host;
@@ -490,15 +495,21 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
 
     if (cl->roster && c->nrcpt > 0)
         return xs_seterr(err, XS_EUSAGE, "--roster takes no recipients");
-    if (!cl->roster && c->nrcpt == 0)
+    if (!cl->roster && c->nrcpt == 0 && cl->nseq == 0)
         return xs_seterr(err, XS_EUSAGE, "no recipient given");
     if (cl->jid == NULL)
         return xs_seterr(err, XS_EUSAGE,
                          "no account given (use -j JID or set XMPPSEND_JID)");
     /* Every value, now also those from the file and the environment. */
     enum xs_err e = opts_check(cl, err);
+    if (e == XS_OK)
+        e = roster_plan_build(cl->seq, cl->nseq, &job->plan, err);
     if (e != XS_OK)
         return e;
+    if (job->plan.changed > 0 && !quiet)
+        msg("warning: replaced or removed %zu invalid characters or escape "
+            "sequences in --name or --group",
+            job->plan.changed);
     if (cl->type == NULL)
         cl->type = xstrdup("chat");
     /* checked by opts_check: 1 to 86400 */
@@ -628,7 +639,7 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
     struct xmpp_message *m = &c->job.m;
     enum xs_err e;
     size_t changed = 0;
-    if (cl->roster)
+    if (cl->roster || c->nrcpt == 0) /* roster actions only */
         return XS_OK;
     if (cl->message != NULL) {
         c->body = xstrdup(cl->message);
@@ -800,6 +811,50 @@ run_upload(struct xmpp_session *s, struct job *job, struct xs_error *err)
     return e;
 }
 
+/* One result line (or JSON object) per roster action, as it is
+ * confirmed: those of earlier actions stay when a later one fails. */
+static void print_action_result(void *ud, const struct roster_action *a)
+{
+    (void)ud;
+    if (json_out) {
+        fputs("{\"ok\":true,\"action\":", stdout);
+        json_str(stdout, roster_op_name(a->op));
+        fputs(",\"jid\":", stdout);
+        json_str(stdout, a->jid);
+        fputs(",\"result\":", stdout);
+        json_str(stdout, roster_result(a));
+        puts("}");
+    } else if (!quiet) {
+        char *j = text_printable(a->jid, strlen(a->jid), 3072);
+        printf("%s\t%s\n", roster_result(a), j);
+        free(j);
+    }
+    fflush(stdout);
+}
+
+/* The roster and subscription actions, in command line order; with
+ * --json, a failed action's object carries the error. */
+static enum xs_err
+run_actions(struct xmpp_session *s, struct roster_plan *p, struct xs_error *err)
+{
+    enum xs_err e = roster_run(s, p, print_action_result, NULL, err);
+    for (size_t i = 0; e != XS_OK && json_out && i < p->n; i++) {
+        if (!p->a[i].failed)
+            continue;
+        printf("{\"ok\":false,\"exit\":%d,\"action\":", exit_code(e));
+        json_str(stdout, roster_op_name(p->a[i].op));
+        fputs(",\"jid\":", stdout);
+        json_str(stdout, p->a[i].jid);
+        fputs(",\"result\":\"failed\",\"condition\":", stdout);
+        json_str(stdout, p->a[i].condition);
+        fputs(",\"error\":", stdout);
+        json_str(stdout, err->msg);
+        puts("}");
+        json_reported = 1;
+    }
+    return e;
+}
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     int fd = -1;
@@ -819,6 +874,8 @@ static enum xs_err run(struct job *job, struct xs_error *err)
     transport_io(t, &io);
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);
     e = xmpp_login(s, err);
+    if (e == XS_OK && job->plan.n > 0)
+        e = run_actions(s, &job->plan, err);
     if (e == XS_OK && job->roster) {
         struct xmpp_roster ro;
         e = xmpp_roster(s, &ro, err);
@@ -827,7 +884,7 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         xmpp_roster_free(&ro);
     } else if (e == XS_OK && job->nup > 0) {
         e = run_upload(s, job, err);
-    } else if (e == XS_OK) {
+    } else if (e == XS_OK && job->nr > 0) {
         e = xmpp_send(s, &job->m, job->r, job->nr, err);
         if (e == XS_OK)
             e = report_send(job->r, job->nr);
@@ -851,7 +908,7 @@ static int report(const struct xs_error *err, enum xs_err e)
         return exit_code(e);
     }
     msg("%s", err->msg);
-    if (json_out)
+    if (json_out && !json_reported)
         json_error(e, err->msg);
     return exit_code(e);
 }
@@ -871,6 +928,7 @@ static int finish(struct cli *c, int rc)
         upload_file_free(&c->job.up[i]);
     free(c->job.up);
     free(c->job.host);
+    roster_plan_free(&c->job.plan);
     if (c->me.domain != NULL)
         jid_free(&c->me);
     settings_free(&c->cl);

@@ -1119,3 +1119,23 @@ assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
     run -75 --separate-stderr xs "${ACCT[@]}" -u "$d/ok.txt" \
         bob@localhost </dev/null
 }
+
+@test "roster actions: --name/--group misplaced, empty or repeated are 64; bad JIDs 65; alone they connect: 75" {
+    local args
+    for args in "--name N --roster-add b@localhost" \
+        "--subscribe b@localhost --group G" \
+        "--roster-add b@localhost --name ''" \
+        "--roster-add b@localhost --name N --name M" \
+        "--roster-add b@localhost --group G --group G"; do
+        eval "run -64 --separate-stderr xs \"\${ACCT[@]}\" $args"
+        assert_xs_error '(--name|--group)'
+    done
+    run -65 --separate-stderr xs "${ACCT[@]}" --roster-add b@localhost/res
+    assert_xs_error "invalid --roster-add 'b@localhost/res': .*resource"
+    run -65 --separate-stderr xs "${ACCT[@]}" --approve b@localhost --deny @x
+    assert_xs_error "invalid --deny '@x'"
+    # No recipient and no body needed; standard input is not read.
+    run -75 --separate-stderr xs "${ACCT[@]}" --roster-add b@localhost \
+        --name B --group G --unsubscribe b@localhost --roster
+    assert_xs_error 'cannot connect'
+}

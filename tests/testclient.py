@@ -10,6 +10,16 @@
     testclient.py PORT CAFILE JID PASSWORD subscribe CONTACT
         send <presence type='subscribe'/> to CONTACT, so the server records
         ask=subscribe in the account's roster, and wait for the roster push.
+    testclient.py PORT CAFILE JID PASSWORD await TYPE FROM [ANSWER]
+        log in WITH presence (roster request, initial presence), print
+        "ready" once the server answered a ping, then wait for a
+        <presence type='TYPE'/> from FROM (any resource) and print it as
+        one line of XML; with ANSWER, reply <presence type='ANSWER'/> to
+        FROM (e.g. await subscribe alice@localhost subscribed) and wait
+        until the server handled it.  Fails after 30 s without it.
+    testclient.py PORT CAFILE JID PASSWORD request CONTACT
+        as subscribe, after a roster request: servers (Prosody) push
+        roster changes only to sessions that requested the roster.
 
 Used by tests/lib/ejabberd.bash (kept out of tests/lib, whose files are
 shell scripts for make lint): ejabberd 23.01 has no command that shows
@@ -232,10 +242,46 @@ def subscribe(s, contact):
     iq_result(s, "ping")
 
 
+def answer_pushes(s, e):
+    """Acknowledge a roster push (an IQ set from our server)."""
+    if e.name == "iq" and e.attrs.get("type") == "set":
+        s.send("<iq type='result' id='%s'/>" % esc(e.attrs.get("id", ""), True))
+
+
+def await_presence(s, ptype, sender, answer):
+    s.send("<iq type='get' id='roster'><query xmlns='jabber:iq:roster'/></iq>")
+    iq_result(s, "roster")
+    s.send("<presence/>")
+    s.send("<iq type='get' id='ready'><ping xmlns='urn:xmpp:ping'/></iq>")
+    early = []
+    iq_result(s, "ready", early)
+    print("ready", flush=True)
+    while True:
+        e = early.pop(0) if early else s.next()
+        answer_pushes(s, e)
+        if (
+            e.name == "presence"
+            and e.attrs.get("type") == ptype
+            and e.attrs.get("from", "").split("/")[0] == sender
+        ):
+            print(serialize(e), flush=True)
+            break
+    if answer:
+        s.send(
+            "<presence type='%s' to='%s'/>" % (esc(answer, True), esc(sender, True))
+        )
+    s.send("<iq type='get' id='done'><ping xmlns='urn:xmpp:ping'/></iq>")
+    while True:
+        e = s.next()
+        answer_pushes(s, e)
+        if e.name == "iq" and e.attrs.get("id") == "done":
+            break
+
+
 def main(argv):
-    if len(argv) < 6 or argv[5] not in ("offline", "subscribe") or (
-        argv[5] == "subscribe" and len(argv) != 7
-    ):
+    if len(argv) < 6 or argv[5] not in ("offline", "subscribe", "await", "request") or (
+        argv[5] in ("subscribe", "request") and len(argv) != 7
+    ) or (argv[5] == "await" and len(argv) not in (8, 9)):
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         return 64
     port, cafile, jid, password, cmd = int(argv[1]), argv[2], argv[3], argv[4], argv[5]
@@ -243,6 +289,12 @@ def main(argv):
         s = login(port, cafile, jid, password)
         if cmd == "offline":
             offline(s)
+        elif cmd == "request":
+            s.send("<iq type='get' id='roster'><query xmlns='jabber:iq:roster'/></iq>")
+            iq_result(s, "roster")
+            subscribe(s, argv[6])
+        elif cmd == "await":
+            await_presence(s, argv[6], argv[7], argv[8] if len(argv) > 8 else None)
         else:
             subscribe(s, argv[6])
         s.send("</stream:stream>")

@@ -42,3 +42,7 @@ run_unit() {
 @test "unit: test_upload (XEP-0363 slot and disco parsers at every read split)" {
     run_unit test_upload
 }
+
+@test "unit: test_roster (roster and subscription actions on canned bytes)" {
+    run_unit test_roster
+}

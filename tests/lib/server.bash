@@ -26,6 +26,7 @@
 #                            per item, JID, name, subscription, ask, groups
 #                            (sorted, comma-separated), tab-separated,
 #                            sorted by JID
+#   srv_register USER        create the account USER (password USER-pw)
 #
 # Seeded roster of alice:
 #   bob@localhost     name "Bob"        both  groups Friends
@@ -148,6 +149,17 @@ end
 EOF
         ;;
     ejabberd) ejabberd_roster "$SRV_DIR" "$1" ;;
+    *) return 64 ;;
+    esac
+}
+
+srv_register() {
+    case $SRV_KIND in
+    prosody)
+        timeout 20 prosodyctl --config "$SRV_DIR/prosody.cfg.lua" \
+            register "$1" localhost "$1-pw" </dev/null 3>&-
+        ;;
+    ejabberd) ejabberd_register "$SRV_DIR" "$1" "$1-pw" >/dev/null ;;
     *) return 64 ;;
     esac
 }
