@@ -46,6 +46,7 @@ B ?= build
 BIN ?= xmppsend
 LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c \
          password.c opts.c
+LIBSRC += receipts.c raw.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 UNITS = test_sasl test_util test_xmpp test_password test_tls
 UNITBIN = $(UNITS:%=$(B)/unit/%)

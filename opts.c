@@ -73,6 +73,12 @@ static const char *check_jid(const char *v)
     return local ? NULL : "no localpart";
 }
 
+/* --receipt's value: none (the default wait) or 1 to 86400 seconds. */
+static const char *check_receipt(const char *v)
+{
+    return *v == '\0' ? NULL : check_timeout(v);
+}
+
 /* A resource is sent as is: printable UTF-8, 1 to 1023 bytes (RFC 7622
  * 3.4). */
 static const char *check_resource(const char *v)
@@ -127,6 +133,9 @@ const struct opt opt_table[O_COUNT] = {
                     "do not verify the server certificate (unsafe)"},
     [O_JSON] = {"json", 0, OPT_FLAG, NULL, 1, 0, 1, S(json), XS_EUSAGE, NULL,
                 "machine-readable output"},
+    [O_MESSAGE_FILE] = {"message-file", 0, OPT_STRING, "FILE", 0, 0, 0,
+                        S(message_file), XS_EUSAGE, check_nonempty,
+                        "message body from FILE (as from stdin)"},
     [O_PASSWORD_COMMAND] = {"password-command", 0, OPT_STRING, "CMD", 1, 0, 0,
                             S(password_command), XS_EUSAGE, check_nonempty,
                             "password is the first line CMD prints"},
@@ -135,6 +144,11 @@ const struct opt opt_table[O_COUNT] = {
                          "password is the first line of FILE"},
     [O_PIN] = {"pin", 0, OPT_STRING, "sha256:HEX", 1, 0, 0, S(pin), XS_EUSAGE,
                check_pin, "accept exactly this server certificate"},
+    [O_RAW] = {"raw", 0, OPT_FLAG, NULL, 0, 0, 0, S(raw), XS_EUSAGE, NULL,
+               "send the stanzas read from stdin, print IQ replies"},
+    [O_RECEIPT] = {"receipt", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(receipt),
+                   XS_EUSAGE, check_receipt,
+                   "wait up to SECONDS (10) for delivery receipts", 1},
     [O_RESOURCE] = {"resource", 0, OPT_STRING, "RES", 1, 0, 0, S(resource),
                     XS_EDATA, check_resource,
                     "resource to request (default: server assigns)"},
@@ -143,6 +157,9 @@ const struct opt opt_table[O_COUNT] = {
     [O_SERVER] = {"server", 0, OPT_STRING, "HOST[:PORT]", 1, 0, 0, S(server),
                   XS_EUSAGE, check_server,
                   "connect to HOST instead of looking up SRV records"},
+    [O_SKIP_EMPTY] = {"skip-empty", 0, OPT_FLAG, NULL, 0, 0, 0, S(skip_empty),
+                      XS_EUSAGE, NULL,
+                      "empty message: send nothing, exit 0"},
     [O_THREAD] = {"thread", 0, OPT_STRING, "ID", 1, 0, 0, S(thread), XS_EUSAGE,
                   check_nonempty, "message thread"},
     [O_TIMEOUT] = {"timeout", 0, OPT_STRING, "SECONDS", 1, 0, 0, S(timeout),
@@ -150,6 +167,8 @@ const struct opt opt_table[O_COUNT] = {
                    "deadline for the whole run (default 30)"},
     [O_TYPE] = {"type", 0, OPT_STRING, "TYPE", 1, 0, 0, S(type), XS_EUSAGE,
                 check_type, "chat (default), normal or headline"},
+    [O_WAIT] = {"wait", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(wait), XS_EUSAGE,
+                check_timeout, "after sending, wait SECONDS for late bounces"},
 };
 
 #undef S
@@ -193,7 +212,9 @@ static void build_tables(struct getopt_tables *t)
     t->so[ns++] = ':'; /* report a missing argument as ':' */
     for (int i = 0; i < O_COUNT; i++) {
         const struct opt *o = &opt_table[i];
-        int arg = o->kind == OPT_STRING ? required_argument : no_argument;
+        int arg = o->kind != OPT_STRING ? no_argument
+                  : o->optional         ? optional_argument
+                                        : required_argument;
         t->lo[nl++] = (struct option){o->name, arg, NULL, LONG_VAL + i};
         if (o->negatable) {
             snprintf(t->no_names[i], NO_NAME_MAX, "no-%s", o->name);
@@ -336,8 +357,10 @@ enum xs_err opts_parse(int argc,
             *opt_flag(cl, (enum opt_id)id) = c < NO_VAL;
             break;
         case OPT_STRING:
-            settings_set(opt_str(cl, (enum opt_id)id), optarg);
-            if (o->secret)
+            /* an optional value left out: "" */
+            settings_set(opt_str(cl, (enum opt_id)id),
+                         optarg != NULL ? optarg : "");
+            if (o->secret && optarg != NULL)
                 xs_wipe(optarg, strlen(optarg));
             break;
         }
@@ -357,6 +380,8 @@ void opts_help(FILE *f)
         if (o->short_name != 0)
             snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
                      o->arg ? " " : "", o->arg ? o->arg : "");
+        else if (o->optional)
+            snprintf(left, sizeof left, "    --%s[=%s]", o->name, o->arg);
         else
             snprintf(left, sizeof left, "    --%s%s%s", o->name,
                      o->arg ? " " : "", o->arg ? o->arg : "");

@@ -28,15 +28,20 @@ enum opt_id {
     O_CAFILE,
     O_INSECURE,
     O_JSON,
+    O_MESSAGE_FILE,
     O_PASSWORD_COMMAND,
     O_PASSWORD_FILE,
     O_PIN,
+    O_RAW,
+    O_RECEIPT,
     O_RESOURCE,
     O_ROSTER,
     O_SERVER,
+    O_SKIP_EMPTY,
     O_THREAD,
     O_TIMEOUT,
     O_TYPE,
+    O_WAIT,
     O_COUNT
 };
 
@@ -59,6 +64,8 @@ struct opt {
     /* NULL, or the check of a value: NULL when valid, else why not. */
     const char *(*check)(const char *v);
     const char *help; /* one line for --help */
+    int optional;     /* OPT_STRING: the value may be left out
+                         (--name or --name=VALUE); then it is "" */
 };
 
 extern const struct opt opt_table[O_COUNT];
@@ -71,8 +78,10 @@ extern const struct opt opt_table[O_COUNT];
 struct settings {
     char *jid, *cafile, *pin, *resource, *server, *thread, *timeout, *type,
         *subject, *message, *config;
+    char *message_file, *receipt, *wait; /* receipts.c, raw.c jobs */
     char *password, *password_command, *password_file; /* secrets */
     int debug, quiet, json, insecure, roster;
+    int raw, skip_empty;
     unsigned long set; /* bit (1UL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */
