@@ -10,6 +10,12 @@
     testclient.py PORT CAFILE JID PASSWORD subscribe CONTACT
         send <presence type='subscribe'/> to CONTACT, so the server records
         ask=subscribe in the account's roster, and wait for the roster push.
+    testclient.py PORT CAFILE JID PASSWORD receipts SECONDS
+        send presence (messages are then delivered, not stored), print
+        "ready" once the server handled it, then for SECONDS answer every
+        message carrying <request xmlns='urn:xmpp:receipts'/> with
+        <received id=.../> (XEP-0184) and print "received FROM ID BODY"
+        for each, flushed at once.
 
 Used by tests/lib/ejabberd.bash (kept out of tests/lib, whose files are
 shell scripts for make lint): ejabberd 23.01 has no command that shows
@@ -22,6 +28,7 @@ import base64
 import socket
 import ssl
 import sys
+import time
 import xml.parsers.expat
 
 NS_OFFLINE = "http://jabber.org/protocol/offline"
@@ -232,9 +239,43 @@ def subscribe(s, contact):
     iq_result(s, "ping")
 
 
+def receipts(s, seconds):
+    s.send("<presence/>")
+    s.send("<iq type='get' id='ping'><ping xmlns='urn:xmpp:ping'/></iq>")
+    iq_result(s, "ping")
+    print("ready", flush=True)
+    end = time.monotonic() + seconds
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        s.sock.settimeout(left)
+        try:
+            e = s.next()
+        except (socket.timeout, TimeoutError):
+            return
+        if e.name != "message" or e.attrs.get("type") == "error":
+            continue
+        req = e.child("request")
+        mid = e.attrs.get("id")
+        if req is None or req.attrs.get("xmlns") != "urn:xmpp:receipts" or not mid:
+            continue
+        s.send(
+            "<message to='%s' id='r-%s'><received xmlns='urn:xmpp:receipts' "
+            "id='%s'/></message>"
+            % (esc(e.attrs.get("from", ""), True), esc(mid, True), esc(mid, True))
+        )
+        body = e.child("body")
+        print(
+            "received %s %s %s"
+            % (e.attrs.get("from", ""), mid, body.text() if body is not None else ""),
+            flush=True,
+        )
+
+
 def main(argv):
-    if len(argv) < 6 or argv[5] not in ("offline", "subscribe") or (
-        argv[5] == "subscribe" and len(argv) != 7
+    if len(argv) < 6 or argv[5] not in ("offline", "subscribe", "receipts") or (
+        argv[5] in ("subscribe", "receipts") and len(argv) != 7
     ):
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         return 64
@@ -243,6 +284,8 @@ def main(argv):
         s = login(port, cafile, jid, password)
         if cmd == "offline":
             offline(s)
+        elif cmd == "receipts":
+            receipts(s, float(argv[6]))
         else:
             subscribe(s, argv[6])
         s.send("</stream:stream>")
