@@ -49,10 +49,8 @@ static int blank(const char *s)
 
 /* 'n' and its subtree; 'pns' is the namespace in scope, 'id' an id to
  * add (top level only) or NULL. */
-static void ser(struct buf *b,
-                const struct xnode *n,
-                const char *pns,
-                const char *id)
+static void
+ser(struct buf *b, const struct xnode *n, const char *pns, const char *id)
 {
     buf_printf(b, "<%s", n->name);
     if (strcmp(n->ns, pns) != 0) {
@@ -174,8 +172,7 @@ static enum xs_err check_stanza(struct raw_batch *b,
     if (id != NULL && *id == '\0')
         return xs_seterr(err, XS_EDATA, "--raw: element %zu: empty id", num);
     /* A message's bounce is found by its id (struct xmpp_recipient). */
-    if (st->kind == RAW_MESSAGE && id != NULL &&
-        strlen(id) >= sizeof b->r->id)
+    if (st->kind == RAW_MESSAGE && id != NULL && strlen(id) >= sizeof b->r->id)
         return xs_seterr(err, XS_EDATA,
                          "--raw: element %zu: a message id longer than %zu "
                          "bytes (leave it out: one is added)",
@@ -223,19 +220,22 @@ enum xs_err raw_parse(const char *in,
     struct xml_parser *p = xml_parser_new();
     struct raw_batch *b = xcalloc(1, sizeof *b);
     struct xs_error perr = {0};
+    int stream_level = 0;
     enum xs_err e = xml_feed(p, raw_head, sizeof raw_head - 1, &perr);
     if (e == XS_OK)
         e = xml_feed(p, in, len, &perr);
+    /* </stream:stream>, or <proceed/> or <success/>, which stop the
+     * parser as they would a stream */
+    if (e == XS_OK)
+        stream_level = xml_closed(p) || xml_stopped(p);
+    if (e == XS_OK && !stream_level)
+        e = xml_feed(p, raw_tail, sizeof raw_tail - 1, &perr);
     if (e != XS_OK) {
         e = input_error(&perr, err);
-    } else if (xml_closed(p) || xml_stopped(p)) {
-        /* </stream:stream>, or <proceed/> or <success/>, which stop the
-         * parser as they would a stream */
+    } else if (stream_level) {
         e = xs_seterr(err, XS_EDATA,
                       "--raw: stream-level XML on standard input "
                       "(only stanzas are allowed)");
-    } else if (xml_feed(p, raw_tail, sizeof raw_tail - 1, &perr) != XS_OK) {
-        e = input_error(&perr, err);
     } else if (!xml_closed(p)) {
         e = xs_seterr(err, XS_EDATA,
                       "--raw: an element on standard input is not "
@@ -297,7 +297,6 @@ static struct xnode *copy_node(const struct xnode *n, struct xnode *parent)
 
 struct raw_wait {
     struct raw_batch *b;
-    struct xmpp_session *s;
     size_t pending; /* IQs without a reply */
 };
 
@@ -305,8 +304,8 @@ struct raw_wait {
  * for our own account and its server. */
 static const char *reply_to(struct xmpp_session *s, const struct raw_stanza *st)
 {
-    if (st->to == NULL || (jid_bare_eq(st->to, xmpp_account(s)) &&
-                           strchr(st->to, '/') == NULL))
+    if (st->to == NULL ||
+        (jid_bare_eq(st->to, xmpp_account(s)) && strchr(st->to, '/') == NULL))
         return NULL;
     return st->to;
 }
@@ -339,7 +338,7 @@ static int on_stanza(void *ud,
 enum xs_err
 raw_run(struct xmpp_session *s, struct raw_batch *b, struct xs_error *err)
 {
-    struct raw_wait rw = {.b = b, .s = s};
+    struct raw_wait rw = {.b = b};
     struct xmpp_wait w = {.what = "waiting for replies to the raw stanzas",
                           .ping = 1,
                           .on_stanza = on_stanza,

@@ -111,7 +111,7 @@ enum xs_err receipts_wait(struct xmpp_session *s,
     rc->w.ping = 0;
     rc->w.need_done = 1;
     rc->w.until = until;
-    rc->w.what = rc->want ? "waiting for delivery receipts"
-                          : "waiting for late bounces";
+    rc->w.what =
+        rc->want ? "waiting for delivery receipts" : "waiting for late bounces";
     return xmpp_flight(s, &rc->w, err);
 }

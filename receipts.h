@@ -19,7 +19,7 @@
 struct receipts {
     struct xmpp_recipient *r; /* not owned */
     size_t n;
-    int want; /* receipts requested */
+    int want;           /* receipts requested */
     struct xmpp_wait w; /* the handler, also watching xmpp_send's wait */
 };
 

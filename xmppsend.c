@@ -255,13 +255,11 @@ static enum xs_err report_send(const struct xmpp_recipient *r, size_t n)
             json_str(stdout, r[i].jid);
             fputs(",\"id\":", stdout);
             json_str(stdout, r[i].id);
-            if (ok && r[i].received)
-                fputs(",\"status\":\"received\"", stdout);
-            fputs(ok && r[i].received
-                      ? ",\"condition\":null,\"text\":null}"
-                  : ok ? ",\"status\":\"sent\",\"condition\":null,\"text\":null}"
-                       : ",\"status\":\"failed\",\"condition\":",
-                  stdout);
+            if (ok)
+                printf(",\"status\":\"%s\",\"condition\":null,\"text\":null}",
+                       r[i].received ? "received" : "sent");
+            else
+                fputs(",\"status\":\"failed\",\"condition\":", stdout);
             if (!ok) {
                 json_str(stdout, r[i].condition);
                 fputs(",\"text\":", stdout);
@@ -365,9 +363,9 @@ struct job {
     struct xmpp_message m;
     struct xmpp_recipient *r;
     size_t nr;
-    int receipt_s, wait_s;   /* --receipt, --wait: seconds, 0: off */
-    struct receipts rc;      /* their state during the run */
-    struct raw_batch *raw;   /* --raw: the stanzas */
+    int receipt_s, wait_s; /* --receipt, --wait: seconds, 0: off */
+    struct receipts rc;    /* their state during the run */
+    struct raw_batch *raw; /* --raw: the stanzas */
 };
 
 /* Everything a run holds, so that finish() can release it whatever step
@@ -569,11 +567,11 @@ static int on_cli(struct settings *cl, enum opt_id id)
 static enum xs_err sendx_options(struct cli *c, struct xs_error *err)
 {
     struct settings *cl = &c->cl;
-    static const enum opt_id not_raw[] = {
-        O_MESSAGE, O_MESSAGE_FILE, O_SUBJECT, O_THREAD, O_TYPE,
-        O_RECEIPT, O_WAIT,         O_SKIP_EMPTY, O_ROSTER};
-    static const enum opt_id not_roster[] = {O_MESSAGE_FILE, O_RECEIPT,
-                                             O_WAIT, O_SKIP_EMPTY};
+    static const enum opt_id not_raw[] = {O_MESSAGE, O_MESSAGE_FILE, O_SUBJECT,
+                                          O_THREAD,  O_TYPE,         O_RECEIPT,
+                                          O_WAIT,    O_SKIP_EMPTY,   O_ROSTER};
+    static const enum opt_id not_roster[] = {O_MESSAGE_FILE, O_RECEIPT, O_WAIT,
+                                             O_SKIP_EMPTY};
     for (size_t i = 0; cl->raw && i < sizeof not_raw / sizeof *not_raw; i++) {
         if (on_cli(cl, not_raw[i]))
             return xs_seterr(err, XS_EUSAGE, "cannot use both --raw and --%s",
@@ -582,8 +580,8 @@ static enum xs_err sendx_options(struct cli *c, struct xs_error *err)
     if (cl->raw && c->nrcpt > 0)
         return xs_seterr(err, XS_EUSAGE,
                          "--raw takes no recipients (the stanzas name them)");
-    for (size_t i = 0;
-         cl->roster && i < sizeof not_roster / sizeof *not_roster; i++) {
+    for (size_t i = 0; cl->roster && i < sizeof not_roster / sizeof *not_roster;
+         i++) {
         if (on_cli(cl, not_roster[i]))
             return xs_seterr(err, XS_EUSAGE,
                              "cannot use both --roster and --%s",
@@ -599,8 +597,7 @@ static enum xs_err sendx_options(struct cli *c, struct xs_error *err)
     if (cl->wait != NULL)
         c->job.wait_s = (int)strtol(cl->wait, NULL, 10);
     /* "--receipt 5 bob@example.org": the 5 is a recipient (a domain). */
-    for (int i = 0; cl->receipt != NULL && !*cl->receipt && i < c->nrcpt;
-         i++) {
+    for (int i = 0; cl->receipt != NULL && !*cl->receipt && i < c->nrcpt; i++) {
         if (c->rcpt[i][strspn(c->rcpt[i], "0123456789")] == '\0')
             return xs_seterr(err, XS_EUSAGE,
                              "recipient '%.20s' looks like seconds: write "
@@ -691,8 +688,8 @@ static enum xs_err too_big(struct xs_error *err)
 
 /* Read all of 'fd' ('name' for messages; bounded); trailing newlines
  * dropped. */
-static enum xs_err
-read_body(int fd, const char *name, char **out, size_t *len, struct xs_error *err)
+static enum xs_err read_body(
+    int fd, const char *name, char **out, size_t *len, struct xs_error *err)
 {
     struct buf b = {0};
     char chunk[65536];
@@ -762,11 +759,14 @@ static enum xs_err read_message_file(struct cli *c, struct xs_error *err)
     enum xs_err e = XS_OK;
     int fd = open(f, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd < 0)
-        e = xs_seterr(err, XS_ENOINPUT, "cannot open --message-file %s: %s",
-                      p, strerror(errno));
-    else if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode))
-        e = xs_seterr(err, XS_ENOINPUT, "cannot read --message-file %s: %s",
-                      p, S_ISDIR(st.st_mode) ? "a directory" : strerror(errno));
+        e = xs_seterr(err, XS_ENOINPUT, "cannot open --message-file %s: %s", p,
+                      strerror(errno));
+    else if (fstat(fd, &st) != 0)
+        e = xs_seterr(err, XS_ENOINPUT, "cannot read --message-file %s: %s", p,
+                      strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        e = xs_seterr(err, XS_ENOINPUT,
+                      "cannot read --message-file %s: a directory", p);
     else
         e = read_body(fd, p, &c->body, &c->body_len, err);
     if (fd >= 0)
@@ -782,8 +782,7 @@ static enum xs_err read_raw(struct cli *c, struct xs_error *err)
     if (isatty(STDIN_FILENO))
         return xs_seterr(err, XS_EUSAGE,
                          "--raw reads the stanzas from standard input");
-    e = read_body(STDIN_FILENO, "standard input", &c->body, &c->body_len,
-                  err);
+    e = read_body(STDIN_FILENO, "standard input", &c->body, &c->body_len, err);
     if (e == XS_OK && c->body_len > (size_t)MAX_BODY)
         e = too_big(err);
     if (e == XS_OK)

@@ -89,7 +89,7 @@ line_id() {
 }
 
 @test "--receipt: carol's client confirms: 'received', exit 0, also in --json" {
-    local body id
+    local body json_id
     carol_online 120
     body="receipt $(unique)"
     run --separate-stderr -0 xsa --receipt=60 -m "$body" carol@localhost
@@ -101,7 +101,7 @@ line_id() {
     # the request went out in the message (XEP-0184)
     body="receipt json $(unique)"
     run --separate-stderr -0 xsa --json --receipt=60 -m "$body" carol@localhost
-    id=$(timeout 10 python3 -c '
+    json_id=$(timeout 10 python3 -c '
 import json, sys
 r = json.loads(sys.argv[1])
 assert r["ok"] is True and r["exit"] == 0, r
@@ -109,12 +109,12 @@ x = r["recipients"][0]
 assert x["jid"] == "carol@localhost" and x["status"] == "received", x
 print(x["id"])
 ' "$output") || fail "bad --json output"
-    grep -qE "^received alice@localhost/[^ ]+ $id $body\$" "$CAROL_LOG" ||
+    grep -qE "^received alice@localhost/[^ ]+ $json_id $body\$" "$CAROL_LOG" ||
         fail "carol's log: $(cat "$CAROL_LOG")"
 }
 
 @test "--receipt: offline bob sends none: 75 naming bob, his message stored" {
-    local body id t0 ms
+    local body t0 ms
     carol_online 120
     body="no receipt $(unique)"
     t0=${EPOCHREALTIME//[!0-9]/}
@@ -153,7 +153,7 @@ EOF
     assert_match "${lines[1]}" "type='result'"
     roster=$(srv_roster alice)
     assert_match "$roster" "(^|"$'\n'")eve-$u@localhost"$'\t'"Eve & $u"$'\t'
-    stored_with "raw one $u" | grep -qE "id=[\"']m-$u[\"']" ||
+    stored_with "raw one $u" | grep -qE "id=[\"']m-${u}[\"']" ||
         fail "message m-$u not stored: $(srv_stored bob)"
     # the one without an id got one
     stored_with "raw &lt;two&gt; $u" | grep -qE " id=[\"'][^\"']+[\"']" ||
@@ -181,7 +181,7 @@ assert x["xml"].startswith("<iq "), x
 }
 
 @test "--message-file is stored; --skip-empty with an empty body sends nothing" {
-    local u before after id
+    local u before after
     u=$(unique)
     before=$(srv_stored_count bob)
     : >"$BATS_TEST_TMPDIR/empty"
@@ -197,18 +197,18 @@ assert x["xml"].startswith("<iq "), x
     after=$(srv_stored_count bob)
     [ "$after" -eq $((before + 1)) ] ||
         fail "stored before $before, after $after: expected one more"
-    stored_with "file $u&#10;line two</body>" | grep -qE "id=[\"']$id[\"']" ||
+    stored_with "file $u&#10;line two</body>" | grep -qE "id=[\"']${id}[\"']" ||
         fail "body not stored as sent: $(srv_stored bob)"
 }
 
 @test "--wait: stays connected that long, then exit 0 and stored" {
-    local body t0 ms id
+    local body t0 ms
     body="wait $(unique)"
     t0=${EPOCHREALTIME//[!0-9]/}
     run --separate-stderr -0 xsa --wait 2 -m "$body" bob@localhost
     ms=$(((${EPOCHREALTIME//[!0-9]/} - t0) / 1000))
     [ "$ms" -ge 2000 ] || fail "ended after ${ms} ms, before 2 s"
     line_id sent bob@localhost
-    stored_with "$body" | grep -qE "id=[\"']$id[\"']" ||
+    stored_with "$body" | grep -qE "id=[\"']${id}[\"']" ||
         fail "not stored: $(srv_stored bob)"
 }
