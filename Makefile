@@ -49,6 +49,7 @@ LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c \
 LIBSRC += receipts.c raw.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 UNITS = test_sasl test_util test_xmpp test_password test_tls
+UNITS += test_raw
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)

@@ -220,23 +220,22 @@ enum xs_err raw_parse(const char *in,
     struct xml_parser *p = xml_parser_new();
     struct raw_batch *b = xcalloc(1, sizeof *b);
     struct xs_error perr = {0};
-    int stream_level = 0;
+    int stream_level;
     enum xs_err e = xml_feed(p, raw_head, sizeof raw_head - 1, &perr);
     if (e == XS_OK)
         e = xml_feed(p, in, len, &perr);
     /* </stream:stream>, or <proceed/> or <success/>, which stop the
      * parser as they would a stream */
-    if (e == XS_OK)
-        stream_level = xml_closed(p) || xml_stopped(p);
-    if (e == XS_OK && !stream_level)
-        e = xml_feed(p, raw_tail, sizeof raw_tail - 1, &perr);
-    if (e != XS_OK) {
-        e = input_error(&perr, err);
-    } else if (stream_level) {
+    stream_level = xml_closed(p) || xml_stopped(p);
+    if (stream_level) {
         e = xs_seterr(err, XS_EDATA,
                       "--raw: stream-level XML on standard input "
                       "(only stanzas are allowed)");
-    } else if (!xml_closed(p)) {
+    } else if (e != XS_OK) {
+        e = input_error(&perr, err);
+    } else if (xml_feed(p, raw_tail, sizeof raw_tail - 1, &perr) != XS_OK ||
+               !xml_closed(p)) {
+        /* the input parsed; only our end tag does not fit */
         e = xs_seterr(err, XS_EDATA,
                       "--raw: an element on standard input is not "
                       "finished");

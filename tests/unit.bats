@@ -38,3 +38,7 @@ run_unit() {
 @test "unit: test_xmpp (session state machine on canned bytes)" {
     run_unit test_xmpp
 }
+
+@test "unit: test_raw (--raw: accepted and refused stanzas, re-serialising)" {
+    run_unit test_raw
+}
