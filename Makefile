@@ -49,6 +49,8 @@ LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c \
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 UNITS = test_sasl test_util test_xmpp test_password test_tls test_upload \
         test_roster
+LIBSRC += receipts.c raw.c
+UNITS += test_raw
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)

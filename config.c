@@ -63,7 +63,7 @@ static enum xs_err config_key(struct settings *cf,
             }
             *opt_flag(cf, (enum opt_id)i) = b;
         }
-        cf->set |= 1UL << i;
+        cf->set |= 1ULL << i;
         cf->line[i] = line;
         return XS_OK;
     }
@@ -127,9 +127,9 @@ static void move_opt(struct settings *cl, struct settings *cf, enum opt_id id)
     } else {
         *opt_flag(cl, id) = *opt_flag(cf, id);
     }
-    cl->set |= 1UL << id;
+    cl->set |= 1ULL << id;
     cl->line[id] = cf->line[id];
-    cf->set &= ~(1UL << id);
+    cf->set &= ~(1ULL << id);
 }
 
 void settings_merge(struct settings *cl, struct settings *cf)
@@ -144,7 +144,7 @@ void settings_merge(struct settings *cl, struct settings *cf)
             } else {
                 *opt_flag(cf, trust[i]) = 0;
             }
-            cf->set &= ~(1UL << trust[i]);
+            cf->set &= ~(1ULL << trust[i]);
         }
     }
     for (int i = 0; i < O_COUNT; i++) {

@@ -86,6 +86,12 @@ static const char *check_contact(const char *v)
     return res ? "a roster contact has no resource" : NULL;
 }
 
+/* --receipt's value: none (the default wait) or 1 to 86400 seconds. */
+static const char *check_receipt(const char *v)
+{
+    return *v == '\0' ? NULL : check_timeout(v);
+}
+
 /* A resource is sent as is: printable UTF-8, 1 to 1023 bytes (RFC 7622
  * 3.4). */
 static const char *check_resource(const char *v)
@@ -131,7 +137,7 @@ const struct opt opt_table[O_COUNT] = {
                    XS_EUSAGE, check_nonempty, "message subject"},
     [O_UPLOAD] = {"upload", 'u', OPT_STRING, "FILE", 0, 0, 0, S(upload),
                   XS_EUSAGE, check_nonempty,
-                  "upload FILE (XEP-0363), send its URL; repeatable", 1},
+                  "upload FILE (XEP-0363), send its URL; repeatable", .repeat = 1},
     [O_VERSION] = {"version", 'V', OPT_ACTION, NULL, 0, 0, 0, 0, XS_EUSAGE,
                    NULL, "show versions and exit"},
     [O_CAFILE] = {"cafile", 0, OPT_STRING, "FILE", 1, 0, 0, S(cafile),
@@ -143,6 +149,9 @@ const struct opt opt_table[O_COUNT] = {
                     "do not verify the server certificate (unsafe)"},
     [O_JSON] = {"json", 0, OPT_FLAG, NULL, 1, 0, 1, S(json), XS_EUSAGE, NULL,
                 "machine-readable output"},
+    [O_MESSAGE_FILE] = {"message-file", 0, OPT_STRING, "FILE", 0, 0, 0,
+                        S(message_file), XS_EUSAGE, check_nonempty,
+                        "message body from FILE (as from stdin)"},
     [O_PASSWORD_COMMAND] = {"password-command", 0, OPT_STRING, "CMD", 1, 0, 0,
                             S(password_command), XS_EUSAGE, check_nonempty,
                             "password is the first line CMD prints"},
@@ -151,6 +160,11 @@ const struct opt opt_table[O_COUNT] = {
                          "password is the first line of FILE"},
     [O_PIN] = {"pin", 0, OPT_STRING, "sha256:HEX", 1, 0, 0, S(pin), XS_EUSAGE,
                check_pin, "accept exactly this server certificate"},
+    [O_RAW] = {"raw", 0, OPT_FLAG, NULL, 0, 0, 0, S(raw), XS_EUSAGE, NULL,
+               "send the stanzas read from stdin, print IQ replies"},
+    [O_RECEIPT] = {"receipt", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(receipt),
+                   XS_EUSAGE, check_receipt,
+                   "wait up to SECONDS (10) for delivery receipts", .optional = 1},
     [O_RESOURCE] = {"resource", 0, OPT_STRING, "RES", 1, 0, 0, S(resource),
                     XS_EDATA, check_resource,
                     "resource to request (default: server assigns)"},
@@ -159,6 +173,8 @@ const struct opt opt_table[O_COUNT] = {
     [O_SERVER] = {"server", 0, OPT_STRING, "HOST[:PORT]", 1, 0, 0, S(server),
                   XS_EUSAGE, check_server,
                   "connect to HOST instead of looking up SRV records"},
+    [O_SKIP_EMPTY] = {"skip-empty", 0, OPT_FLAG, NULL, 0, 0, 0, S(skip_empty),
+                      XS_EUSAGE, NULL, "empty message: send nothing, exit 0"},
     [O_THREAD] = {"thread", 0, OPT_STRING, "ID", 1, 0, 0, S(thread), XS_EUSAGE,
                   check_nonempty, "message thread"},
     [O_TIMEOUT] = {"timeout", 0, OPT_STRING, "SECONDS", 1, 0, 0, S(timeout),
@@ -182,13 +198,18 @@ const struct opt opt_table[O_COUNT] = {
                 check_nonempty, "name for the --roster-add before it"},
     [O_GROUP] = {"group", 0, OPT_LIST, "GROUP", 0, 0, 0, 0, XS_EUSAGE,
                  check_nonempty, "a group for the --roster-add before it"},
+    [O_WAIT] = {"wait", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(wait), XS_EUSAGE,
+                check_timeout, "after sending, wait SECONDS for late bounces"},
 };
 
 #undef S
 
+/* The set-mask has one bit per option. */
+_Static_assert(O_COUNT <= 64, "more options than bits in settings.set");
+
 int opt_isset(const struct settings *s, enum opt_id id)
 {
-    return (s->set & (1UL << id)) != 0;
+    return (s->set & (1ULL << id)) != 0;
 }
 
 char **opt_str(struct settings *s, enum opt_id id)
@@ -225,9 +246,10 @@ static void build_tables(struct getopt_tables *t)
     t->so[ns++] = ':'; /* report a missing argument as ':' */
     for (int i = 0; i < O_COUNT; i++) {
         const struct opt *o = &opt_table[i];
-        int arg = o->kind == OPT_STRING || o->kind == OPT_LIST
-                      ? required_argument
-                      : no_argument;
+        int arg = o->kind == OPT_LIST       ? required_argument
+                  : o->kind != OPT_STRING ? no_argument
+                  : o->optional           ? optional_argument
+                                          : required_argument;
         t->lo[nl++] = (struct option){o->name, arg, NULL, LONG_VAL + i};
         if (o->negatable) {
             snprintf(t->no_names[i], NO_NAME_MAX, "no-%s", o->name);
@@ -359,7 +381,7 @@ enum xs_err opts_parse(int argc,
             break;
         }
         const struct opt *o = &opt_table[id];
-        cl->set |= 1UL << id;
+        cl->set |= 1ULL << id;
         cl->line[id] = OPT_FROM_CLI;
         switch (o->kind) {
         case OPT_ACTION:
@@ -370,13 +392,15 @@ enum xs_err opts_parse(int argc,
             *opt_flag(cl, (enum opt_id)id) = c < NO_VAL;
             break;
         case OPT_STRING:
-            settings_set(opt_str(cl, (enum opt_id)id), optarg);
+            /* an optional value left out: "" */
+            settings_set(opt_str(cl, (enum opt_id)id),
+                         optarg != NULL ? optarg : "");
             if (o->repeat) {
                 cl->uploads = xrealloc(cl->uploads, (cl->nuploads + 1) *
                                                         sizeof *cl->uploads);
                 cl->uploads[cl->nuploads++] = xstrdup(optarg);
             }
-            if (o->secret)
+            if (o->secret && optarg != NULL)
                 xs_wipe(optarg, strlen(optarg));
             break;
         case OPT_LIST:
@@ -401,6 +425,8 @@ void opts_help(FILE *f)
         if (o->short_name != 0)
             snprintf(left, sizeof left, "-%c, --%s%s%s", o->short_name, o->name,
                      o->arg ? " " : "", o->arg ? o->arg : "");
+        else if (o->optional)
+            snprintf(left, sizeof left, "    --%s[=%s]", o->name, o->arg);
         else
             snprintf(left, sizeof left, "    --%s%s%s", o->name,
                      o->arg ? " " : "", o->arg ? o->arg : "");

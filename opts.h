@@ -29,12 +29,16 @@ enum opt_id {
     O_CAFILE,
     O_INSECURE,
     O_JSON,
+    O_MESSAGE_FILE,
     O_PASSWORD_COMMAND,
     O_PASSWORD_FILE,
     O_PIN,
+    O_RAW,
+    O_RECEIPT,
     O_RESOURCE,
     O_ROSTER,
     O_SERVER,
+    O_SKIP_EMPTY,
     O_THREAD,
     O_TIMEOUT,
     O_TYPE,
@@ -47,6 +51,7 @@ enum opt_id {
     O_DENY,
     O_NAME,
     O_GROUP,
+    O_WAIT,
     O_COUNT
 };
 
@@ -73,6 +78,8 @@ struct opt {
     const char *help; /* one line for --help */
     int repeat;       /* 1: may be given more than once; every value is
                          kept in settings' 'uploads' (O_UPLOAD only) */
+    int optional;     /* OPT_STRING: the value may be left out
+                         (--name or --name=VALUE); then it is "" */
 };
 
 extern const struct opt opt_table[O_COUNT];
@@ -91,12 +98,14 @@ struct opt_use {
 struct settings {
     char *jid, *cafile, *pin, *resource, *server, *thread, *timeout, *type,
         *subject, *message, *config;
+    char *message_file, *receipt, *wait; /* receipts.c, raw.c jobs */
     char *password, *password_command, *password_file; /* secrets */
     int debug, quiet, json, insecure, roster;
     char *upload;   /* the last -u FILE; all of them: uploads */
     char **uploads; /* every -u FILE in order (allocated), nuploads */
     size_t nuploads;
-    unsigned long set; /* bit (1UL << id): given (on or off, or a value) */
+    int raw, skip_empty;
+    unsigned long long set; /* bit (1ULL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */
     /* OPT_LIST uses (command line only), in their order */

@@ -1350,6 +1350,8 @@ static void build_message(const struct xmpp_message *m,
         buf_add_xml(b, m->oob_url, strlen(m->oob_url));
         buf_addstr(b, "</url></x>");
     }
+    if (m->receipt)
+        buf_addstr(b, "<request xmlns='urn:xmpp:receipts'/>");
     buf_addstr(b, "</message>");
 }
 
@@ -1359,8 +1361,10 @@ enum xs_err xmpp_send(struct xmpp_session *s,
                       size_t nr,
                       struct xs_error *err)
 {
-    struct xmpp_await w = {
-        .what = "waiting for the server's confirmation", .r = r, .nr = nr};
+    struct xmpp_await w = {.what = "waiting for the server's confirmation",
+                           .r = r,
+                           .nr = nr,
+                           .job = m->watch};
     enum xs_err e = XS_OK;
     struct buf b = {0};
 
@@ -1421,6 +1425,30 @@ void xmpp_recipients_clear(struct xmpp_recipient *r, size_t n)
         free(r[i].text);
         r[i].condition = r[i].errtype = r[i].text = NULL;
     }
+}
+
+int xmpp_bounce(struct xmpp_recipient *r, size_t n, const struct xnode *m)
+{
+    const char *id = xnode_attr(m, "id");
+    const char *type = xnode_attr(m, "type");
+    int hit = 0;
+    if (!xnode_is(m, "message", NS_CLIENT) || id == NULL || type == NULL ||
+        strcmp(type, "error") != 0)
+        return 0;
+    /* bounce() takes pending recipients: offer it each one of this id
+     * that has not failed yet, as pending, one at a time. */
+    for (size_t i = 0; i < n; i++) {
+        enum xmpp_status was = r[i].status;
+        if (was == XMPP_FAILED || strcmp(r[i].id, id) != 0)
+            continue;
+        r[i].status = XMPP_PENDING;
+        bounce(&r[i], 1, m);
+        if (r[i].status == XMPP_FAILED)
+            hit = 1;
+        else
+            r[i].status = was;
+    }
+    return hit;
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -41,6 +41,10 @@ struct xmpp_message {
     const char *type;    /* chat, normal or headline */
     const char *thread;  /* NULL: none */
     const char *oob_url; /* NULL: none; else XEP-0066 <x><url/></x> */
+    int receipt;         /* 1: request a delivery receipt (XEP-0184) */
+    /* NULL, or a wait whose on_stanza sees the stanzas (not bounces)
+     * that arrive while xmpp_send waits: early receipts (receipts.c) */
+    struct xmpp_wait *watch;
 };
 
 enum xmpp_status { XMPP_PENDING = 0, XMPP_SENT, XMPP_FAILED };
@@ -53,6 +57,7 @@ struct xmpp_recipient {
     char *condition;  /* allocated (or NULL): stanza error condition */
     char *errtype;    /* allocated (or NULL): error type attribute */
     char *text;       /* allocated (or NULL): printable error text */
+    int received;     /* out: a delivery receipt arrived (receipts.c) */
 };
 
 struct xmpp_roster_item {
@@ -107,6 +112,16 @@ enum xs_err xmpp_send(struct xmpp_session *s,
                       size_t n,
                       struct xs_error *err);
 void xmpp_recipients_clear(struct xmpp_recipient *r, size_t n);
+
+struct xnode; /* xml.h */
+
+/*
+ * A bounce that arrives after xmpp_send confirmed (late, from another
+ * server): if 'm' is a <message type='error'/> for one of the 'n'
+ * recipients (by id and sender), mark it XMPP_FAILED with the codes of
+ * xmpp_send and return 1; else 0.
+ */
+int xmpp_bounce(struct xmpp_recipient *r, size_t n, const struct xnode *m);
 
 /* Fetch the roster (RFC 6121 2.1.3), items sorted by JID and groups by
  * name. */

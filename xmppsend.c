@@ -30,6 +30,8 @@
 #include "opts.h"
 #include "password.h"
 #include "roster.h"
+#include "raw.h"
+#include "receipts.h"
 #include "tls.h"
 #include "upload.h"
 #include "xml.h"
@@ -46,6 +48,7 @@ static const char usage_head[] =
     "       xmppsend [options] -u FILE [-u FILE ...] recipient ...\n"
     "       xmppsend [options] --roster-add JID ... [recipient ...] "
     "[--roster]\n"
+    "       xmppsend [options] --raw < stanzas\n"
     "\n"
     "Send one message (from -m or standard input) to each recipient, or\n"
     "print the account's roster, or share files (-u) by HTTP upload.\n"
@@ -71,6 +74,8 @@ static const char usage_tail[] =
 static int quiet;
 static int json_out;
 static int json_reported; /* the failure's JSON object is out already */
+
+static int receipts_on; /* --receipt: report_send says who confirmed */
 
 static void msg(const char *fmt, ...) XS_PRINTF(1, 2);
 static void msg(const char *fmt, ...)
@@ -227,14 +232,28 @@ static void print_roster(const struct xmpp_roster *r)
 static enum xs_err report_send(const struct xmpp_recipient *r, size_t n)
 {
     enum xs_err worst = XS_OK;
+    struct buf unconfirmed = {0};
     for (size_t i = 0; i < n; i++) {
         if (r[i].status == XMPP_FAILED) {
             if (worst == XS_OK)
                 worst = r[i].code;
             msg("%s: %s%s%s%s", r[i].jid, r[i].condition,
                 *r[i].text ? " (" : "", r[i].text, *r[i].text ? ")" : "");
+        } else if (receipts_on && !r[i].received) {
+            buf_printf(&unconfirmed, "%s%s", unconfirmed.len ? ", " : "",
+                       r[i].jid);
         }
     }
+    if (unconfirmed.len > 0) {
+        /* The server has the message (stored or delivered): a retry
+         * would send it twice. */
+        if (worst == XS_OK)
+            worst = XS_ETEMP;
+        msg("no delivery receipt from %s (the server accepted the "
+            "message)",
+            unconfirmed.data);
+    }
+    buf_free(&unconfirmed);
     if (json_out) {
         printf("{\"ok\":%s,\"exit\":%d,\"recipients\":[",
                worst == XS_OK ? "true" : "false", exit_code(worst));
@@ -244,9 +263,11 @@ static enum xs_err report_send(const struct xmpp_recipient *r, size_t n)
             json_str(stdout, r[i].jid);
             fputs(",\"id\":", stdout);
             json_str(stdout, r[i].id);
-            fputs(ok ? ",\"status\":\"sent\",\"condition\":null,\"text\":null}"
-                     : ",\"status\":\"failed\",\"condition\":",
-                  stdout);
+            if (ok)
+                printf(",\"status\":\"%s\",\"condition\":null,\"text\":null}",
+                       r[i].received ? "received" : "sent");
+            else
+                fputs(",\"status\":\"failed\",\"condition\":", stdout);
             if (!ok) {
                 json_str(stdout, r[i].condition);
                 fputs(",\"text\":", stdout);
@@ -258,9 +279,84 @@ static enum xs_err report_send(const struct xmpp_recipient *r, size_t n)
     } else if (!quiet) {
         for (size_t i = 0; i < n; i++) {
             if (r[i].status == XMPP_SENT)
-                printf("sent\t%s\t%s\n", r[i].jid, r[i].id);
+                printf("%s\t%s\t%s\n", r[i].received ? "received" : "sent",
+                       r[i].jid, r[i].id);
             else
                 printf("failed\t%s\t%s\n", r[i].jid, r[i].condition);
+        }
+    }
+    return worst;
+}
+
+/* --raw: each IQ reply on a line (or one JSON object); an IQ error or a
+ * bounced message is the exit class, the first one in input order. */
+static enum xs_err report_raw(const struct raw_batch *b)
+{
+    enum xs_err worst = XS_OK;
+    for (size_t i = 0; i < b->n; i++) {
+        const struct raw_stanza *st = &b->st[i];
+        const char *type = xnode_attr(st->reply, "type");
+        if (st->kind == RAW_IQ && type != NULL && strcmp(type, "error") == 0) {
+            const char *cond;
+            enum xs_err e = raw_iq_error(st->reply, &cond);
+            char *id = text_printable(st->id, strlen(st->id), 200);
+            char *c = text_printable(cond, strlen(cond), 100);
+            if (worst == XS_OK)
+                worst = e;
+            msg("iq %s failed: %s", id, *c ? c : "no condition");
+            free(id);
+            free(c);
+        } else if (st->kind == RAW_MESSAGE &&
+                   b->r[st->rcpt].status == XMPP_FAILED) {
+            const struct xmpp_recipient *r = &b->r[st->rcpt];
+            char *j = text_printable(r->jid, strlen(r->jid), 200);
+            if (worst == XS_OK)
+                worst = r->code;
+            msg("%s: %s", j, r->condition);
+            free(j);
+        }
+    }
+    if (json_out) {
+        printf("{\"ok\":%s,\"exit\":%d,\"replies\":[",
+               worst == XS_OK ? "true" : "false", exit_code(worst));
+        const char *sep = "";
+        for (size_t i = 0; i < b->n; i++) {
+            const struct raw_stanza *st = &b->st[i];
+            if (st->kind != RAW_IQ || st->reply == NULL)
+                continue;
+            char *line = raw_line(st->reply);
+            printf("%s{\"id\":", sep);
+            json_str(stdout, st->id);
+            fputs(",\"type\":", stdout);
+            json_str(stdout, xnode_attr(st->reply, "type"));
+            fputs(",\"xml\":", stdout);
+            json_str(stdout, line);
+            fputc('}', stdout);
+            free(line);
+            sep = ",";
+        }
+        fputs("],\"bounced\":[", stdout);
+        sep = "";
+        for (size_t i = 0; i < b->nr; i++) {
+            if (b->r[i].status != XMPP_FAILED)
+                continue;
+            printf("%s{\"jid\":", sep);
+            json_str(stdout, b->r[i].jid);
+            fputs(",\"id\":", stdout);
+            json_str(stdout, b->r[i].id);
+            fputs(",\"condition\":", stdout);
+            json_str(stdout, b->r[i].condition);
+            fputc('}', stdout);
+            sep = ",";
+        }
+        puts("]}");
+    } else if (!quiet) {
+        for (size_t i = 0; i < b->n; i++) {
+            if (b->st[i].kind != RAW_IQ || b->st[i].reply == NULL)
+                continue;
+            char *line = raw_line(b->st[i].reply);
+            puts(line);
+            free(line);
         }
     }
     return worst;
@@ -278,6 +374,9 @@ struct job {
     size_t nr;
     struct upload_file *up; /* -u FILE: opened before connecting */
     size_t nup;
+    int receipt_s, wait_s; /* --receipt, --wait: seconds, 0: off */
+    struct receipts rc;    /* their state during the run */
+    struct raw_batch *raw; /* --raw: the stanzas */
 };
 
 /* Everything a run holds, so that finish() can release it whatever step
@@ -293,6 +392,7 @@ struct cli {
     char *env_password; /* XMPPSEND_PASSWORD, taken out of the env */
     char *password, *body, *san_body, *san_subject, *san_thread;
     size_t body_len;
+    int skip; /* --skip-empty and the message is empty: send nothing */
 };
 
 /* ---------------------------------------------------------------- */
@@ -474,6 +574,11 @@ static enum xs_err open_uploads(struct cli *c, struct xs_error *err)
     if (c->cl.roster)
         return xs_seterr(err, XS_EUSAGE,
                          "cannot use both --roster and --upload");
+    if (c->cl.raw)
+        return xs_seterr(err, XS_EUSAGE, "cannot use both --raw and --upload");
+    if (c->cl.receipt != NULL || c->cl.wait != NULL)
+        return xs_seterr(err, XS_EUSAGE,
+                         "--receipt and --wait do not apply to --upload");
     job->up = xcalloc(c->cl.nuploads, sizeof *job->up);
     for (size_t i = 0; i < c->cl.nuploads; i++)
         job->up[i].fd = -1;
@@ -487,15 +592,72 @@ static enum xs_err open_uploads(struct cli *c, struct xs_error *err)
     return XS_OK;
 }
 
+/* Given on the command line (not from the config file)? */
+static int on_cli(struct settings *cl, enum opt_id id)
+{
+    if (!opt_isset(cl, id) || cl->line[id] != OPT_FROM_CLI)
+        return 0;
+    return opt_table[id].kind != OPT_FLAG || *opt_flag(cl, id);
+}
+
+/* --raw, --receipt, --wait, --message-file, --skip-empty: what goes with
+ * what, and their values. */
+static enum xs_err sendx_options(struct cli *c, struct xs_error *err)
+{
+    struct settings *cl = &c->cl;
+    static const enum opt_id not_raw[] = {O_MESSAGE, O_MESSAGE_FILE, O_SUBJECT,
+                                          O_THREAD,  O_TYPE,         O_RECEIPT,
+                                          O_WAIT,    O_SKIP_EMPTY,   O_ROSTER};
+    static const enum opt_id not_roster[] = {O_MESSAGE_FILE, O_RECEIPT, O_WAIT,
+                                             O_SKIP_EMPTY};
+    for (size_t i = 0; cl->raw && i < sizeof not_raw / sizeof *not_raw; i++) {
+        if (on_cli(cl, not_raw[i]))
+            return xs_seterr(err, XS_EUSAGE, "cannot use both --raw and --%s",
+                             opt_table[not_raw[i]].name);
+    }
+    if (cl->raw && c->nrcpt > 0)
+        return xs_seterr(err, XS_EUSAGE,
+                         "--raw takes no recipients (the stanzas name them)");
+    for (size_t i = 0; cl->roster && i < sizeof not_roster / sizeof *not_roster;
+         i++) {
+        if (on_cli(cl, not_roster[i]))
+            return xs_seterr(err, XS_EUSAGE,
+                             "cannot use both --roster and --%s",
+                             opt_table[not_roster[i]].name);
+    }
+    if (cl->message != NULL && cl->message_file != NULL)
+        return xs_seterr(err, XS_EUSAGE,
+                         "cannot use both --message and --message-file");
+    /* checked by opts_check: "" or 1 to 86400 */
+    if (cl->receipt != NULL)
+        c->job.receipt_s =
+            *cl->receipt ? (int)strtol(cl->receipt, NULL, 10) : 10;
+    if (cl->wait != NULL)
+        c->job.wait_s = (int)strtol(cl->wait, NULL, 10);
+    /* "--receipt 5 bob@example.org": the 5 is a recipient (a domain). */
+    for (int i = 0; cl->receipt != NULL && !*cl->receipt && i < c->nrcpt; i++) {
+        if (c->rcpt[i][strspn(c->rcpt[i], "0123456789")] == '\0')
+            return xs_seterr(err, XS_EUSAGE,
+                             "recipient '%.20s' looks like seconds: write "
+                             "--receipt=%.20s",
+                             c->rcpt[i], c->rcpt[i]);
+    }
+    receipts_on = c->job.receipt_s > 0;
+    return XS_OK;
+}
+
 static enum xs_err build_job(struct cli *c, struct xs_error *err)
 {
     struct settings *cl = &c->cl;
     struct job *job = &c->job;
     const char *why = NULL;
 
+    enum xs_err se = sendx_options(c, err);
+    if (se != XS_OK)
+        return se;
     if (cl->roster && c->nrcpt > 0)
         return xs_seterr(err, XS_EUSAGE, "--roster takes no recipients");
-    if (!cl->roster && c->nrcpt == 0 && cl->nseq == 0)
+    if (!cl->roster && !cl->raw && c->nrcpt == 0 && cl->nseq == 0)
         return xs_seterr(err, XS_EUSAGE, "no recipient given");
     if (cl->jid == NULL)
         return xs_seterr(err, XS_EUSAGE,
@@ -570,18 +732,20 @@ static enum xs_err too_big(struct xs_error *err)
                      MAX_BODY);
 }
 
-/* Read all of stdin (bounded); trailing newlines dropped. */
-static enum xs_err read_body(char **out, size_t *len, struct xs_error *err)
+/* Read all of 'fd' ('name' for messages; bounded); trailing newlines
+ * dropped. */
+static enum xs_err read_body(
+    int fd, const char *name, char **out, size_t *len, struct xs_error *err)
 {
     struct buf b = {0};
     char chunk[65536];
     for (;;) {
-        ssize_t n = read(STDIN_FILENO, chunk, sizeof chunk);
+        ssize_t n = read(fd, chunk, sizeof chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             buf_free(&b);
-            return xs_seterr(err, XS_EIO, "cannot read standard input: %s",
+            return xs_seterr(err, XS_EIO, "cannot read %s: %s", name,
                              strerror(errno));
         }
         if (n == 0)
@@ -632,6 +796,46 @@ static void warn_file_body(const char *m)
     free(p);
 }
 
+/* --message-file: the body from a file, read as standard input is. */
+static enum xs_err read_message_file(struct cli *c, struct xs_error *err)
+{
+    const char *f = c->cl.message_file;
+    char *p = text_printable(f, strlen(f), 200);
+    struct stat st;
+    enum xs_err e = XS_OK;
+    int fd = open(f, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        e = xs_seterr(err, XS_ENOINPUT, "cannot open --message-file %s: %s", p,
+                      strerror(errno));
+    else if (fstat(fd, &st) != 0)
+        e = xs_seterr(err, XS_ENOINPUT, "cannot read --message-file %s: %s", p,
+                      strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        e = xs_seterr(err, XS_ENOINPUT,
+                      "cannot read --message-file %s: a directory", p);
+    else
+        e = read_body(fd, p, &c->body, &c->body_len, err);
+    if (fd >= 0)
+        close(fd);
+    free(p);
+    return e;
+}
+
+/* --raw: the stanzas from standard input, checked before connecting. */
+static enum xs_err read_raw(struct cli *c, struct xs_error *err)
+{
+    enum xs_err e;
+    if (isatty(STDIN_FILENO))
+        return xs_seterr(err, XS_EUSAGE,
+                         "--raw reads the stanzas from standard input");
+    e = read_body(STDIN_FILENO, "standard input", &c->body, &c->body_len, err);
+    if (e == XS_OK && c->body_len > (size_t)MAX_BODY)
+        e = too_big(err);
+    if (e == XS_OK)
+        e = raw_parse(c->body, c->body_len, &c->job.raw, err);
+    return e;
+}
+
 /* The body, completely, before connecting. */
 static enum xs_err read_message(struct cli *c, struct xs_error *err)
 {
@@ -639,9 +843,14 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
     struct xmpp_message *m = &c->job.m;
     enum xs_err e;
     size_t changed = 0;
+    if (cl->raw)
+        return read_raw(c, err);
     if (cl->roster || c->nrcpt == 0) /* roster actions only */
         return XS_OK;
-    if (cl->message != NULL) {
+    if (cl->message_file != NULL) {
+        if ((e = read_message_file(c, err)) != XS_OK)
+            return e;
+    } else if (cl->message != NULL) {
         c->body = xstrdup(cl->message);
         c->body_len = strlen(c->body);
         warn_file_body(c->body);
@@ -651,7 +860,8 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
         return xs_seterr(err, XS_EUSAGE,
                          "no message: use -m TEXT or pipe it on standard "
                          "input");
-    } else if ((e = read_body(&c->body, &c->body_len, err)) != XS_OK) {
+    } else if ((e = read_body(STDIN_FILENO, "standard input", &c->body,
+                              &c->body_len, err)) != XS_OK) {
         return e;
     }
     if (c->body_len > (size_t)MAX_BODY)
@@ -663,6 +873,11 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
     if (cl->thread != NULL)
         sanitize_into(&m->thread, &c->san_thread, cl->thread,
                       strlen(cl->thread), &changed);
+    if (blank(m->body) && m->subject == NULL && c->job.nup == 0 &&
+        cl->skip_empty) {
+        c->skip = 1; /* nothing to send: no password, no connection */
+        return XS_OK;
+    }
     if (blank(m->body) && m->subject == NULL && c->job.nup == 0)
         return xs_seterr(err, XS_EDATA, "the message is empty%s",
                          *m->body ? " (only white space)" : "");
@@ -884,8 +1099,17 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         xmpp_roster_free(&ro);
     } else if (e == XS_OK && job->nup > 0) {
         e = run_upload(s, job, err);
+    } else if (e == XS_OK && job->raw != NULL) {
+        e = raw_run(s, job->raw, err);
+        if (e == XS_OK)
+            e = report_raw(job->raw);
     } else if (e == XS_OK && job->nr > 0) {
+        int after = job->receipt_s > job->wait_s ? job->receipt_s : job->wait_s;
+        receipts_init(&job->rc, &job->m, job->r, job->nr, job->receipt_s > 0);
         e = xmpp_send(s, &job->m, job->r, job->nr, err);
+        if (e == XS_OK && after > 0)
+            e = receipts_wait(s, &job->rc, xs_now_ms() + 1000LL * after,
+                              job->cfg.deadline, err);
         if (e == XS_OK)
             e = report_send(job->r, job->nr);
     }
@@ -927,6 +1151,7 @@ static int finish(struct cli *c, int rc)
     for (size_t i = 0; i < c->job.nup; i++)
         upload_file_free(&c->job.up[i]);
     free(c->job.up);
+    raw_free(c->job.raw);
     free(c->job.host);
     roster_plan_free(&c->job.plan);
     if (c->me.domain != NULL)
@@ -961,9 +1186,9 @@ int main(int argc, char **argv)
         e = build_job(&c, &err);
     if (e == XS_OK)
         e = read_message(&c, &err);
-    if (e == XS_OK)
+    if (e == XS_OK && !c.skip)
         e = get_password(&c, &err);
-    if (e == XS_OK)
+    if (e == XS_OK && !c.skip)
         e = run(&c.job, &err);
     return finish(&c, report(&err, e));
 }

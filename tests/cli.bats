@@ -14,6 +14,7 @@ load helper
 LONG_OPTS=(debug config help jid message password quiet subject version
     cafile insecure json password-command password-file pin resource
     roster server thread timeout type)
+LONG_OPTS+=(message-file raw receipt skip-empty wait)
 
 setup() {
     # An account that gets as far as connecting: 127.0.0.1:1 refuses the
@@ -1138,4 +1139,101 @@ assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
     run -75 --separate-stderr xs "${ACCT[@]}" --roster-add b@localhost \
         --name B --group G --unsubscribe b@localhost --roster
     assert_xs_error 'cannot connect'
+}
+
+# ---------------------------------------------------------------------
+# --message-file, --skip-empty, --raw, --receipt, --wait (usage and input
+# errors come before any connection: 127.0.0.1:1 would be exit 75)
+
+@test "--message-file: missing or a directory 66, with -m 64, readable: accepted" {
+    printf 'from a file\n' >"$BATS_TEST_TMPDIR/body"
+    run -66 --separate-stderr xs "${ACCT[@]}" \
+        --message-file "$BATS_TEST_TMPDIR/missing" bob@localhost
+    assert_xs_error "cannot open --message-file .*missing"
+    run -66 --separate-stderr xs "${ACCT[@]}" \
+        --message-file "$BATS_TEST_TMPDIR" bob@localhost
+    assert_xs_error "a directory"
+    run -64 --separate-stderr xs "${ACCT[@]}" -m hi \
+        --message-file "$BATS_TEST_TMPDIR/body" bob@localhost
+    assert_xs_error "cannot use both --message and --message-file"
+    run -75 --separate-stderr xs "${ACCT[@]}" \
+        --message-file "$BATS_TEST_TMPDIR/body" bob@localhost </dev/null
+    assert_xs_error "cannot connect"
+    head -c $((1024 * 1024 + 70000)) /dev/zero | tr '\0' x \
+        >"$BATS_TEST_TMPDIR/big"
+    run -65 --separate-stderr xs "${ACCT[@]}" \
+        --message-file "$BATS_TEST_TMPDIR/big" bob@localhost
+    assert_xs_error "larger than 1 MiB"
+}
+
+@test "--skip-empty: an empty or blank body exits 0 without connecting or printing" {
+    : >"$BATS_TEST_TMPDIR/empty"
+    run -0 --separate-stderr xs "${ACCT[@]}" --skip-empty bob@localhost \
+        </dev/null
+    [ -z "$output$stderr" ] || fail "printed: $output $stderr"
+    run -0 --separate-stderr xs "${ACCT[@]}" --skip-empty bob@localhost \
+        <<<$' \n\t\n'
+    [ -z "$output$stderr" ] || fail "printed: $output $stderr"
+    run -0 --separate-stderr xs "${ACCT[@]}" --skip-empty \
+        --message-file "$BATS_TEST_TMPDIR/empty" bob@localhost
+    [ -z "$output$stderr" ] || fail "printed: $output $stderr"
+    # without it: the usual error; with a body: it is sent (connects)
+    run -65 --separate-stderr xs "${ACCT[@]}" bob@localhost </dev/null
+    assert_xs_error "the message is empty"
+    run -75 --separate-stderr xs "${ACCT[@]}" --skip-empty bob@localhost \
+        <<<"not empty"
+    assert_xs_error "cannot connect"
+    run -64 --separate-stderr xs "${ACCT[@]}" --skip-empty --roster
+    assert_xs_error "cannot use both --roster and --skip-empty"
+}
+
+@test "--raw: what is not a plain stanza is refused with 65 before connecting" {
+    local bad
+    local -a inputs=(
+        "<message to='bob@localhost'><body>unclosed</message>"
+        "<message to='bob@localhost'><body>x</body>"
+        "<message/></stream:stream><message/>"
+        "<stream:features xmlns:stream='http://etherx.jabber.org/streams'/>"
+        "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+        "<enable xmlns='urn:xmpp:sm:3'/>"
+        "<message xmlns='jabber:server'/>"
+        "text"
+        "<iq type='result' id='a'><query xmlns='jabber:iq:version'/></iq>"
+        "<iq type='get' id='a'/>"
+        "<iq type='get' id='a'><a xmlns='urn:a'/></iq><iq type='get' id='a'><a xmlns='urn:a'/></iq>"
+        "<message to='a@b@c'/>"
+        "<message><body>a<b/>c</body></message>"
+        "<message><!-- c --></message>"
+        "<?pi x?><message/>"
+        "<message>&ext;</message>"
+        ""
+    )
+    for bad in "${inputs[@]}"; do
+        run --separate-stderr xs "${ACCT[@]}" --raw <<<"$bad"
+        check_exit 65 "--raw <<<'$bad'" || return 1
+        assert_match "$stderr" "^xmppsend: --raw: " || return 1
+    done
+    run -75 --separate-stderr xs "${ACCT[@]}" --raw <<<"<presence/>
+<message to='bob@localhost'><body>fine</body></message>"
+    assert_xs_error "cannot connect"
+    run -64 --separate-stderr xs "${ACCT[@]}" --raw bob@localhost </dev/null
+    assert_xs_error "--raw takes no recipients"
+    run -64 --separate-stderr xs "${ACCT[@]}" --raw -m hi </dev/null
+    assert_xs_error "cannot use both --raw and --message"
+}
+
+@test "--receipt and --wait: values checked, '--receipt 5' caught, not with --roster" {
+    local v
+    for v in --receipt=0 --receipt=x --receipt=86401 "--wait=0" "--wait=1x"; do
+        run --separate-stderr xs "${ACCT[@]}" "$v" -m hi bob@localhost
+        check_exit 64 "$v" || return 1
+        assert_match "$stderr" "invalid --(receipt|wait)" || return 1
+    done
+    run -64 --separate-stderr xs "${ACCT[@]}" --receipt 5 -m hi bob@localhost
+    assert_xs_error "write --receipt=5"
+    run -64 --separate-stderr xs "${ACCT[@]}" --roster --receipt
+    assert_xs_error "cannot use both --roster and --receipt"
+    run -75 --separate-stderr xs "${ACCT[@]}" --receipt --wait 3 -m hi \
+        bob@localhost
+    assert_xs_error "cannot connect"
 }

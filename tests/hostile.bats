@@ -859,3 +859,23 @@ setup_file() {
 @test "hostile: upload-status-503" {
     run_scenario upload-status-503
 }
+
+@test "hostile: ok-late-bounce-without-wait" {
+    run_scenario ok-late-bounce-without-wait
+}
+
+@test "hostile: ok-receipt-before-confirmation" {
+    run_scenario ok-receipt-before-confirmation
+}
+
+@test "hostile: ok-wait-foreign-bounces" {
+    run_scenario ok-wait-foreign-bounces
+}
+
+@test "hostile: receipt-wrong-sender" {
+    run_scenario receipt-wrong-sender
+}
+
+@test "hostile: wait-late-bounce" {
+    run_scenario wait-late-bounce
+}

@@ -20,6 +20,12 @@
     testclient.py PORT CAFILE JID PASSWORD request CONTACT
         as subscribe, after a roster request: servers (Prosody) push
         roster changes only to sessions that requested the roster.
+    testclient.py PORT CAFILE JID PASSWORD receipts SECONDS
+        send presence (messages are then delivered, not stored), print
+        "ready" once the server handled it, then for SECONDS answer every
+        message carrying <request xmlns='urn:xmpp:receipts'/> with
+        <received id=.../> (XEP-0184) and print "received FROM ID BODY"
+        for each, flushed at once.
 
 Used by tests/lib/ejabberd.bash (kept out of tests/lib, whose files are
 shell scripts for make lint): ejabberd 23.01 has no command that shows
@@ -32,6 +38,7 @@ import base64
 import socket
 import ssl
 import sys
+import time
 import xml.parsers.expat
 
 NS_OFFLINE = "http://jabber.org/protocol/offline"
@@ -278,10 +285,44 @@ def await_presence(s, ptype, sender, answer):
             break
 
 
+def receipts(s, seconds):
+    s.send("<presence/>")
+    s.send("<iq type='get' id='ping'><ping xmlns='urn:xmpp:ping'/></iq>")
+    iq_result(s, "ping")
+    print("ready", flush=True)
+    end = time.monotonic() + seconds
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return
+        s.sock.settimeout(left)
+        try:
+            e = s.next()
+        except (socket.timeout, TimeoutError):
+            return
+        if e.name != "message" or e.attrs.get("type") == "error":
+            continue
+        req = e.child("request")
+        mid = e.attrs.get("id")
+        if req is None or req.attrs.get("xmlns") != "urn:xmpp:receipts" or not mid:
+            continue
+        s.send(
+            "<message to='%s' id='r-%s'><received xmlns='urn:xmpp:receipts' "
+            "id='%s'/></message>"
+            % (esc(e.attrs.get("from", ""), True), esc(mid, True), esc(mid, True))
+        )
+        body = e.child("body")
+        print(
+            "received %s %s %s"
+            % (e.attrs.get("from", ""), mid, body.text() if body is not None else ""),
+            flush=True,
+        )
+
+
 def main(argv):
-    if len(argv) < 6 or argv[5] not in ("offline", "subscribe", "await", "request") or (
-        argv[5] in ("subscribe", "request") and len(argv) != 7
-    ) or (argv[5] == "await" and len(argv) not in (8, 9)):
+    nargs = {"offline": 6, "subscribe": 7, "request": 7, "receipts": 7, "await": (8, 9)}
+    want = nargs.get(argv[5]) if len(argv) >= 6 else None
+    if want is None or len(argv) not in (want if isinstance(want, tuple) else (want,)):
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         return 64
     port, cafile, jid, password, cmd = int(argv[1]), argv[2], argv[3], argv[4], argv[5]
@@ -295,6 +336,8 @@ def main(argv):
             subscribe(s, argv[6])
         elif cmd == "await":
             await_presence(s, argv[6], argv[7], argv[8] if len(argv) > 8 else None)
+        elif cmd == "receipts":
+            receipts(s, float(argv[6]))
         else:
             subscribe(s, argv[6])
         s.send("</stream:stream>")

@@ -46,3 +46,7 @@ run_unit() {
 @test "unit: test_roster (roster and subscription actions on canned bytes)" {
     run_unit test_roster
 }
+
+@test "unit: test_raw (--raw: accepted and refused stanzas, re-serialising)" {
+    run_unit test_raw
+}
