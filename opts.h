@@ -19,6 +19,7 @@ enum opt_id {
     O_DEBUG,
     O_CONFIG,
     O_HELP,
+    O_EACH_LINE,
     O_JID,
     O_MESSAGE,
     O_PASSWORD,
@@ -73,6 +74,7 @@ struct settings {
         *subject, *message, *config;
     char *password, *password_command, *password_file; /* secrets */
     int debug, quiet, json, insecure, roster;
+    int each_line; /* -i: line mode (lines.c) */
     unsigned long set; /* bit (1UL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "http.h"
 #include "jid.h"
+#include "lines.h"
 #include "net.h"
 #include "opts.h"
 #include "password.h"
@@ -265,6 +266,7 @@ struct job {
     char *host;
     int port;
     int roster;
+    int each_line; /* -i: lines.c */
     struct xmpp_message m;
     struct xmpp_recipient *r;
     size_t nr;
@@ -505,6 +507,10 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
                          cl->cafile, strerror(errno));
 
     job->roster = cl->roster;
+    job->each_line = cl->each_line;
+    if (cl->each_line && (cl->roster || cl->message != NULL))
+        return xs_seterr(err, XS_EUSAGE, "cannot use both --each-line and %s",
+                         cl->roster ? "--roster" : "--message");
     job->m.type = cl->type;
     job->tls.domain = c->me.domain;
     job->tls.cafile = cl->cafile;
@@ -599,7 +605,7 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
     struct xmpp_message *m = &c->job.m;
     enum xs_err e;
     size_t changed = 0;
-    if (cl->roster)
+    if (cl->roster || cl->each_line) /* -i: lines.c reads stdin */
         return XS_OK;
     if (cl->message != NULL) {
         c->body = xstrdup(cl->message);
@@ -675,6 +681,61 @@ static enum xs_err get_password(struct cli *c, struct xs_error *err)
 /* ---------------------------------------------------------------- */
 /* Step 6: run                                                       */
 
+/* Line mode (-i): each message's result lines as without -i. */
+static enum xs_err
+lines_sent(void *ud, const struct xmpp_recipient *r, size_t n)
+{
+    (void)ud;
+    enum xs_err e = report_send(r, n);
+    fflush(stdout); /* as they come: the reader may be a pipe */
+    return e;
+}
+
+/* A line not sent (one error line, and a JSON object), or a warning or
+ * a lost connection (XS_OK, XS_ETEMP: unless --quiet). */
+static void lines_note(void *ud, enum xs_err code, const char *text)
+{
+    (void)ud;
+    if (code == XS_OK || code == XS_ETEMP) {
+        if (!quiet)
+            msg("%s", text);
+        return;
+    }
+    msg("%s", text);
+    if (json_out) {
+        json_error(code, text);
+        fflush(stdout);
+    }
+}
+
+static enum xs_err run_lines(struct job *job, struct xs_error *err)
+{
+    struct lines_net net = {.domain = job->tls.domain,
+                            .host = job->host,
+                            .port = job->port,
+                            .tls = &job->tls};
+    struct lines_job lj = {.cfg = job->cfg,
+                           .m = job->m,
+                           .nr = job->nr,
+                           .in_fd = STDIN_FILENO,
+                           .timeout_s = job->cfg.timeout_s,
+                           .max_attempts = 10,
+                           .backoff_max_ms = 30000,
+                           .idle_ms = 5000,
+                           .connect = lines_net_connect,
+                           .disconnect = lines_net_disconnect,
+                           .sent = lines_sent,
+                           .note = lines_note,
+                           .ud = &net};
+    const char **rcpt = xcalloc(job->nr + 1, sizeof *rcpt);
+    for (size_t i = 0; i < job->nr; i++)
+        rcpt[i] = job->r[i].jid;
+    lj.rcpt = rcpt;
+    enum xs_err e = lines_run(&lj, err);
+    free(rcpt);
+    return e;
+}
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     int fd = -1;
@@ -682,6 +743,8 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         msg("warning: --insecure: the server's certificate is not "
             "verified; anyone on the path can read and change this "
             "session");
+    if (job->each_line)
+        return run_lines(job, err);
     enum xs_err e = net_connect(job->tls.domain, job->host, job->port,
                                 job->cfg.deadline, &fd, err);
     if (e != XS_OK)

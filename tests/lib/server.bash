@@ -12,6 +12,8 @@
 #                            alice's seeded roster (below). Exports SRV_DIR,
 #                            SRV_PORT and SRV_CA (the CA to trust).
 #   srv_stop DIR             stop it by its saved PID
+#   srv_start_again DIR      start a stopped server again on the same port
+#                            with the same data (srv_stop + this: a restart)
 #   srv_stored USER          the messages the server stored for the offline
 #                            account USER, one stanza per line as XML (CR
 #                            and LF in text as &#13; and &#10;)
@@ -79,6 +81,14 @@ srv_stop() {
     case $SRV_KIND in
     prosody) prosody_stop "$1" ;;
     ejabberd) ejabberd_stop "$1" ;;
+    esac
+}
+
+srv_start_again() {
+    case $SRV_KIND in
+    prosody) prosody_start_again "$1" ;;
+    ejabberd) ejabberd_start_again "$1" ;;
+    *) return 64 ;;
     esac
 }
 
