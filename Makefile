@@ -47,7 +47,7 @@ BIN ?= xmppsend
 LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c \
          password.c opts.c lines.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
-UNITS = test_sasl test_util test_xmpp test_password test_tls
+UNITS = test_sasl test_util test_xmpp test_password test_tls test_lines
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)

@@ -38,3 +38,7 @@ run_unit() {
 @test "unit: test_xmpp (session state machine on canned bytes)" {
     run_unit test_xmpp
 }
+
+@test "unit: test_lines (line mode: re-send with the original id after a drop)" {
+    run_unit test_lines
+}
