@@ -241,7 +241,10 @@ static void idle_check(struct conn *c)
     xmpp_set_deadline(c->s, per_message_deadline(c->job));
     w.until = xs_now_ms() + 1;
     if (xmpp_flight(c->s, &w, &why) != XS_OK) {
-        c->job->note(c->job->ud, XS_ETEMP, why.msg);
+        char t[sizeof why.msg + 64];
+        snprintf(t, sizeof t, "%s; connecting again for the next line",
+                 why.msg);
+        c->job->note(c->job->ud, XS_ETEMP, t);
         conn_drop(c);
     }
 }
@@ -281,7 +284,10 @@ static enum xs_err send_line(struct conn *c,
             *err = why;
             return e;
         }
-        job->note(job->ud, XS_ETEMP, why.msg);
+        char t[sizeof why.msg + 64];
+        snprintf(t, sizeof t, "%s; connecting again to send the line again",
+                 why.msg);
+        job->note(job->ud, XS_ETEMP, t);
         e = failed(c, &why, err);
         if (e != XS_OK)
             return e;
