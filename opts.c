@@ -150,7 +150,7 @@ const struct opt opt_table[O_COUNT] = {
                   check_nonempty, "message thread"},
     [O_TIMEOUT] = {"timeout", 0, OPT_STRING, "SECONDS", 1, 0, 0, S(timeout),
                    XS_EUSAGE, check_timeout,
-                   "deadline for the whole run (default 30)"},
+                   "deadline for the run; with -i, per message (default 30)"},
     [O_TYPE] = {"type", 0, OPT_STRING, "TYPE", 1, 0, 0, S(type), XS_EUSAGE,
                 check_type, "chat (default), normal or headline"},
 };
