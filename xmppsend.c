@@ -605,8 +605,19 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
     struct xmpp_message *m = &c->job.m;
     enum xs_err e;
     size_t changed = 0;
-    if (cl->roster || cl->each_line) /* -i: lines.c reads stdin */
+    if (cl->roster)
         return XS_OK;
+    if (cl->each_line) {
+        /* -i: lines.c reads stdin; the subject and thread are for every
+         * line. */
+        if (cl->subject != NULL)
+            sanitize_into(&m->subject, &c->san_subject, cl->subject,
+                          strlen(cl->subject), &changed);
+        if (cl->thread != NULL)
+            sanitize_into(&m->thread, &c->san_thread, cl->thread,
+                          strlen(cl->thread), &changed);
+        return XS_OK;
+    }
     if (cl->message != NULL) {
         c->body = xstrdup(cl->message);
         c->body_len = strlen(c->body);

@@ -125,7 +125,8 @@ stored_ids() {
         printf '%s two & <three>\r\n' "$TAG"
         printf '%s four, no newline at the end' "$TAG"
     } >"$in"
-    run -0 --separate-stderr xsa -i bob@localhost carol@localhost <"$in"
+    run -0 --separate-stderr xsa -i --subject "$TAG subject" \
+        bob@localhost carol@localhost <"$in"
     [ "${#lines[@]}" -eq 6 ] || fail "expected 6 result lines"
     printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out"
     want=$(printf '%s\n' "$TAG one" "$TAG two & <three>" \
@@ -136,6 +137,8 @@ stored_ids() {
         [ "$(stored_ids "$u")" = "$(sent_ids "$u@localhost" "$BATS_TEST_TMPDIR/out")" ] ||
             fail "$u: stored ids are not the printed ones"
     done
+    # The subject on every message.
+    [ "$(srv_stored bob | grep -c "<subject>$TAG subject</subject>")" -eq 3 ]
     # Three different ids per recipient.
     [ "$(sent_ids bob@localhost "$BATS_TEST_TMPDIR/out" | sort -u | wc -l)" -eq 3 ]
 }
