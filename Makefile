@@ -51,6 +51,8 @@ UNITS = test_sasl test_util test_xmpp test_password test_tls test_upload \
         test_roster
 LIBSRC += receipts.c raw.c
 UNITS += test_raw
+LIBSRC += lines.c
+UNITS += test_lines
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)

@@ -19,6 +19,7 @@ enum opt_id {
     O_DEBUG,
     O_CONFIG,
     O_HELP,
+    O_EACH_LINE,
     O_JID,
     O_MESSAGE,
     O_PASSWORD,
@@ -105,6 +106,7 @@ struct settings {
     char **uploads; /* every -u FILE in order (allocated), nuploads */
     size_t nuploads;
     int raw, skip_empty;
+    int each_line; /* -i: line mode (lines.c) */
     unsigned long long set; /* bit (1ULL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */

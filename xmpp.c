@@ -35,7 +35,10 @@
 #include "xml.h"
 #include "xmpp.h"
 
-/* Bounds on what one run may receive (protocol.md 10.8). */
+/* Bounds on what the login, and then each flight, may receive
+ * (protocol.md 10.8): per flight, so that a long line mode session
+ * (-i) is not ended by its own length, while a flood within one wait
+ * still is. */
 #define MAX_READ_TOTAL (64L * 1024 * 1024)
 #define MAX_STANZAS 10000
 /* At most this long to write our </stream:stream> (within the deadline). */
@@ -85,8 +88,8 @@ struct xmpp_session {
     struct trace_scan tscan; /* trace redaction state (trace_recv) */
     int saw_stream_error;    /* the server ended the stream with a reason */
     int timed_out;           /* the last wait ended at the deadline */
-    long total_read;
-    unsigned stanzas;
+    long total_read; /* since the login or the flight began */
+    unsigned stanzas; /* likewise */
     unsigned idseq;
     /* Post-authentication features. */
     int f_bind, f_session_required, f_sm;
@@ -998,6 +1001,13 @@ job_flush(struct xmpp_session *s, const char *what, struct xs_error *err)
     return why.code;
 }
 
+/* A new flight gets the full budget of MAX_STANZAS and MAX_READ_TOTAL. */
+static void budget_reset(struct xmpp_session *s)
+{
+    s->stanzas = 0;
+    s->total_read = 0;
+}
+
 /* Enable stream management (once, with the first flight after bind) and
  * note that the server's answers to what follows are to be counted. */
 static void flight_begin(struct xmpp_session *s)
@@ -1263,6 +1273,7 @@ enum xs_err xmpp_iq(struct xmpp_session *s,
     char id[24];
     struct xmpp_await w = {.what = what, .iq_id = id, .iq_to = to};
     *reply = NULL;
+    budget_reset(s);
     flight_begin(s);
     emit_iq(s, type, to, payload, id, sizeof id);
     enum xs_err e = job_flush(s, what, err);
@@ -1302,6 +1313,11 @@ const char *xmpp_account(const struct xmpp_session *s)
     return s->me.bare;
 }
 
+void xmpp_set_deadline(struct xmpp_session *s, long long deadline)
+{
+    s->cfg.deadline = deadline;
+}
+
 enum xs_err
 xmpp_flight(struct xmpp_session *s, struct xmpp_wait *job, struct xs_error *err)
 {
@@ -1310,6 +1326,7 @@ xmpp_flight(struct xmpp_session *s, struct xmpp_wait *job, struct xs_error *err)
     enum xs_err e;
     job->done = 0;
     job->expired = 0;
+    budget_reset(s);
     flight_begin(s);
     if (job->ping)
         e = flight_end(s, &w, what, err);
@@ -1393,11 +1410,15 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     /*
      * One flight: the server handles it in order (RFC 6120 10.1), so the
      * ping reply comes after every bounce of these messages; the ack
-     * (XEP-0198) is checked too but confirms nothing on its own.
+     * (XEP-0198) is checked too but confirms nothing on its own.  An id
+     * set by the caller is kept: a message sent again after a reconnect
+     * (line mode) keeps its original id.
      */
+    budget_reset(s);
     flight_begin(s);
     for (size_t i = 0; i < nr && e == XS_OK; i++) {
-        new_id(s, r[i].id, sizeof r[i].id);
+        if (r[i].id[0] == '\0')
+            new_id(s, r[i].id, sizeof r[i].id);
         build_message(m, &r[i], &b);
         emit_stanza(s, b.data);
         buf_free(&b);

@@ -51,7 +51,8 @@ enum xmpp_status { XMPP_PENDING = 0, XMPP_SENT, XMPP_FAILED };
 
 struct xmpp_recipient {
     const char *jid; /* in: validated JID */
-    char id[24];     /* out: the message's stanza id */
+    char id[24];     /* in/out: the message's stanza id; xmpp_send makes
+                        one when it is "" and keeps one already set */
     enum xmpp_status status;
     enum xs_err code; /* XMPP_FAILED: XS_EBOUNCE, XS_EREFUSED, XS_ETEMP */
     char *condition;  /* allocated (or NULL): stanza error condition */
@@ -104,7 +105,8 @@ enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err);
  * XS_ETEMP: type wait or recipient-unavailable, XS_EREFUSED: the rest).
  * A message larger than the server's advertised limit (XEP-0478) is not
  * sent: XS_EREFUSED.  Free the recipients' fields with
- * xmpp_recipients_clear.
+ * xmpp_recipients_clear.  Each call (like each flight) may receive up to
+ * 10000 elements and 64 MiB, whatever came before.
  */
 enum xs_err xmpp_send(struct xmpp_session *s,
                       const struct xmpp_message *m,
@@ -171,6 +173,10 @@ int xmpp_is_reply(const struct xmpp_session *s,
 
 /* The account's bare JID as the session parsed it. */
 const char *xmpp_account(const struct xmpp_session *s);
+
+/* Move the run's deadline (xs_now_ms() clock): line mode gives each
+ * message its own --timeout. */
+void xmpp_set_deadline(struct xmpp_session *s, long long deadline);
 
 enum { XMPP_WAIT_MORE = 0, XMPP_WAIT_DONE = 1, XMPP_WAIT_FAIL = -1 };
 

@@ -26,6 +26,7 @@
 #include "config.h"
 #include "http.h"
 #include "jid.h"
+#include "lines.h"
 #include "net.h"
 #include "opts.h"
 #include "password.h"
@@ -369,6 +370,7 @@ struct job {
     char *host;
     int port;
     int roster;
+    int each_line; /* -i: lines.c */
     struct xmpp_message m;
     struct xmpp_recipient *r;
     size_t nr;
@@ -707,6 +709,29 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     if ((e = open_uploads(c, err)) != XS_OK)
         return e;
     job->roster = cl->roster;
+    job->each_line = cl->each_line;
+    if (cl->each_line) {
+        static const struct {
+            int on;
+            const char *name;
+        } no_i[] = {{0, "--roster"},       {0, "--message"}, {0, "--upload"},
+                    {0, "--message-file"}, {0, "--raw"},     {0, "--receipt"},
+                    {0, "--wait"},         {0, "--skip-empty"}};
+        int on[] = {cl->roster,
+                    cl->message != NULL,
+                    cl->nuploads > 0,
+                    cl->message_file != NULL,
+                    cl->raw,
+                    cl->receipt != NULL,
+                    cl->wait != NULL,
+                    cl->skip_empty};
+        for (size_t i = 0; i < sizeof on / sizeof on[0]; i++) {
+            if (on[i])
+                return xs_seterr(err, XS_EUSAGE,
+                                 "cannot use both --each-line and %s",
+                                 no_i[i].name);
+        }
+    }
     job->m.type = cl->type;
     job->tls.domain = c->me.domain;
     job->tls.cafile = cl->cafile;
@@ -847,6 +872,17 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
         return read_raw(c, err);
     if (cl->roster || c->nrcpt == 0) /* roster actions only */
         return XS_OK;
+    if (cl->each_line) {
+        /* -i: lines.c reads stdin; the subject and thread are for every
+         * line. */
+        if (cl->subject != NULL)
+            sanitize_into(&m->subject, &c->san_subject, cl->subject,
+                          strlen(cl->subject), &changed);
+        if (cl->thread != NULL)
+            sanitize_into(&m->thread, &c->san_thread, cl->thread,
+                          strlen(cl->thread), &changed);
+        return XS_OK;
+    }
     if (cl->message_file != NULL) {
         if ((e = read_message_file(c, err)) != XS_OK)
             return e;
@@ -1070,6 +1106,61 @@ run_actions(struct xmpp_session *s, struct roster_plan *p, struct xs_error *err)
     return e;
 }
 
+/* Line mode (-i): each message's result lines as without -i. */
+static enum xs_err
+lines_sent(void *ud, const struct xmpp_recipient *r, size_t n)
+{
+    (void)ud;
+    enum xs_err e = report_send(r, n);
+    fflush(stdout); /* as they come: the reader may be a pipe */
+    return e;
+}
+
+/* A line not sent (one error line, and a JSON object), or a warning or
+ * a lost connection (XS_OK, XS_ETEMP: unless --quiet). */
+static void lines_note(void *ud, enum xs_err code, const char *text)
+{
+    (void)ud;
+    if (code == XS_OK || code == XS_ETEMP) {
+        if (!quiet)
+            msg("%s", text);
+        return;
+    }
+    msg("%s", text);
+    if (json_out) {
+        json_error(code, text);
+        fflush(stdout);
+    }
+}
+
+static enum xs_err run_lines(struct job *job, struct xs_error *err)
+{
+    struct lines_net net = {.domain = job->tls.domain,
+                            .host = job->host,
+                            .port = job->port,
+                            .tls = &job->tls};
+    struct lines_job lj = {.cfg = job->cfg,
+                           .m = job->m,
+                           .nr = job->nr,
+                           .in_fd = STDIN_FILENO,
+                           .timeout_s = job->cfg.timeout_s,
+                           .max_attempts = 10,
+                           .backoff_max_ms = 30000,
+                           .idle_ms = 5000,
+                           .connect = lines_net_connect,
+                           .disconnect = lines_net_disconnect,
+                           .sent = lines_sent,
+                           .note = lines_note,
+                           .ud = &net};
+    const char **rcpt = xcalloc(job->nr + 1, sizeof *rcpt);
+    for (size_t i = 0; i < job->nr; i++)
+        rcpt[i] = job->r[i].jid;
+    lj.rcpt = rcpt;
+    enum xs_err e = lines_run(&lj, err);
+    free(rcpt);
+    return e;
+}
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     int fd = -1;
@@ -1077,6 +1168,8 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         msg("warning: --insecure: the server's certificate is not "
             "verified; anyone on the path can read and change this "
             "session");
+    if (job->each_line)
+        return run_lines(job, err);
     enum xs_err e = net_connect(job->tls.domain, job->host, job->port,
                                 job->cfg.deadline, &fd, err);
     if (e != XS_OK)

@@ -50,3 +50,7 @@ run_unit() {
 @test "unit: test_raw (--raw: accepted and refused stanzas, re-serialising)" {
     run_unit test_raw
 }
+
+@test "unit: test_lines (line mode: re-send with the original id after a drop)" {
+    run_unit test_lines
+}

@@ -26,6 +26,10 @@
 #                                https://localhost:PORT/upload/...
 #   ejabberd_stop DIR            stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
+#   ejabberd_start_again DIR     start the stopped node of DIR again on the
+#                                same ports with the same Mnesia data
+#                                (accounts, stored messages); a restart is
+#                                ejabberd_stop then this.
 #   ejabberd_api DIR COMMAND JSON
 #                                call COMMAND of mod_http_api with the JSON
 #                                arguments, print the JSON answer; fails
@@ -321,6 +325,41 @@ ejabberd_stop() {
     wait "$pid" 2>/dev/null || true # reap it when it is our child
     rm -f "$dir/ejabberd.pid-by-us" "$dir/ejabberd.child-pid-by-us"
     return 0
+}
+
+ejabberd_start_again() {
+    local dir=$1 port api libs pid child
+    [[ -n $dir && -e $1/ejabberd.yml && -e $1/c2s-port ]] || {
+        echo "usage: ejabberd_start_again DIR (of a started node)" >&2
+        return 64
+    }
+    dir=$(cd "$dir" && pwd) || return 1
+    [[ ! -e $dir/ejabberd.pid-by-us ]] || {
+        echo "ejabberd_start_again: $dir still runs (ejabberd_stop first)" >&2
+        return 1
+    }
+    libs=$(ejabberd_erl_libs) || return 1
+    port=$(<"$dir/c2s-port") && api=$(<"$dir/api-port") || return 1
+    # The readiness check reads the log: keep the old one aside.
+    cat "$dir/log/ejabberd.log" >>"$dir/log/ejabberd.log.old" 2>/dev/null
+    : >"$dir/log/ejabberd.log"
+    HOME=$dir/home EJABBERD_CONFIG_PATH=$dir/ejabberd.yml \
+        EJABBERD_LOG_PATH=$dir/log/ejabberd.log \
+        EJABBERD_PID_PATH=$dir/ejabberd.pid ERL_LIBS=$libs \
+        ERL_CRASH_DUMP=$dir/log/erl_crash.dump \
+        timeout 1800 erl -noinput -mnesia dir "\"$dir/spool\"" -s ejabberd \
+        </dev/null >>"$dir/log/stdout.log" 2>&1 3>&- &
+    pid=$!
+    echo "$pid" >"$dir/ejabberd.pid-by-us"
+    ejabberd_wait_ready "$dir" "$pid" "$port" "$api" || {
+        echo "ejabberd_start_again: node did not come up on port $port" >&2
+        ejabberd_stop "$dir"
+        return 1
+    }
+    child=$(ps -o pid= --ppid "$pid" | tr -d ' ') || true
+    if ejabberd_pid_alive "$child" "$dir"; then
+        echo "$child" >"$dir/ejabberd.child-pid-by-us"
+    fi
 }
 
 ejabberd_api() {

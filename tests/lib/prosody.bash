@@ -21,6 +21,10 @@
 #                                https://localhost:PORT/file_share/...
 #   prosody_stop DIR             stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
+#   prosody_start_again DIR      start the stopped server of DIR again on
+#                                the same port with the same data (accounts,
+#                                stored messages); a restart is
+#                                prosody_stop then this.
 #   prosody_offline_messages DIR USER
 #                                print the messages the server stored for
 #                                the offline account USER, one stanza per
@@ -237,6 +241,37 @@ prosody_stop() {
     wait "$pid" 2>/dev/null || true # reap it when it is our child
     rm -f "$dir/prosody.pid-by-us" "$dir/prosody.child-pid-by-us"
     return 0
+}
+
+prosody_start_again() {
+    local dir=$1 port pid child
+    [[ -n $dir && -e $1/prosody.cfg.lua ]] || {
+        echo "usage: prosody_start_again DIR (of a started server)" >&2
+        return 64
+    }
+    dir=$(cd "$dir" && pwd) || return 1
+    [[ ! -e $dir/prosody.pid-by-us ]] || {
+        echo "prosody_start_again: $dir still runs (prosody_stop first)" >&2
+        return 1
+    }
+    port=$(sed -n 's/^c2s_ports = { \([0-9]*\) }$/\1/p' "$dir/prosody.cfg.lua")
+    [[ $port =~ ^[0-9]+$ ]] || return 1
+    # The readiness check reads the log: keep the old one aside.
+    cat "$dir/log/prosody.log" >>"$dir/log/prosody.log.old" 2>/dev/null
+    : >"$dir/log/prosody.log"
+    timeout 1800 prosody -F --config "$dir/prosody.cfg.lua" \
+        </dev/null >>"$dir/log/stdout.log" 2>&1 3>&- &
+    pid=$!
+    echo "$pid" >"$dir/prosody.pid-by-us"
+    prosody_wait_ready "$dir" "$pid" "$port" || {
+        echo "prosody_start_again: server did not come up on port $port" >&2
+        prosody_stop "$dir"
+        return 1
+    }
+    child=$(ps -o pid= --ppid "$pid" | tr -d ' ') || true
+    if prosody_pid_alive "$child" "$dir/prosody.cfg.lua"; then
+        echo "$child" >"$dir/prosody.child-pid-by-us"
+    fi
 }
 
 prosody_offline_messages() {

@@ -17,6 +17,8 @@
 #                            is its port (URLs: https://localhost:PORT/...,
 #                            certificate from SRV_CA).
 #   srv_stop DIR             stop it by its saved PID
+#   srv_start_again DIR      start a stopped server again on the same port
+#                            with the same data (srv_stop + this: a restart)
 #   srv_stored USER          the messages the server stored for the offline
 #                            account USER, one stanza per line as XML (CR
 #                            and LF in text as &#13; and &#10;)
@@ -103,6 +105,14 @@ srv_stop() {
     case $SRV_KIND in
     prosody) prosody_stop "$1" ;;
     ejabberd) ejabberd_stop "$1" ;;
+    esac
+}
+
+srv_start_again() {
+    case $SRV_KIND in
+    prosody) prosody_start_again "$1" ;;
+    ejabberd) ejabberd_start_again "$1" ;;
+    *) return 64 ;;
     esac
 }
 

@@ -1055,6 +1055,89 @@ static void test_general_flight(void)
 #undef OTHER
 }
 
+/* Line mode: an id set by the caller is kept (a message sent again after
+ * a reconnect keeps its original id), and each flight has its own budget
+ * of elements: two flights of 6000 stanzas each pass (12000 in the
+ * session), one flight of 10001 does not. */
+static enum xs_err two_sends(const struct script *sc,
+                             const char *id1,
+                             struct buf *written,
+                             int *sent)
+{
+    struct replay rp = {.seg = (const char *const *)sc->seg,
+                        .nseg = sc->nseg,
+                        .close_at = -1};
+    struct xs_io io;
+    struct xs_error err = {0};
+    replay_io(&rp, &io);
+    struct xmpp_config cfg = {.jid = "user@example.com",
+                              .password = "pencil",
+                              .deadline = xs_now_ms() + 60000,
+                              .timeout_s = 60,
+                              .test_cnonce = CNONCE};
+    struct xmpp_message m = {.body = "line", .type = "chat"};
+    struct xmpp_recipient r = {.jid = "juliet@example.net"};
+    snprintf(r.id, sizeof r.id, "%s", id1);
+    struct xmpp_session *s = xmpp_new(&cfg, &io);
+    *sent = 0;
+    enum xs_err e = xmpp_login(s, &err);
+    if (e == XS_OK)
+        e = xmpp_send(s, &m, &r, 1, &err);
+    if (e == XS_OK) {
+        ++*sent;
+        memset(r.id, 0, sizeof r.id);
+        r.status = XMPP_PENDING;
+        xmpp_set_deadline(s, xs_now_ms() + 60000);
+        e = xmpp_send(s, &m, &r, 1, &err);
+    }
+    if (e == XS_OK)
+        ++*sent;
+    xmpp_recipients_clear(&r, 1);
+    xmpp_close(s);
+    xmpp_free(s);
+    *written = rp.written;
+    return e;
+}
+
+static void test_line_mode_session(void)
+{
+    struct buf flood = {0}, tail = {0}, w = {0};
+    struct script sc;
+    int sent;
+    for (int i = 0; i < 6000; i++)
+        buf_printf(&flood, "<presence from='x@example.com/r%d'/>", i);
+    /* Preset id: the first ping is xs-2; the second message gets xs-3
+     * and its ping xs-4. */
+    buf_printf(&tail,
+               F_BIND BOUND "%s<iq type='result' id='xs-2' from='example.com'/>"
+                            "%s<iq type='result' id='xs-4' from='example.com'/>"
+               END,
+               flood.data, flood.data);
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, tail.data);
+    CHECK_EQ_INT(two_sends(&sc, "orig-7", &w, &sent), XS_OK);
+    CHECK_EQ_INT(sent, 2);
+    CHECK(contains(&w, "<message to='juliet@example.net' type='chat' "
+                       "id='orig-7'>"));
+    CHECK(contains(&w, "<message to='juliet@example.net' type='chat' "
+                       "id='xs-3'>"));
+    buf_free(&w);
+    script_free(&sc);
+
+    /* 12000 in one flight: over the budget, a protocol error. */
+    buf_reset(&tail);
+    buf_printf(&tail,
+               F_BIND BOUND "%s%s<iq type='result' id='xs-2' from='example.com'/>"
+               END,
+               flood.data, flood.data);
+    script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, tail.data);
+    CHECK_EQ_INT(two_sends(&sc, "orig-7", &w, &sent), XS_EPROTO);
+    CHECK_EQ_INT(sent, 0);
+    buf_free(&w);
+    script_free(&sc);
+    buf_free(&tail);
+    buf_free(&flood);
+}
+
 int main(void)
 {
     test_jid();
@@ -1072,6 +1155,7 @@ int main(void)
     test_plain_prepared();
     test_trace_hostile_shapes();
     test_general_flight();
+    test_line_mode_session();
     xml_cleanup();
     TEST_DONE("test_xmpp");
     return 0;
