@@ -16,6 +16,7 @@
 
 /* One id per option, in --help order. */
 enum opt_id {
+    O_CHATROOM,
     O_DEBUG,
     O_CONFIG,
     O_HELP,
@@ -26,12 +27,15 @@ enum opt_id {
     O_SUBJECT,
     O_VERSION,
     O_CAFILE,
+    O_CREATE_ROOM,
     O_INSECURE,
     O_JSON,
+    O_NICK,
     O_PASSWORD_COMMAND,
     O_PASSWORD_FILE,
     O_PIN,
     O_RESOURCE,
+    O_ROOM_PASSWORD,
     O_ROSTER,
     O_SERVER,
     O_THREAD,
@@ -59,6 +63,8 @@ struct opt {
     /* NULL, or the check of a value: NULL when valid, else why not. */
     const char *(*check)(const char *v);
     const char *help; /* one line for --help */
+    int repeat;       /* 1: may be given again; the values are kept,
+                         joined by newlines */
 };
 
 extern const struct opt opt_table[O_COUNT];
@@ -73,6 +79,8 @@ struct settings {
         *subject, *message, *config;
     char *password, *password_command, *password_file; /* secrets */
     int debug, quiet, json, insecure, roster;
+    char *chatroom, *nick, *room_password; /* group chat (muc.c) */
+    int create_room;
     unsigned long set; /* bit (1UL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */

@@ -1280,6 +1280,17 @@ void xmpp_queue(struct xmpp_session *s, const char *stanza)
     emit_stanza(s, stanza);
 }
 
+void xmpp_queue_secret(struct xmpp_session *s,
+                       const char *open,
+                       const char *secret,
+                       const char *close)
+{
+    flight_begin(s);
+    emit_secret(s, open, secret, close);
+    if (s->sm_state != SM_NONE)
+        s->sm_out++;
+}
+
 int xmpp_is_reply(const struct xmpp_session *s,
                   const struct xnode *n,
                   const char *id,

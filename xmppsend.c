@@ -26,6 +26,7 @@
 #include "config.h"
 #include "http.h"
 #include "jid.h"
+#include "muc.h"
 #include "net.h"
 #include "opts.h"
 #include "password.h"
@@ -40,6 +41,7 @@
 
 static const char usage_head[] =
     "usage: xmppsend [options] recipient ...\n"
+    "       xmppsend [options] -c room@service ... [recipient ...]\n"
     "       xmppsend [options] --roster\n"
     "\n"
     "Send one message (from -m or standard input) to each recipient, or\n"
@@ -268,6 +270,8 @@ struct job {
     struct xmpp_message m;
     struct xmpp_recipient *r;
     size_t nr;
+    size_t nrooms;        /* group chats: r[nr] to r[nr + nrooms - 1] */
+    struct muc_opts muc;
 };
 
 /* Everything a run holds, so that finish() can release it whatever step
@@ -278,6 +282,8 @@ struct cli {
     struct jid me;
     char **rcpt; /* the operands */
     int nrcpt;
+    char **rooms; /* the group chats of -c and xmpp:ROOM?join operands */
+    size_t nrooms;
     int timeout;
     unsigned char pin[TLS_PIN_LEN];
     char *env_password; /* XMPPSEND_PASSWORD, taken out of the env */
@@ -408,7 +414,8 @@ static enum xs_err read_config(const char *file,
     if (e == XS_OK)
         e = config_parse(text, len, file, cf, err);
     if (e == XS_OK &&
-        (cf->password || cf->password_command || cf->password_file))
+        (cf->password || cf->password_command || cf->password_file ||
+         cf->room_password))
         e = pw_check_secure(file, fd, 1, err);
     if (text != NULL) {
         xs_wipe(text, len);
@@ -455,15 +462,62 @@ static enum xs_err load_settings(struct cli *c, struct xs_error *err)
 /* ---------------------------------------------------------------- */
 /* Step 3: build the job                                             */
 
+static int is_room_uri(const char *arg)
+{
+    char *room = muc_uri_room(arg);
+    free(room);
+    return room != NULL;
+}
+
+/* The group chats: -c values (checked), then xmpp:ROOM?join operands. */
+static enum xs_err build_rooms(struct cli *c, struct xs_error *err)
+{
+    const char *v = c->cl.chatroom;
+    size_t max = (size_t)c->nrcpt + 1;
+    for (const char *p = v; p != NULL && *p; p++)
+        max += *p == '\n';
+    c->rooms = xcalloc(max + 1, sizeof *c->rooms);
+    while (v != NULL) {
+        size_t n = strcspn(v, "\n");
+        c->rooms[c->nrooms++] = xstrndup(v, n);
+        v = v[n] != '\0' ? v + n + 1 : NULL;
+    }
+    for (int i = 0; i < c->nrcpt; i++) {
+        char *room = muc_uri_room(c->rcpt[i]);
+        struct jid j;
+        const char *why = NULL;
+        if (room == NULL)
+            continue;
+        if (jid_parse(room, &j, &why) != 0 || j.local == NULL ||
+            j.resource != NULL) {
+            if (why == NULL)
+                jid_free(&j);
+            char *p = text_printable(c->rcpt[i], strlen(c->rcpt[i]), 200);
+            xs_seterr(err, XS_EDATA, "invalid room in '%s': %s", p,
+                      why ? why : "want xmpp:ROOM@SERVICE?join");
+            free(p);
+            free(room);
+            return XS_EDATA;
+        }
+        jid_free(&j);
+        c->rooms[c->nrooms++] = room;
+    }
+    if (c->nrooms > 0 && c->cl.subject != NULL)
+        return xs_seterr(err, XS_EUSAGE,
+                         "cannot send --subject to a group chat (it would "
+                         "change the room's subject)");
+    return XS_OK;
+}
+
 static enum xs_err build_job(struct cli *c, struct xs_error *err)
 {
     struct settings *cl = &c->cl;
     struct job *job = &c->job;
     const char *why = NULL;
 
-    if (cl->roster && c->nrcpt > 0)
+    if (cl->roster && (c->nrcpt > 0 || cl->chatroom != NULL))
         return xs_seterr(err, XS_EUSAGE, "--roster takes no recipients");
-    if (!cl->roster && c->nrcpt == 0)
+    if (!cl->roster && c->nrcpt == 0 && cl->chatroom == NULL)
         return xs_seterr(err, XS_EUSAGE, "no recipient given");
     if (cl->jid == NULL)
         return xs_seterr(err, XS_EUSAGE,
@@ -487,10 +541,15 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     if (jid_parse(cl->jid, &c->me, &why) != 0 || c->me.local == NULL)
         return xs_seterr(err, XS_EDATA, "invalid account JID '%s': %s", cl->jid,
                          why ? why : "no localpart");
-    job->nr = (size_t)c->nrcpt;
-    job->r = xcalloc(job->nr + 1, sizeof *job->r);
+    e = build_rooms(c, err);
+    if (e != XS_OK)
+        return e;
+    job->nr = 0;
+    job->r = xcalloc((size_t)c->nrcpt + c->nrooms + 1, sizeof *job->r);
     for (int i = 0; i < c->nrcpt; i++) {
         struct jid r;
+        if (is_room_uri(c->rcpt[i]))
+            continue;
         if (jid_parse(c->rcpt[i], &r, &why) != 0) {
             char *p = text_printable(c->rcpt[i], strlen(c->rcpt[i]), 200);
             xs_seterr(err, XS_EDATA, "invalid recipient JID '%s': %s", p, why);
@@ -498,8 +557,14 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
             return XS_EDATA;
         }
         jid_free(&r);
-        job->r[i].jid = c->rcpt[i];
+        job->r[job->nr++].jid = c->rcpt[i];
     }
+    for (size_t i = 0; i < c->nrooms; i++)
+        job->r[job->nr + i].jid = c->rooms[i];
+    job->nrooms = c->nrooms;
+    job->muc.nick = cl->nick != NULL ? cl->nick : c->me.local;
+    job->muc.password = cl->room_password;
+    job->muc.create = cl->create_room;
     if (cl->cafile != NULL && access(cl->cafile, R_OK) != 0)
         return xs_seterr(err, XS_ENOINPUT, "cannot read --cafile %s: %s",
                          cl->cafile, strerror(errno));
@@ -701,9 +766,13 @@ static enum xs_err run(struct job *job, struct xs_error *err)
             print_roster(&ro);
         xmpp_roster_free(&ro);
     } else if (e == XS_OK) {
-        e = xmpp_send(s, &job->m, job->r, job->nr, err);
+        if (job->nr > 0)
+            e = xmpp_send(s, &job->m, job->r, job->nr, err);
+        if (e == XS_OK && job->nrooms > 0)
+            e = muc_send(s, &job->muc, &job->m, job->r + job->nr,
+                         job->nrooms, err);
         if (e == XS_OK)
-            e = report_send(job->r, job->nr);
+            e = report_send(job->r, job->nr + job->nrooms);
     }
     xmpp_close(s);
     xmpp_free(s);
@@ -738,8 +807,11 @@ static int finish(struct cli *c, int rc)
     free(c->san_subject);
     free(c->san_thread);
     if (c->job.r != NULL)
-        xmpp_recipients_clear(c->job.r, c->job.nr);
+        xmpp_recipients_clear(c->job.r, c->job.nr + c->job.nrooms);
     free(c->job.r);
+    for (size_t i = 0; i < c->nrooms; i++)
+        free(c->rooms[i]);
+    free(c->rooms);
     free(c->job.host);
     if (c->me.domain != NULL)
         jid_free(&c->me);
