@@ -373,6 +373,24 @@ static enum xs_err new_room(struct xmpp_session *s,
         rm->text = printable(e2.msg);
         return XS_OK;
     }
+    /* First make it a temporary room: Prosody keeps a tombstone of a
+     * destroyed persistent room (muc_tombstones), which would refuse
+     * the name to everyone for a month.  Its answer needs no wait: the
+     * room handles the destroy after it. */
+    struct buf b = {0};
+    char id[24];
+    xmpp_new_id(s, id, sizeof id);
+    buf_addstr(&b, "<iq type='set' to='");
+    buf_add_xml(&b, rm->r->jid, strlen(rm->r->jid));
+    buf_printf(&b,
+               "' id='%s'><query xmlns='" NS_MUC_OWNER "'>"
+               "<x xmlns='" NS_DATA "' type='submit'>"
+               "<field var='FORM_TYPE'><value>" NS_MUC "#roomconfig</value>"
+               "</field><field var='muc#roomconfig_persistentroom'>"
+               "<value>0</value></field></x></query></iq>",
+               id);
+    xmpp_queue(s, b.data);
+    buf_free(&b);
     enum xs_err e = owner_iq(s, rm,
                              "<query xmlns='" NS_MUC_OWNER "'><destroy/>"
                              "</query>",
