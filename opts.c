@@ -122,7 +122,7 @@ static const char *check_rooms(const char *v)
 const struct opt opt_table[O_COUNT] = {
     [O_CHATROOM] = {.name = "chatroom", .short_name = 'c',
                     .kind = OPT_STRING, .arg = "ROOM", .off = S(chatroom),
-                    .bad = XS_EDATA, .check = check_rooms, .repeat = 1,
+                    .bad = XS_EDATA, .check = check_rooms,
                     .help = "also send to the group chat ROOM@SERVICE "
                             "(repeatable)"},
     [O_DEBUG] = {"debug", 'd', OPT_FLAG, NULL, 1, 0, 1, S(debug), XS_EUSAGE,
@@ -373,14 +373,15 @@ enum xs_err opts_parse(int argc,
             *opt_flag(cl, (enum opt_id)id) = c < NO_VAL;
             break;
         case OPT_STRING:
-            if (o->repeat && strchr(optarg, '\n') != NULL) {
+            /* -c may be given again: its values are kept, one a line. */
+            if (id == O_CHATROOM && strchr(optarg, '\n') != NULL) {
                 opt_label(c, label, sizeof label);
                 e = xs_seterr(err, XS_EUSAGE,
                               "option '%s' takes one value (a newline)",
                               label);
                 break;
             }
-            if (o->repeat && *opt_str(cl, (enum opt_id)id) != NULL) {
+            if (id == O_CHATROOM && *opt_str(cl, (enum opt_id)id) != NULL) {
                 char **v = opt_str(cl, (enum opt_id)id);
                 char *both = xasprintf("%s\n%s", *v, optarg);
                 xs_free_secret(*v);

@@ -63,8 +63,6 @@ struct opt {
     /* NULL, or the check of a value: NULL when valid, else why not. */
     const char *(*check)(const char *v);
     const char *help; /* one line for --help */
-    int repeat;       /* 1: may be given again; the values are kept,
-                         joined by newlines */
 };
 
 extern const struct opt opt_table[O_COUNT];

@@ -23,7 +23,7 @@
 # become the default goal: remember it here, restore it at the end.
 FUZZ_SAVED_GOAL := $(.DEFAULT_GOAL)
 
-FUZZERS ?= fuzz_stream fuzz_session fuzz_scram fuzz_jid fuzz_config
+FUZZERS ?= fuzz_stream fuzz_session fuzz_scram fuzz_jid fuzz_config fuzz_muc
 FUZZ_CC ?= clang
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
