@@ -121,7 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct xmpp_message m = {.body = "hi & <bye>", .type = "chat"};
     struct muc_opts o = {.nick = "user",
                          .password = (flags & 4) ? ROOM_PASSWORD : NULL,
-                         .create = flags & 1};
+                         .create = (flags & 1) != 0};
     struct xmpp_recipient r[2];
     memset(r, 0, sizeof r);
     r[0].jid = "room@conference.example.com";
