@@ -219,7 +219,9 @@ static void on_message(struct room *rm,
     const char *type = xnode_attr(n, "type");
     const char *id = xnode_attr(n, "id");
     int ours = id != NULL && strcmp(id, rm->r->id) == 0;
-    if (rm->msg != M_PENDING || type == NULL)
+    /* After a failed join the room refuses the message too (not an
+     * occupant): the join's error is the one to report. */
+    if (rm->msg != M_PENDING || rm->join == J_FAILED || type == NULL)
         return;
     if (strcmp(type, "error") == 0) {
         if (ours) {
@@ -247,8 +249,8 @@ static int on_stanza(void *ud,
     const char *from = xnode_attr(n, "from");
     (void)s;
     (void)err;
-    if (from == NULL || nick_of(from) == NULL ||
-        strcmp(n->ns, NS_CLIENT) != 0)
+    /* The room's errors come from its bare JID or from our nick. */
+    if (from == NULL || strcmp(n->ns, NS_CLIENT) != 0)
         return XMPP_WAIT_MORE;
     int all = 1;
     for (size_t i = 0; i < job->n; i++) {

@@ -13,7 +13,7 @@
     testclient.py PORT CAFILE JID PASSWORD muc-sit ROOM NICK STOPFILE [OPT...]
         join the group chat ROOM as NICK, creating it when it does not
         exist (then configured with OPTs: password=PW, members-only,
-        persistent always); ban=JID bans JID from it (as its owner).
+        moderated, persistent always); ban=JID bans JID from it (as its owner).
         Prints "ready" once in the room, then one line per groupchat
         message with a body from another occupant: NICK, id and body
         (CR and LF as &#13; and &#10;), tab-separated.  When STOPFILE
@@ -318,6 +318,13 @@ def muc_sit(s, room, nick, stopfile, opts):
                           "<value>1</value></field>"
                           "<field var='muc#roomconfig_roomsecret'><value>"
                           "%s</value></field>" % esc(password))
+        elif o == "moderated":
+            # ejabberd gives newcomers voice unless members_by_default
+            # is off (its own field; Prosody ignores it).
+            fields.append("<field var='muc#roomconfig_moderatedroom'>"
+                          "<value>1</value></field>"
+                          "<field var='members_by_default'>"
+                          "<value>0</value></field>")
         elif o == "members-only":
             fields.append("<field var='muc#roomconfig_membersonly'>"
                           "<value>1</value></field>")

@@ -147,22 +147,29 @@ setup_room() {
     assert_match "$sat" $'^alice\t[^\t]+\t'"$body"'$'
 }
 
-@test "members-only and banned: 69 for each, nothing reaches the rooms" {
-    local mo ban
+@test "members-only, banned, no voice: 69 for each, nothing reaches the rooms" {
+    local mo ban mod
     mo=$(room)
     ban=$(room)
+    mod=$(room)
     setup_room "$mo" members-only
     setup_room "$ban" ban=alice@localhost
-    run --separate-stderr -69 xsa -m "keep out" -c "$mo" -c "$ban"
+    setup_room "$mod" moderated
+    run --separate-stderr -69 xsa -m "keep out" -c "$mo" -c "$ban" -c "$mod"
     [ "${lines[0]}" = "failed"$'\t'"$mo"$'\tregistration-required' ] ||
         fail "members-only: ${lines[0]}"
     [ "${lines[1]}" = "failed"$'\t'"$ban"$'\tforbidden' ] ||
         fail "banned: ${lines[1]}"
+    # Joined as a visitor: the room refuses the message itself.
+    [ "${lines[2]}" = "failed"$'\t'"$mod"$'\tforbidden' ] ||
+        fail "moderated: ${lines[2]}"
     # Only bob's own words (setting up) are in the rooms' history.
     run -0 bob muc-history "$mo" bob
     assert_match "$output" $'^bob\tmuc-sit-stop\tstop'
     refute_match "$output" "(^|"$'\n'")alice"
     run -0 bob muc-history "$ban" bob
+    refute_match "$output" "(^|"$'\n'")alice"
+    run -0 bob muc-history "$mod" bob
     refute_match "$output" "(^|"$'\n'")alice"
 }
 
