@@ -212,9 +212,8 @@ static int same_text(const char *a, const char *b)
 }
 
 /* A message from a room: the reflection of ours, or its error. */
-static void on_message(struct room *rm,
-                       const struct xmpp_message *m,
-                       const struct xnode *n)
+static void
+on_message(struct room *rm, const struct xmpp_message *m, const struct xnode *n)
 {
     const char *type = xnode_attr(n, "type");
     const char *id = xnode_attr(n, "id");
@@ -281,8 +280,7 @@ static void queue_join(struct xmpp_session *s,
     buf_add_xml(&b, room, strlen(room));
     buf_addch(&b, '/');
     buf_add_xml(&b, rm->nick, strlen(rm->nick));
-    buf_printf(&b,
-               "' id='%s'><x xmlns='" NS_MUC "'><history maxstanzas='0'/>",
+    buf_printf(&b, "' id='%s'><x xmlns='" NS_MUC "'><history maxstanzas='0'/>",
                rm->pid);
     if (o->password != NULL) {
         struct buf pw = {0};
@@ -452,9 +450,8 @@ enum xs_err muc_send(struct xmpp_session *s,
                      size_t n,
                      struct xs_error *err)
 {
-    struct muc_job job = {.rooms = xcalloc(n ? n : 1, sizeof *job.rooms),
-                          .n = n,
-                          .m = m};
+    struct muc_job job = {
+        .rooms = xcalloc(n ? n : 1, sizeof *job.rooms), .n = n, .m = m};
     enum xs_err e = XS_OK;
     char *what = n == 1 ? xasprintf("waiting for the room %s", r[0].jid)
                         : xasprintf("waiting for %zu rooms", n);
@@ -480,10 +477,8 @@ enum xs_err muc_send(struct xmpp_session *s,
         }
         if (queued == 0)
             break;
-        struct xmpp_wait w = {.what = shown,
-                              .need_done = 1,
-                              .on_stanza = on_stanza,
-                              .ud = &job};
+        struct xmpp_wait w = {
+            .what = shown, .need_done = 1, .on_stanza = on_stanza, .ud = &job};
         e = xmpp_flight(s, &w, err);
     }
     for (size_t i = 0; i < n && e == XS_OK; i++) {

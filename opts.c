@@ -120,9 +120,13 @@ static const char *check_rooms(const char *v)
 #define S(f) offsetof(struct settings, f)
 
 const struct opt opt_table[O_COUNT] = {
-    [O_CHATROOM] = {.name = "chatroom", .short_name = 'c',
-                    .kind = OPT_STRING, .arg = "ROOM", .off = S(chatroom),
-                    .bad = XS_EDATA, .check = check_rooms,
+    [O_CHATROOM] = {.name = "chatroom",
+                    .short_name = 'c',
+                    .kind = OPT_STRING,
+                    .arg = "ROOM",
+                    .off = S(chatroom),
+                    .bad = XS_EDATA,
+                    .check = check_rooms,
                     .help = "also send to the group chat ROOM@SERVICE "
                             "(repeatable)"},
     [O_DEBUG] = {"debug", 'd', OPT_FLAG, NULL, 1, 0, 1, S(debug), XS_EUSAGE,
@@ -377,8 +381,7 @@ enum xs_err opts_parse(int argc,
             if (id == O_CHATROOM && strchr(optarg, '\n') != NULL) {
                 opt_label(c, label, sizeof label);
                 e = xs_seterr(err, XS_EUSAGE,
-                              "option '%s' takes one value (a newline)",
-                              label);
+                              "option '%s' takes one value (a newline)", label);
                 break;
             }
             if (id == O_CHATROOM && *opt_str(cl, (enum opt_id)id) != NULL) {

@@ -270,7 +270,7 @@ struct job {
     struct xmpp_message m;
     struct xmpp_recipient *r;
     size_t nr;
-    size_t nrooms;        /* group chats: r[nr] to r[nr + nrooms - 1] */
+    size_t nrooms; /* group chats: r[nr] to r[nr + nrooms - 1] */
     struct muc_opts muc;
 };
 
@@ -413,9 +413,8 @@ static enum xs_err read_config(const char *file,
     }
     if (e == XS_OK)
         e = config_parse(text, len, file, cf, err);
-    if (e == XS_OK &&
-        (cf->password || cf->password_command || cf->password_file ||
-         cf->room_password))
+    if (e == XS_OK && (cf->password || cf->password_command ||
+                       cf->password_file || cf->room_password))
         e = pw_check_secure(file, fd, 1, err);
     if (text != NULL) {
         xs_wipe(text, len);
@@ -769,8 +768,8 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         if (job->nr > 0)
             e = xmpp_send(s, &job->m, job->r, job->nr, err);
         if (e == XS_OK && job->nrooms > 0)
-            e = muc_send(s, &job->muc, &job->m, job->r + job->nr,
-                         job->nrooms, err);
+            e = muc_send(s, &job->muc, &job->m, job->r + job->nr, job->nrooms,
+                         err);
         if (e == XS_OK)
             e = report_send(job->r, job->nr + job->nrooms);
     }
