@@ -54,9 +54,9 @@ xsa() {
         -j alice@localhost --password-file "$PW_FILE" "$@"
 }
 
-# bob ARGS...: the second client, logged in as bob
+# bob ARGS...: the second client, logged in as bob (BOB_TIMEOUT seconds)
 bob() {
-    timeout 120 python3 "$TESTS_DIR/testclient.py" "$SRV_PORT" "$SRV_CA" \
+    timeout "${BOB_TIMEOUT:-120}" python3 "$TESTS_DIR/testclient.py" "$SRV_PORT" "$SRV_CA" \
         bob@localhost bob-pw "$@"
 }
 
@@ -73,7 +73,9 @@ sit() {
     SIT_STOP=$BATS_TEST_TMPDIR/sit.stop
     rm -f "$SIT_STOP"
     # 3>&-: bats waits for fd 3 to close.
-    bob muc-sit "$1" "$2" "$SIT_STOP" "${@:3}" >"$SIT_OUT" \
+    # Sits through several runs, each maybe under valgrind on a busy
+    # machine: a generous bound (teardown ends it anyway).
+    BOB_TIMEOUT=1200 bob muc-sit "$1" "$2" "$SIT_STOP" "${@:3}" >"$SIT_OUT" \
         2>"$SIT_OUT.err" 3>&- &
     SIT_PID=$!
     for ((i = 0; i < 600; i++)); do
