@@ -45,7 +45,7 @@ LIBS = $(shell $(PKG_CONFIG) --libs gnutls libxml-2.0 2>/dev/null) \
 B ?= build
 BIN ?= xmppsend
 LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c \
-         password.c opts.c upload.c roster.c
+         password.c opts.c upload.c roster.c muc.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 UNITS = test_sasl test_util test_xmpp test_password test_tls test_upload \
         test_roster

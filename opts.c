@@ -111,12 +111,43 @@ static const char *check_resource(const char *v)
     return NULL;
 }
 
+/* Rooms of -c (one a line): bare JIDs with a localpart. */
+static const char *check_rooms(const char *v)
+{
+    const char *why = NULL;
+    for (const char *p = v;;) {
+        size_t n = strcspn(p, "\n");
+        char *one = xstrndup(p, n);
+        struct jid j;
+        if (jid_parse(one, &j, &why) != 0) {
+            why = why != NULL ? why : "not a JID";
+        } else {
+            if (j.local == NULL || j.resource != NULL)
+                why = "want ROOM@SERVICE";
+            jid_free(&j);
+        }
+        free(one);
+        if (why != NULL || p[n] == '\0')
+            return why;
+        p += n + 1;
+    }
+}
+
 /* ---------------------------------------------------------------- */
 /* The table                                                         */
 
 #define S(f) offsetof(struct settings, f)
 
 const struct opt opt_table[O_COUNT] = {
+    [O_CHATROOM] = {.name = "chatroom",
+                    .short_name = 'c',
+                    .kind = OPT_STRING,
+                    .arg = "ROOM",
+                    .off = S(chatroom),
+                    .bad = XS_EDATA,
+                    .check = check_rooms,
+                    .help = "also send to the group chat ROOM@SERVICE "
+                            "(repeatable)"},
     [O_DEBUG] = {"debug", 'd', OPT_FLAG, NULL, 1, 0, 1, S(debug), XS_EUSAGE,
                  NULL, "trace the XML stream on stderr (secrets redacted)"},
     [O_CONFIG] = {"config", 'f', OPT_STRING, "FILE", 0, 0, 0, S(config),
@@ -147,6 +178,9 @@ const struct opt opt_table[O_COUNT] = {
                   XS_EUSAGE, check_nonempty,
                   "trust the CA certificates in FILE instead of the "
                   "system's"},
+    [O_CREATE_ROOM] = {"create-room", 0, OPT_FLAG, NULL, 0, 0, 0,
+                       S(create_room), XS_EUSAGE, NULL,
+                       "create a group chat that does not exist"},
     [O_INSECURE] = {"insecure", 0, OPT_FLAG, NULL, 1, 0, 1, S(insecure),
                     XS_EUSAGE, NULL,
                     "do not verify the server certificate (unsafe)"},
@@ -155,6 +189,9 @@ const struct opt opt_table[O_COUNT] = {
     [O_MESSAGE_FILE] = {"message-file", 0, OPT_STRING, "FILE", 0, 0, 0,
                         S(message_file), XS_EUSAGE, check_nonempty,
                         "message body from FILE (as from stdin)"},
+    [O_NICK] = {"nick", 0, OPT_STRING, "NICK", 1, 0, 0, S(nick), XS_EDATA,
+                check_resource,
+                "nick in group chats (default: the JID's localpart)"},
     [O_PASSWORD_COMMAND] = {"password-command", 0, OPT_STRING, "CMD", 1, 0, 0,
                             S(password_command), XS_EUSAGE, check_nonempty,
                             "password is the first line CMD prints"},
@@ -171,6 +208,10 @@ const struct opt opt_table[O_COUNT] = {
     [O_RESOURCE] = {"resource", 0, OPT_STRING, "RES", 1, 0, 0, S(resource),
                     XS_EDATA, check_resource,
                     "resource to request (default: server assigns)"},
+    [O_ROOM_PASSWORD] = {"room-password", 0, OPT_STRING, "PASS", 1, 1, 0,
+                         S(room_password), XS_EUSAGE, check_nonempty,
+                         "password of the group chats (prefer the config "
+                         "file)"},
     [O_ROSTER] = {"roster", 0, OPT_FLAG, NULL, 0, 0, 0, S(roster), XS_EUSAGE,
                   NULL, "print the roster instead of sending"},
     [O_SERVER] = {"server", 0, OPT_STRING, "HOST[:PORT]", 1, 0, 0, S(server),
@@ -395,6 +436,20 @@ enum xs_err opts_parse(int argc,
             *opt_flag(cl, (enum opt_id)id) = c < NO_VAL;
             break;
         case OPT_STRING:
+            /* -c may be given again: its values are kept, one a line. */
+            if (id == O_CHATROOM && strchr(optarg, '\n') != NULL) {
+                opt_label(c, label, sizeof label);
+                e = xs_seterr(err, XS_EUSAGE,
+                              "option '%s' takes one value (a newline)", label);
+                break;
+            }
+            if (id == O_CHATROOM && *opt_str(cl, (enum opt_id)id) != NULL) {
+                char **v = opt_str(cl, (enum opt_id)id);
+                char *both = xasprintf("%s\n%s", *v, optarg);
+                xs_free_secret(*v);
+                *v = both;
+                break;
+            }
             /* an optional value left out: "" */
             settings_set(opt_str(cl, (enum opt_id)id),
                          optarg != NULL ? optarg : "");

@@ -16,6 +16,7 @@
 
 /* One id per option, in --help order. */
 enum opt_id {
+    O_CHATROOM,
     O_DEBUG,
     O_CONFIG,
     O_HELP,
@@ -28,15 +29,18 @@ enum opt_id {
     O_UPLOAD,
     O_VERSION,
     O_CAFILE,
+    O_CREATE_ROOM,
     O_INSECURE,
     O_JSON,
     O_MESSAGE_FILE,
+    O_NICK,
     O_PASSWORD_COMMAND,
     O_PASSWORD_FILE,
     O_PIN,
     O_RAW,
     O_RECEIPT,
     O_RESOURCE,
+    O_ROOM_PASSWORD,
     O_ROSTER,
     O_SERVER,
     O_SKIP_EMPTY,
@@ -107,6 +111,8 @@ struct settings {
     size_t nuploads;
     int raw, skip_empty;
     int each_line; /* -i: line mode (lines.c) */
+    char *chatroom, *nick, *room_password; /* group chat (muc.c) */
+    int create_room;
     unsigned long long set; /* bit (1ULL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */

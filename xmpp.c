@@ -195,13 +195,16 @@ static void emit_header(struct xmpp_session *s, int encrypted)
 /* ---------------------------------------------------------------- */
 /* Input                                                             */
 
-/* Is 'name' (with any prefix) an element whose text is a secret? */
+/* Is 'name' (with any prefix) an element whose text is a secret?  A
+ * group chat's <password/> too: ejabberd returns it inside the join's
+ * error presence. */
 static int secret_element(const char *name)
 {
     const char *colon = strrchr(name, ':');
     const char *local = colon ? colon + 1 : name;
     return strcmp(local, "challenge") == 0 || strcmp(local, "success") == 0 ||
-           strcmp(local, "response") == 0 || strcmp(local, "auth") == 0;
+           strcmp(local, "response") == 0 || strcmp(local, "auth") == 0 ||
+           strcmp(local, "password") == 0;
 }
 
 /*
@@ -1298,6 +1301,17 @@ void xmpp_queue(struct xmpp_session *s, const char *stanza)
 {
     flight_begin(s);
     emit_stanza(s, stanza);
+}
+
+void xmpp_queue_secret(struct xmpp_session *s,
+                       const char *open,
+                       const char *secret,
+                       const char *close)
+{
+    flight_begin(s);
+    emit_secret(s, open, secret, close);
+    if (s->sm_state != SM_NONE)
+        s->sm_out++;
 }
 
 int xmpp_is_reply(const struct xmpp_session *s,

@@ -164,6 +164,14 @@ void xmpp_new_id(struct xmpp_session *s, char *id, size_t size);
  * trusted XML: every value in it must have gone through buf_add_xml. */
 void xmpp_queue(struct xmpp_session *s, const char *stanza);
 
+/* Queue one stanza made of 'open', a secret and 'close' (all trusted XML,
+ * the secret escaped by the caller): the debug trace shows "[redacted]"
+ * in place of the secret. */
+void xmpp_queue_secret(struct xmpp_session *s,
+                       const char *open,
+                       const char *secret,
+                       const char *close);
+
 /* Is 'n' the result or error reply to our IQ 'id' sent to 'to' (NULL:
  * our own account or server), from an acceptable sender? */
 int xmpp_is_reply(const struct xmpp_session *s,

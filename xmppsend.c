@@ -27,6 +27,7 @@
 #include "http.h"
 #include "jid.h"
 #include "lines.h"
+#include "muc.h"
 #include "net.h"
 #include "opts.h"
 #include "password.h"
@@ -45,6 +46,7 @@
 
 static const char usage_head[] =
     "usage: xmppsend [options] recipient ...\n"
+    "       xmppsend [options] -c room@service ... [recipient ...]\n"
     "       xmppsend [options] --roster\n"
     "       xmppsend [options] -u FILE [-u FILE ...] recipient ...\n"
     "       xmppsend [options] --roster-add JID ... [recipient ...] "
@@ -379,6 +381,8 @@ struct job {
     int receipt_s, wait_s; /* --receipt, --wait: seconds, 0: off */
     struct receipts rc;    /* their state during the run */
     struct raw_batch *raw; /* --raw: the stanzas */
+    size_t nrooms; /* group chats: r[nr] to r[nr + nrooms - 1] */
+    struct muc_opts muc;
 };
 
 /* Everything a run holds, so that finish() can release it whatever step
@@ -389,6 +393,8 @@ struct cli {
     struct jid me;
     char **rcpt; /* the operands */
     int nrcpt;
+    char **rooms; /* the group chats of -c and xmpp:ROOM?join operands */
+    size_t nrooms;
     int timeout;
     unsigned char pin[TLS_PIN_LEN];
     char *env_password; /* XMPPSEND_PASSWORD, taken out of the env */
@@ -519,8 +525,8 @@ static enum xs_err read_config(const char *file,
     }
     if (e == XS_OK)
         e = config_parse(text, len, file, cf, err);
-    if (e == XS_OK &&
-        (cf->password || cf->password_command || cf->password_file))
+    if (e == XS_OK && (cf->password || cf->password_command ||
+                       cf->password_file || cf->room_password))
         e = pw_check_secure(file, fd, 1, err);
     if (text != NULL) {
         xs_wipe(text, len);
@@ -617,7 +623,7 @@ static enum xs_err sendx_options(struct cli *c, struct xs_error *err)
             return xs_seterr(err, XS_EUSAGE, "cannot use both --raw and --%s",
                              opt_table[not_raw[i]].name);
     }
-    if (cl->raw && c->nrcpt > 0)
+    if (cl->raw && (c->nrcpt > 0 || cl->chatroom != NULL))
         return xs_seterr(err, XS_EUSAGE,
                          "--raw takes no recipients (the stanzas name them)");
     for (size_t i = 0; cl->roster && i < sizeof not_roster / sizeof *not_roster;
@@ -648,6 +654,63 @@ static enum xs_err sendx_options(struct cli *c, struct xs_error *err)
     return XS_OK;
 }
 
+static int is_room_uri(const char *arg)
+{
+    char *room = muc_uri_room(arg);
+    free(room);
+    return room != NULL;
+}
+
+/* The group chats: -c values (checked), then xmpp:ROOM?join operands. */
+static enum xs_err build_rooms(struct cli *c, struct xs_error *err)
+{
+    const char *v = c->cl.chatroom;
+    size_t max = (size_t)c->nrcpt + 1;
+    for (const char *p = v; p != NULL && *p; p++)
+        max += *p == '\n';
+    c->rooms = xcalloc(max + 1, sizeof *c->rooms);
+    while (v != NULL) {
+        size_t n = strcspn(v, "\n");
+        c->rooms[c->nrooms++] = xstrndup(v, n);
+        v = v[n] != '\0' ? v + n + 1 : NULL;
+    }
+    for (int i = 0; i < c->nrcpt; i++) {
+        char *room = muc_uri_room(c->rcpt[i]);
+        struct jid j;
+        const char *why = NULL;
+        if (room == NULL)
+            continue;
+        if (jid_parse(room, &j, &why) != 0 || j.local == NULL ||
+            j.resource != NULL) {
+            if (why == NULL)
+                jid_free(&j);
+            char *p = text_printable(c->rcpt[i], strlen(c->rcpt[i]), 200);
+            xs_seterr(err, XS_EDATA, "invalid room in '%s': %s", p,
+                      why ? why : "want xmpp:ROOM@SERVICE?join");
+            free(p);
+            free(room);
+            return XS_EDATA;
+        }
+        jid_free(&j);
+        c->rooms[c->nrooms++] = room;
+    }
+    if (c->nrooms > 0 && c->cl.subject != NULL)
+        return xs_seterr(err, XS_EUSAGE,
+                         "cannot send --subject to a group chat (it would "
+                         "change the room's subject)");
+    static const enum opt_id not_rooms[] = {O_UPLOAD, O_EACH_LINE, O_RECEIPT,
+                                            O_WAIT};
+    const int on[] = {c->cl.nuploads > 0, c->cl.each_line,
+                      c->cl.receipt != NULL, c->cl.wait != NULL};
+    for (size_t i = 0; c->nrooms > 0 && i < sizeof on / sizeof on[0]; i++) {
+        if (on[i])
+            return xs_seterr(err, XS_EUSAGE,
+                             "cannot use both a group chat and --%s",
+                             opt_table[not_rooms[i]].name);
+    }
+    return XS_OK;
+}
+
 static enum xs_err build_job(struct cli *c, struct xs_error *err)
 {
     struct settings *cl = &c->cl;
@@ -657,9 +720,10 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     enum xs_err se = sendx_options(c, err);
     if (se != XS_OK)
         return se;
-    if (cl->roster && c->nrcpt > 0)
+    if (cl->roster && (c->nrcpt > 0 || cl->chatroom != NULL))
         return xs_seterr(err, XS_EUSAGE, "--roster takes no recipients");
-    if (!cl->roster && !cl->raw && c->nrcpt == 0 && cl->nseq == 0)
+    if (!cl->roster && !cl->raw && c->nrcpt == 0 && cl->nseq == 0 &&
+        cl->chatroom == NULL)
         return xs_seterr(err, XS_EUSAGE, "no recipient given");
     if (cl->jid == NULL)
         return xs_seterr(err, XS_EUSAGE,
@@ -689,10 +753,15 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     if (jid_parse(cl->jid, &c->me, &why) != 0 || c->me.local == NULL)
         return xs_seterr(err, XS_EDATA, "invalid account JID '%s': %s", cl->jid,
                          why ? why : "no localpart");
-    job->nr = (size_t)c->nrcpt;
-    job->r = xcalloc(job->nr + 1, sizeof *job->r);
+    e = build_rooms(c, err);
+    if (e != XS_OK)
+        return e;
+    job->nr = 0;
+    job->r = xcalloc((size_t)c->nrcpt + c->nrooms + 1, sizeof *job->r);
     for (int i = 0; i < c->nrcpt; i++) {
         struct jid r;
+        if (is_room_uri(c->rcpt[i]))
+            continue;
         if (jid_parse(c->rcpt[i], &r, &why) != 0) {
             char *p = text_printable(c->rcpt[i], strlen(c->rcpt[i]), 200);
             xs_seterr(err, XS_EDATA, "invalid recipient JID '%s': %s", p, why);
@@ -700,8 +769,14 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
             return XS_EDATA;
         }
         jid_free(&r);
-        job->r[i].jid = c->rcpt[i];
+        job->r[job->nr++].jid = c->rcpt[i];
     }
+    for (size_t i = 0; i < c->nrooms; i++)
+        job->r[job->nr + i].jid = c->rooms[i];
+    job->nrooms = c->nrooms;
+    job->muc.nick = cl->nick != NULL ? cl->nick : c->me.local;
+    job->muc.password = cl->room_password;
+    job->muc.create = cl->create_room;
     if (cl->cafile != NULL && access(cl->cafile, R_OK) != 0)
         return xs_seterr(err, XS_ENOINPUT, "cannot read --cafile %s: %s",
                          cl->cafile, strerror(errno));
@@ -870,8 +945,8 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
     size_t changed = 0;
     if (cl->raw)
         return read_raw(c, err);
-    if (cl->roster || c->nrcpt == 0) /* roster actions only */
-        return XS_OK;
+    if (cl->roster || (c->nrcpt == 0 && cl->chatroom == NULL))
+        return XS_OK; /* roster actions only */
     if (cl->each_line) {
         /* -i: lines.c reads stdin; the subject and thread are for every
          * line. */
@@ -1196,15 +1271,19 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         e = raw_run(s, job->raw, err);
         if (e == XS_OK)
             e = report_raw(job->raw);
-    } else if (e == XS_OK && job->nr > 0) {
+    } else if (e == XS_OK && job->nr + job->nrooms > 0) {
         int after = job->receipt_s > job->wait_s ? job->receipt_s : job->wait_s;
         receipts_init(&job->rc, &job->m, job->r, job->nr, job->receipt_s > 0);
-        e = xmpp_send(s, &job->m, job->r, job->nr, err);
+        if (job->nr > 0)
+            e = xmpp_send(s, &job->m, job->r, job->nr, err);
         if (e == XS_OK && after > 0)
             e = receipts_wait(s, &job->rc, xs_now_ms() + 1000LL * after,
                               job->cfg.deadline, err);
+        if (e == XS_OK && job->nrooms > 0)
+            e = muc_send(s, &job->muc, &job->m, job->r + job->nr, job->nrooms,
+                         err);
         if (e == XS_OK)
-            e = report_send(job->r, job->nr);
+            e = report_send(job->r, job->nr + job->nrooms);
     }
     xmpp_close(s);
     xmpp_free(s);
@@ -1239,12 +1318,15 @@ static int finish(struct cli *c, int rc)
     free(c->san_subject);
     free(c->san_thread);
     if (c->job.r != NULL)
-        xmpp_recipients_clear(c->job.r, c->job.nr);
+        xmpp_recipients_clear(c->job.r, c->job.nr + c->job.nrooms);
     free(c->job.r);
     for (size_t i = 0; i < c->job.nup; i++)
         upload_file_free(&c->job.up[i]);
     free(c->job.up);
     raw_free(c->job.raw);
+    for (size_t i = 0; i < c->nrooms; i++)
+        free(c->rooms[i]);
+    free(c->rooms);
     free(c->job.host);
     roster_plan_free(&c->job.plan);
     if (c->me.domain != NULL)

@@ -490,6 +490,86 @@ def config_seeds():
     }
 
 
+# fuzz_muc.c flags: 1 --create-room, 2 two rooms, 4 room password,
+# 8 trace; bits 5-7 read size index.  Ids: bind xs-1, then per room a
+# join and its message (xs-2, xs-3; the second room xs-4, xs-5).
+MUC_CREATE, MUC_TWO, MUC_PW, MUC_TRACE = 1, 2, 4, 8
+ROOM = "room@conference.example.com"
+NS_MUC_USER = "http://jabber.org/protocol/muc#user"
+
+
+def muc_self(room, nick, pid, codes=("110",)):
+    return ("<presence from='%s/%s' id='%s' to='%s'><x xmlns='%s'>"
+            "<item affiliation='owner' role='moderator'/>%s</x></presence>"
+            % (room, nick, pid, FULL, NS_MUC_USER,
+               "".join("<status code='%s'/>" % c for c in codes)))
+
+
+def muc_reflect(room, nick, mid):
+    return ("<message from='%s/%s' type='groupchat' id='%s' to='%s'>"
+            "<body>hi &amp; &lt;bye&gt;</body></message>"
+            % (room, nick, mid, FULL))
+
+
+def muc_error(name, room, nick, sid, cond, etype="cancel"):
+    return ("<%s from='%s%s' type='error' id='%s' to='%s'><error type='%s'>"
+            "<%s xmlns='%s'/><text xmlns='%s'>no</text></error></%s>"
+            % (name, room, "/" + nick if nick else "", sid, FULL, etype,
+               cond, NS_STANZAS, NS_STANZAS, name))
+
+
+def muc_seeds():
+    pre, post = login()
+    post += "<enabled xmlns='urn:xmpp:sm:3'/>"
+    subject = ("<message from='%s' type='groupchat'><subject/></message>"
+               % ROOM)
+    s = {}
+    s["join-reflect"] = (0, post + muc_self(ROOM, "user", "xs-2") + subject
+                         + muc_reflect(ROOM, "user", "xs-3") + END)
+    s["join-reflect-chunk3-trace"] = (
+        MUC_TRACE | MUC_PW | chunk(3),
+        post + muc_self(ROOM, "user", "xs-2") + subject
+        + muc_reflect(ROOM, "user", "xs-3") + END)
+    s["password-wrong"] = (MUC_PW | MUC_TRACE, post
+                           + muc_error("presence", ROOM, "user", "xs-2",
+                                       "not-authorized", "auth")
+                           + muc_error("message", ROOM, None, "xs-3",
+                                       "not-acceptable") + END)
+    # Conflict, then the suffixed nick user-xs-4 (join xs-5, message xs-6).
+    s["conflict-retry"] = (0, post
+                           + muc_error("presence", ROOM, "user", "xs-2",
+                                       "conflict")
+                           + muc_error("message", ROOM, None, "xs-3",
+                                       "not-acceptable")
+                           + muc_self(ROOM, "user-xs-4", "xs-5")
+                           + muc_reflect(ROOM, "user-xs-4", "xs-6") + END)
+    # A new room without --create-room: made temporary (xs-4), destroyed
+    # (xs-5).
+    s["created-destroyed"] = (0, post
+                              + muc_self(ROOM, "user", "xs-2",
+                                         ("201", "110"))
+                              + muc_reflect(ROOM, "user", "xs-3")
+                              + "<iq from='%s' type='result' id='xs-4'/>"
+                              % ROOM
+                              + "<iq from='%s' type='result' id='xs-5'/>"
+                              % ROOM + END)
+    s["created-instant"] = (MUC_CREATE, post
+                            + muc_self(ROOM, "user", "xs-2", ("201", "110"))
+                            + muc_reflect(ROOM, "user", "xs-3")
+                            + "<iq from='%s' type='result' id='xs-4'/>"
+                            % ROOM + END)
+    other = "other@conference.example.com"
+    s["two-rooms-one-full"] = (MUC_TWO, post
+                               + muc_self(ROOM, "user-renamed", "xs-2",
+                                          ("110", "210"))
+                               + muc_error("presence", other, "user", "xs-4",
+                                           "service-unavailable", "wait")
+                               + muc_reflect(ROOM, "user-renamed", "xs-3")
+                               + END)
+    return {name: bytes([flags]) + pre.encode() + b"\0" + post_.encode()
+            for name, (flags, post_) in s.items()}
+
+
 def write(outdir, target, seeds):
     d = os.path.join(outdir, target)
     if os.path.isdir(d):
@@ -514,6 +594,7 @@ def main():
     n += write(outdir, "fuzz_scram", scram_seeds())
     n += write(outdir, "fuzz_jid", jid_seeds())
     n += write(outdir, "fuzz_config", config_seeds())
+    n += write(outdir, "fuzz_muc", muc_seeds())
     print("make_corpus.py: %d seeds in %s" % (n, outdir))
 
 

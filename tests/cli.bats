@@ -13,7 +13,7 @@ load helper
 # Every long option of the contract, in --help order.
 LONG_OPTS=(debug config help jid message password quiet subject version
     cafile insecure json password-command password-file pin resource
-    roster server thread timeout type)
+    roster server thread timeout type chatroom create-room nick room-password)
 LONG_OPTS+=(message-file raw receipt skip-empty wait)
 
 setup() {
@@ -189,9 +189,26 @@ man_long_options() {
     assert_xs_error
 }
 
-@test "-c (reserved for group chat) is not an option yet: 64" {
-    run -64 --separate-stderr xs "${ACCT[@]}" -c room@conference.localhost -m hi
-    assert_xs_error
+@test "group chats: -c and xmpp:ROOM?join get as far as connecting; bad rooms 65, -s or --roster with a room 64" {
+    run -75 --separate-stderr xs "${ACCT[@]}" -c room@conference.localhost \
+        -c other@conference.localhost --nick 'Zoë' --create-room -m hi
+    run -75 --separate-stderr xs "${ACCT[@]}" -m hi \
+        'xmpp:caf%C3%A9@conference.localhost?join' bob@localhost
+    run -65 --separate-stderr xs "${ACCT[@]}" -c room@conference.localhost/nick -m hi
+    assert_xs_error "invalid --chatroom"
+    run -65 --separate-stderr xs "${ACCT[@]}" -c conference.localhost -m hi
+    assert_xs_error "ROOM@SERVICE"
+    run -65 --separate-stderr xs "${ACCT[@]}" -m hi 'xmpp:conference.localhost?join'
+    assert_xs_error "invalid room"
+    run -65 --separate-stderr xs "${ACCT[@]}" -c room@conference.localhost \
+        --nick "$(printf 'a\tb')" -m hi
+    assert_xs_error "invalid --nick"
+    run -64 --separate-stderr xs "${ACCT[@]}" -c room@conference.localhost -s topic -m hi
+    assert_xs_error "subject"
+    run -64 --separate-stderr xs "${ACCT[@]}" --roster -c room@conference.localhost
+    assert_xs_error "--roster takes no recipients"
+    run -64 --separate-stderr xs "${ACCT[@]}" -c "$(printf 'a@b\nc@d')" -m hi
+    assert_xs_error "takes one value"
 }
 
 @test "option without its argument: 64" {

@@ -136,6 +136,14 @@ setup_file() {
     run_scenario limits-exceeded
 }
 
+@test "hostile: muc-spoofed-self-presence" {
+    run_scenario muc-spoofed-self-presence
+}
+
+@test "hostile: ok-muc-renamed-nick" {
+    run_scenario ok-muc-renamed-nick
+}
+
 @test "hostile: ok-bind-case" {
     run_scenario ok-bind-case
 }

@@ -26,6 +26,23 @@
         message carrying <request xmlns='urn:xmpp:receipts'/> with
         <received id=.../> (XEP-0184) and print "received FROM ID BODY"
         for each, flushed at once.
+    testclient.py PORT CAFILE JID PASSWORD muc-sit ROOM NICK STOPFILE [OPT...]
+        join the group chat ROOM as NICK, creating it when it does not
+        exist (then configured with OPTs: password=PW, members-only,
+        moderated, persistent always); ban=JID bans JID from it (as its owner).
+        Prints "ready" once in the room, then one line per groupchat
+        message with a body from another occupant: NICK, id and body
+        (CR and LF as &#13; and &#10;), tab-separated.  When STOPFILE
+        exists, it sends a message to the room and waits for its
+        reflection (every message sent to the room before has then been
+        passed on), leaves and exits.
+    testclient.py PORT CAFILE JID PASSWORD muc-history ROOM NICK
+        join ROOM (which must exist: a join that creates it prints
+        "created" and destroys it again) asking for its history, print
+        each message of it as NICK, id, body (as muc-sit) and leave.
+    testclient.py PORT CAFILE JID PASSWORD muc-info ROOM
+        print "exists" when ROOM answers disco#info, else the error
+        condition (item-not-found: there is no such room).
 
 Used by tests/lib/ejabberd.bash (kept out of tests/lib, whose files are
 shell scripts for make lint): ejabberd 23.01 has no command that shows
@@ -319,10 +336,164 @@ def receipts(s, seconds):
         )
 
 
+NS_MUC = "http://jabber.org/protocol/muc"
+
+
+def muc_join(s, room, nick, password=None, history=False):
+    """Join ROOM as NICK; returns (created, stanzas before self-presence
+    and after it up to the subject)."""
+    pw = "<password>%s</password>" % esc(password) if password else ""
+    hist = "" if history else "<history maxstanzas='0'/>"
+    s.send(
+        "<presence to='%s/%s'><x xmlns='%s'>%s%s</x></presence>"
+        % (esc(room, True), esc(nick, True), NS_MUC, hist, pw)
+    )
+    created = False
+    while True:
+        e = s.next()
+        frm = e.attrs.get("from", "")
+        if e.name != "presence" or frm.split("/")[0] != room:
+            continue
+        if e.attrs.get("type") == "error":
+            raise Fail("cannot join %s: %s" % (room, serialize(e)))
+        x = e.child("x")
+        codes = [
+            c.attrs.get("code")
+            for c in (x.children if x is not None else [])
+            if isinstance(c, Element) and c.name == "status"
+        ]
+        if "110" in codes:
+            created = "201" in codes
+            break
+    got = []
+    while True:
+        e = s.next()
+        if e.name == "message" and e.child("subject") is not None:
+            break
+        got.append(e)
+    return created, got
+
+
+def muc_line(e):
+    body = e.child("body")
+    return "\t".join(
+        [e.attrs.get("from", "").partition("/")[2], e.attrs.get("id", ""),
+         esc(body.text() if body is not None else "")]
+    )
+
+
+def muc_owner(s, room, payload, want):
+    s.send("<iq type='set' id='%s' to='%s'><query "
+           "xmlns='%s#owner'>%s</query></iq>" % (want, esc(room, True),
+                                                NS_MUC, payload))
+    iq_result(s, want)
+
+
+def muc_sit(s, room, nick, stopfile, opts):
+    import os
+
+    password = None
+    fields = ["<field var='FORM_TYPE'><value>%s#roomconfig</value></field>"
+              % NS_MUC,
+              "<field var='muc#roomconfig_persistentroom'><value>1</value>"
+              "</field>"]
+    bans = []
+    for o in opts:
+        if o.startswith("password="):
+            password = o[len("password="):]
+            fields.append("<field var='muc#roomconfig_passwordprotectedroom'>"
+                          "<value>1</value></field>"
+                          "<field var='muc#roomconfig_roomsecret'><value>"
+                          "%s</value></field>" % esc(password))
+        elif o == "moderated":
+            # ejabberd gives newcomers voice unless members_by_default
+            # is off (its own field; Prosody ignores it).
+            fields.append("<field var='muc#roomconfig_moderatedroom'>"
+                          "<value>1</value></field>"
+                          "<field var='members_by_default'>"
+                          "<value>0</value></field>")
+        elif o == "members-only":
+            fields.append("<field var='muc#roomconfig_membersonly'>"
+                          "<value>1</value></field>")
+        elif o.startswith("ban="):
+            bans.append(o[len("ban="):])
+        else:
+            raise Fail("unknown muc-sit option " + o)
+    created, _ = muc_join(s, room, nick, password)
+    if created:
+        muc_owner(s, room, "<x xmlns='jabber:x:data' type='submit'>%s</x>"
+                  % "".join(fields), "config")
+    for jid in bans:
+        s.send("<iq type='set' id='ban' to='%s'><query xmlns='%s#admin'>"
+               "<item affiliation='outcast' jid='%s'/></query></iq>"
+               % (esc(room, True), NS_MUC, esc(jid, True)))
+        iq_result(s, "ban")
+    print("ready", flush=True)
+    sentinel = None
+    while True:
+        if sentinel is None and os.path.exists(stopfile):
+            sentinel = "muc-sit-stop"
+            s.send("<message to='%s' type='groupchat' id='%s'><body>stop"
+                   "</body></message>" % (esc(room, True), sentinel))
+        s.sock.settimeout(0.2)
+        try:
+            e = s.next()
+        except (socket.timeout, ssl.SSLWantReadError):
+            continue
+        finally:
+            s.sock.settimeout(TIMEOUT)
+        if (e.name != "message" or e.attrs.get("type") != "groupchat"
+                or e.attrs.get("from", "").split("/")[0] != room):
+            continue
+        if e.attrs.get("from", "").partition("/")[2] == nick:
+            if sentinel is not None and e.attrs.get("id") == sentinel:
+                break
+            continue
+        if e.child("body") is not None:
+            print(muc_line(e), flush=True)
+    s.send("<presence to='%s/%s' type='unavailable'/>"
+           % (esc(room, True), esc(nick, True)))
+
+
+def muc_history(s, room, nick):
+    created, got = muc_join(s, room, nick, history=True)
+    if created:
+        print("created")
+        muc_owner(s, room, "<destroy/>", "destroy")
+        return
+    for e in got:
+        if e.name == "message" and e.child("body") is not None:
+            print(muc_line(e))
+    s.send("<presence to='%s/%s' type='unavailable'/>"
+           % (esc(room, True), esc(nick, True)))
+
+
+def muc_info(s, room):
+    s.send("<iq type='get' id='info' to='%s'><query "
+           "xmlns='http://jabber.org/protocol/disco#info'/></iq>"
+           % esc(room, True))
+    while True:
+        e = s.next()
+        if e.name == "iq" and e.attrs.get("id") == "info":
+            break
+    if e.attrs.get("type") == "result":
+        print("exists")
+        return
+    err = e.child("error")
+    conds = [c.name for c in (err.children if err is not None else [])
+             if isinstance(c, Element) and c.name != "text"]
+    print(conds[0] if conds else "undefined-condition")
+
+
+COMMANDS = {"offline": (6, 6), "subscribe": (7, 7), "request": (7, 7),
+            "receipts": (7, 7), "await": (8, 9), "muc-sit": (9, 99),
+            "muc-history": (8, 8), "muc-info": (7, 7)}
+
+
 def main(argv):
-    nargs = {"offline": 6, "subscribe": 7, "request": 7, "receipts": 7, "await": (8, 9)}
-    want = nargs.get(argv[5]) if len(argv) >= 6 else None
-    if want is None or len(argv) not in (want if isinstance(want, tuple) else (want,)):
+    if len(argv) < 6 or argv[5] not in COMMANDS or not (
+        COMMANDS[argv[5]][0] <= len(argv) <= COMMANDS[argv[5]][1]
+    ):
         sys.stderr.write(__doc__.split("\n\n")[1] + "\n")
         return 64
     port, cafile, jid, password, cmd = int(argv[1]), argv[2], argv[3], argv[4], argv[5]
@@ -338,8 +509,14 @@ def main(argv):
             await_presence(s, argv[6], argv[7], argv[8] if len(argv) > 8 else None)
         elif cmd == "receipts":
             receipts(s, float(argv[6]))
-        else:
+        elif cmd == "subscribe":
             subscribe(s, argv[6])
+        elif cmd == "muc-sit":
+            muc_sit(s, argv[6], argv[7], argv[8], argv[9:])
+        elif cmd == "muc-history":
+            muc_history(s, argv[6], argv[7])
+        else:
+            muc_info(s, argv[6])
         s.send("</stream:stream>")
         s.sock.close()
     except (Fail, OSError, ValueError, xml.parsers.expat.ExpatError) as e:

@@ -15,7 +15,9 @@
 #                                distribution is off: no epmd, no node name,
 #                                no distribution port. Accounts
 #                                alice/alice-pw, bob/bob-pw, carol/carol-pw
-#                                on host "localhost". Exports EJABBERD_DIR,
+#                                on host "localhost"; the group chat
+#                                service "conference.localhost"
+#                                (persistent rooms). Exports EJABBERD_DIR,
 #                                EJABBERD_PORT, EJABBERD_API_PORT and
 #                                EJABBERD_CA (CA certificate to trust).
 #                                With EJABBERD_UPLOAD_MAX=BYTES set, it also
@@ -202,6 +204,10 @@ modules:
   mod_http_api: {}
   mod_offline:
     access_max_user_messages: max_user_offline_messages
+  mod_muc:
+    host: conference.localhost
+    default_room_options:
+      persistent: true
   mod_ping: {}
   mod_roster: {}
   mod_stream_mgmt: {}

@@ -9,7 +9,9 @@
 #                                free port on 127.0.0.1 only (c2s, STARTTLS
 #                                required, no s2s, no HTTP) and has the
 #                                accounts alice/alice-pw, bob/bob-pw and
-#                                carol/carol-pw on host "localhost".
+#                                carol/carol-pw on host "localhost", and
+#                                the group chat service
+#                                "conference.localhost" (persistent rooms).
 #                                Exports PROSODY_DIR, PROSODY_PORT,
 #                                PROSODY_CA (CA certificate to trust) and
 #                                PROSODY_CFG.
@@ -134,6 +136,11 @@ allow_registration = false
 
 VirtualHost "localhost"
 $upload
+
+-- group chats (tests/lib/muc.bats): rooms persist, so that what a room
+-- holds can be checked after its last occupant left
+Component "conference.localhost" "muc"
+muc_room_default_persistent = true
 EOF
 }
 
