@@ -75,8 +75,12 @@ deps:
 # SUITE_JOBS at a time (1: one after another), each under a line naming
 # pass and file; logs and last times in build/suites/.  Each pass is a
 # name and the environment of its bats runs.
+# SUITE_SPLIT: files whose tests are independent (no shared server), run
+# two tests at a time.
 SUITE_JOBS ?= 4
-SUITES = timeout 5400 bash scripts/suites.sh -j $(SUITE_JOBS)
+SUITE_SPLIT = tests/hostile.bats
+SUITES = timeout 5400 bash scripts/suites.sh -j $(SUITE_JOBS) \
+         $(SUITE_SPLIT:%=-p %)
 PLAIN_ENV = plain XMPPSEND=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/unit
 ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer

@@ -2,7 +2,7 @@
 # suites.sh - run the bats files of one or more passes (plain, ASan,
 # valgrind), several files at a time (make test, asan, valgrind, check).
 #
-#   suites.sh [-j JOBS] [-o DIR] NAME [VAR=VALUE...] [, NAME [VAR=VALUE...]]...
+#   suites.sh [-j JOBS] [-o DIR] [-p FILE]... NAME [VAR=VALUE...] [, NAME [VAR=VALUE...]]...
 #
 # Each NAME starts a pass; its VAR=VALUE words are the environment its bats
 # runs get (XMPPSEND, UNIT_DIR, XS_WRAP, ...).  Every (pass, file) pair is
@@ -14,6 +14,10 @@
 # server (setup_file).
 #
 # SUITE_FILES="tests/a.bats ..." runs only those files.
+#
+# -p FILE: FILE's tests are independent of each other (no shared server
+# state), so they run two at a time (bats --jobs 2, with GNU parallel;
+# one at a time without it); such a job counts as two of the JOBS.
 #
 # A job's output goes to DIR/NAME/FILE.log (DIR defaults to build/suites)
 # and is printed whole when the job ends, under a line naming the pass and
@@ -32,9 +36,10 @@ jobs=4
 out=$TOP_DIR/build/suites
 # One file's run is bounded: a hung test fails its file, not the make.
 file_limit=${SUITES_FILE_TIMEOUT:-2400}
+split=()
 
 usage() {
-    echo "usage: suites.sh [-j JOBS] [-o DIR] NAME [VAR=VALUE...] [, NAME [VAR=VALUE...]]..." >&2
+    echo "usage: suites.sh [-j JOBS] [-o DIR] [-p FILE]... NAME [VAR=VALUE...] [, NAME [VAR=VALUE...]]..." >&2
     exit 64
 }
 
@@ -48,6 +53,11 @@ while [ $# -gt 0 ]; do
     -o)
         [ $# -ge 2 ] || usage
         out=$2
+        shift 2
+        ;;
+    -p)
+        [ $# -ge 2 ] || usage
+        split+=("$2")
         shift 2
         ;;
     --)
@@ -95,29 +105,34 @@ files=(${SUITE_FILES:-tests/*.bats})
 mkdir -p "$out" || exit 73
 times=$out/times
 
-# The job list: "SECONDS PASS FILE", slowest first; a pair without a time
-# from the last run sorts first (it may be a long new file).
+# The job list: "SECONDS PASS FILE", slowest first, by the times of the
+# last run here (DIR/times), else by those measured once and kept in
+# scripts/suite-times (a fresh clone has no last run).  A pair known to
+# neither sorts first (it may be a long new file), the later passes on
+# the command line (valgrind) before the earlier ones.
 job_list() {
-    local p f t
+    local p f t i=0
     for p in "${pass_names[@]}"; do
+        i=$((i + 1))
         for f in "${files[@]}"; do
             t=$(awk -v p="$p" -v f="$f" '$2 == p && $3 == f { t = $1 } END { print t + 0 }' \
-                "$times" 2>/dev/null) || t=0
-            [ "$t" -gt 0 ] || t=999999
+                "$TOP_DIR/scripts/suite-times" "$times" 2>/dev/null) || t=0
+            [ "$t" -gt 0 ] || t=$((999000 + i))
             printf '%s %s %s\n' "$t" "$p" "$f"
         done
-    done | sort -k1,1nr -k2,2 -k3,3
+    done | sort -k1,1nr -k3,3
 }
 
 # run_job PASS FILE: one bats run (in a subshell of its own), its TAP
 # output in the log and the CPU seconds it used in LOG.cpu.
 run_job() {
-    local p=$1 f=$2 log=$out/$1/${2##*/}.log env=() child rc
+    local p=$1 f=$2 log=$out/$1/${2##*/}.log env=() child rc par=()
     mapfile -t env <<<"${pass_env[$p]%$'\n'}"
     [ -n "${env[0]-}" ] || env=()
     mkdir -p "$out/$p" || return 73
     # 3>&- and no stdin: bats and the servers it starts hold no pipe of ours.
-    env "${env[@]}" timeout "$file_limit" bats --timing "$f" \
+    [ "$(slots "$f")" -eq 1 ] || par=(--jobs 2)
+    env "${env[@]}" timeout "$file_limit" bats --timing "${par[@]}" "$f" \
         </dev/null >"$log" 2>&1 3>&- &
     child=$!
     # timeout(1) runs in a process group of its own: pass TERM on to it,
@@ -139,7 +154,20 @@ run_job() {
     return "$rc"
 }
 
-declare -A job_of=() start_of=()
+# slots FILE: how many of the JOBS a run of FILE takes.
+slots() {
+    local s
+    for s in "${split[@]}"; do
+        if [ "$s" = "$1" ] && command -v parallel >/dev/null 2>&1; then
+            echo 2
+            return
+        fi
+    done
+    echo 1
+}
+
+declare -A job_of=() start_of=() slots_of=()
+used=0
 new_times=()
 n_pass=0 n_fail=0 n_skip=0
 failed=()
@@ -149,6 +177,7 @@ finish() {
     local pid=$1 rc=$2 job p f log secs ok nok skip verdict cpu
     job=${job_of[$pid]}
     unset "job_of[$pid]"
+    used=$((used - slots_of[$pid]))
     p=${job%% *} f=${job#* }
     log=$out/$p/${f##*/}.log
     secs=$((SECONDS - start_of[$pid]))
@@ -186,7 +215,8 @@ trap stop_jobs INT TERM
 echo "suites: ${#files[@]} files x ${#pass_names[@]} passes (${pass_names[*]}), $jobs at a time; logs in $out"
 t0=$SECONDS
 while read -r _ p f; do
-    while [ "${#job_of[@]}" -ge "$jobs" ]; do
+    n=$(slots "$f")
+    while [ "${#job_of[@]}" -gt 0 ] && [ $((used + n)) -gt "$jobs" ]; do
         done_pid=
         wait -n -p done_pid "${!job_of[@]}"
         rc=$?
@@ -195,6 +225,8 @@ while read -r _ p f; do
     run_job "$p" "$f" &
     job_of[$!]="$p $f"
     start_of[$!]=$SECONDS
+    slots_of[$!]=$n
+    used=$((used + n))
 done < <(job_list)
 while [ "${#job_of[@]}" -gt 0 ]; do
     done_pid=
