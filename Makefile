@@ -105,7 +105,8 @@ test:
 # here for its data-safety checks: a 200-process burst, 1 MiB and 1000
 # recipients, each proven from the server's store.
 CHECK_TOOLS = clang libclang-rt-14-dev valgrind cppcheck clang-tidy \
-              shellcheck hyperfine go-sendxmpp sendxmpp xmppc iproute2
+              shellcheck hyperfine go-sendxmpp sendxmpp xmppc iproute2 \
+              parallel
 check:
 	sh scripts/deps.sh $(CHECK_TOOLS)
 	$(MAKE) WERROR=1 all unit
