@@ -110,11 +110,11 @@ CHECK_TOOLS = clang libclang-rt-14-dev valgrind cppcheck clang-tidy \
 check:
 	sh scripts/deps.sh $(CHECK_TOOLS)
 	$(MAKE) WERROR=1 all unit
-	$(MAKE) asan-build valgrind-build
+	$(MAKE) -j2 --output-sync=target asan-build valgrind-build
 	$(SUITES) $(PLAIN_ENV) , $(ASAN_ENV) , $(VG_ENV)
 	$(MAKE) fuzz-regress
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
-	$(MAKE) lint
+	$(MAKE) -j2 --output-sync=target lint
 	$(MAKE) bench
 
 demo:
