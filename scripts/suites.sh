@@ -92,6 +92,11 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$name" ] || usage
 
+# wait -n -p (which job ended) is bash 5.1 (Debian 12 has 5.2).
+if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501)); then
+    echo "suites.sh: needs bash 5.1 or later, this is $BASH_VERSION" >&2
+    exit 69
+fi
 command -v bats >/dev/null 2>&1 || {
     echo "suites.sh: bats is not installed (make deps)" >&2
     exit 69
