@@ -76,26 +76,50 @@ unit: $(UNITBIN)
 deps:
 	sh scripts/deps.sh
 
+# The bats passes.  scripts/suites.sh runs the files of one or more passes
+# SUITE_JOBS at a time (1: one after another), each under a line naming
+# pass and file; logs and last times in build/suites/.  Each pass is a
+# name and the environment of its bats runs.
+# SUITE_SPLIT: files whose tests are independent (no shared server), run
+# two tests at a time.
+SUITE_JOBS ?= 4
+SUITE_SPLIT = tests/hostile.bats
+SUITES = timeout 5400 bash scripts/suites.sh -j $(SUITE_JOBS) \
+         $(SUITE_SPLIT:%=-p %)
+PLAIN_ENV = plain XMPPSEND=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/unit
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+ASAN_ENV = asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:exitcode=99 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
+           XMPPSEND=$(CURDIR)/build-asan/xmppsend \
+           UNIT_DIR=$(CURDIR)/build-asan/unit
+VG_ENV = valgrind XMPPSEND=$(CURDIR)/build-vg/xmppsend \
+         UNIT_DIR=$(CURDIR)/build-vg/unit \
+         "XS_WRAP=valgrind -q --error-exitcode=99 --leak-check=full \
+             --errors-for-leak-kinds=definite,indirect \
+             --suppressions=$(CURDIR)/tests/valgrind.supp" \
+         XS_SLOW=1
+
 # Installs nothing (make deps or make check does); a sub-make so that
 # pkg-config runs after check's deps.sh installed the -dev packages.
 test:
 	$(MAKE) WERROR=1 all unit
-	XMPPSEND=$(CURDIR)/$(BIN) UNIT_DIR=$(CURDIR)/$(B)/unit \
-	    timeout 3000 bats tests/
+	$(SUITES) $(PLAIN_ENV)
 
 # The whole gate (about 40 minutes on 2 cores).  The benchmark belongs
 # here for its data-safety checks: a 200-process burst, 1 MiB and 1000
 # recipients, each proven from the server's store.
 CHECK_TOOLS = clang libclang-rt-14-dev valgrind cppcheck clang-tidy \
-              shellcheck hyperfine go-sendxmpp sendxmpp xmppc iproute2
+              shellcheck hyperfine go-sendxmpp sendxmpp xmppc iproute2 \
+              parallel
 check:
 	sh scripts/deps.sh $(CHECK_TOOLS)
-	$(MAKE) test
-	$(MAKE) asan
-	$(MAKE) valgrind
+	$(MAKE) WERROR=1 all unit
+	$(MAKE) -j2 --output-sync=target asan-build valgrind-build
+	$(SUITES) $(PLAIN_ENV) , $(ASAN_ENV) , $(VG_ENV)
 	$(MAKE) fuzz-regress
 	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
-	$(MAKE) lint
+	$(MAKE) -j2 --output-sync=target lint
 	$(MAKE) bench
 
 demo:
@@ -103,25 +127,20 @@ demo:
 	$(MAKE) all
 	bash scripts/demo.sh
 
-ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-             -fno-omit-frame-pointer
-asan:
+asan: asan-build
+	$(SUITES) $(ASAN_ENV)
+
+asan-build:
 	$(MAKE) WERROR=1 B=build-asan BIN=build-asan/xmppsend \
 	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" all unit
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:exitcode=99 \
-	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99 \
-	XMPPSEND=$(CURDIR)/build-asan/xmppsend \
-	UNIT_DIR=$(CURDIR)/build-asan/unit timeout 3000 bats tests/
 
-valgrind:
+valgrind: valgrind-build
+	$(SUITES) $(VG_ENV)
+
+valgrind-build:
 	sh scripts/deps.sh valgrind
 	$(MAKE) WERROR=1 B=build-vg BIN=build-vg/xmppsend CFLAGS="-O1 -g" \
 	    all unit
-	XMPPSEND=$(CURDIR)/build-vg/xmppsend UNIT_DIR=$(CURDIR)/build-vg/unit \
-	XS_WRAP="valgrind -q --error-exitcode=99 --leak-check=full \
-	    --errors-for-leak-kinds=definite,indirect \
-	    --suppressions=$(CURDIR)/tests/valgrind.supp" \
-	XS_SLOW=1 timeout 3000 bats tests/
 
 bench:
 	sh scripts/deps.sh hyperfine go-sendxmpp sendxmpp xmppc iproute2 util-linux
@@ -142,8 +161,8 @@ format-check:
 clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
-.PHONY: all unit deps test check demo asan valgrind bench install uninstall \
-        format-check clean
+.PHONY: all unit deps test check demo asan asan-build valgrind valgrind-build \
+        bench install uninstall format-check clean
 
 include fuzz/fuzz.mk
 include lint.mk

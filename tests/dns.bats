@@ -32,6 +32,9 @@ setup() {
     # it serves the record (the server picks its port at start-up).
     PORT="@$D/port"
     XS_T=10
+    # A whole session under valgrind on a loaded 2-core machine (the fake
+    # servers live 50 s).
+    [ -z "${XS_SLOW-}" ] || XS_T=40
     XS_JID=user@localhost
 }
 

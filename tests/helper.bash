@@ -10,6 +10,17 @@ TOP_DIR="$(cd "$TESTS_DIR/.." && pwd)"
 : "${XS_WRAP:=}"
 export XMPPSEND XS_WRAP
 
+# Debian's python3 (scripts/deps.sh installs it) first on PATH: the tests
+# start python3 hundreds of times, and a version manager's shim (pyenv:
+# a chain of shell scripts) costs about 0.5 s of CPU per start, seconds on
+# a loaded machine, enough to run into the helpers' timeouts.
+if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ] &&
+    [ -n "${BATS_RUN_TMPDIR-}" ]; then
+    mkdir -p "$BATS_RUN_TMPDIR/bin" &&
+        ln -sf /usr/bin/python3 "$BATS_RUN_TMPDIR/bin/python3" &&
+        PATH=$BATS_RUN_TMPDIR/bin:$PATH
+fi
+
 # xs ARGS...: run xmppsend under timeout with no config file and no
 # inherited credentials, so the caller's environment cannot leak in.
 xs() {
