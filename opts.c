@@ -171,7 +171,8 @@ const struct opt opt_table[O_COUNT] = {
                    XS_EUSAGE, check_nonempty, "message subject"},
     [O_UPLOAD] = {"upload", 'u', OPT_STRING, "FILE", 0, 0, 0, S(upload),
                   XS_EUSAGE, check_nonempty,
-                  "upload FILE (XEP-0363), send its URL; repeatable", .repeat = 1},
+                  "upload FILE (XEP-0363), send its URL; repeatable",
+                  .repeat = 1},
     [O_VERSION] = {"version", 'V', OPT_ACTION, NULL, 0, 0, 0, 0, XS_EUSAGE,
                    NULL, "show versions and exit"},
     [O_CAFILE] = {"cafile", 0, OPT_STRING, "FILE", 1, 0, 0, S(cafile),
@@ -204,7 +205,8 @@ const struct opt opt_table[O_COUNT] = {
                "send the stanzas read from stdin, print IQ replies"},
     [O_RECEIPT] = {"receipt", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(receipt),
                    XS_EUSAGE, check_receipt,
-                   "wait up to SECONDS (10) for delivery receipts", .optional = 1},
+                   "wait up to SECONDS (10) for delivery receipts",
+                   .optional = 1},
     [O_RESOURCE] = {"resource", 0, OPT_STRING, "RES", 1, 0, 0, S(resource),
                     XS_EDATA, check_resource,
                     "resource to request (default: server assigns)"},
@@ -290,7 +292,7 @@ static void build_tables(struct getopt_tables *t)
     t->so[ns++] = ':'; /* report a missing argument as ':' */
     for (int i = 0; i < O_COUNT; i++) {
         const struct opt *o = &opt_table[i];
-        int arg = o->kind == OPT_LIST       ? required_argument
+        int arg = o->kind == OPT_LIST     ? required_argument
                   : o->kind != OPT_STRING ? no_argument
                   : o->optional           ? optional_argument
                                           : required_argument;
@@ -435,9 +437,11 @@ enum xs_err opts_parse(int argc,
         case OPT_FLAG:
             *opt_flag(cl, (enum opt_id)id) = c < NO_VAL;
             break;
-        case OPT_STRING:
+        case OPT_STRING: {
+            /* an optional value left out: "" */
+            const char *val = optarg != NULL ? optarg : "";
             /* -c may be given again: its values are kept, one a line. */
-            if (id == O_CHATROOM && strchr(optarg, '\n') != NULL) {
+            if (id == O_CHATROOM && strchr(val, '\n') != NULL) {
                 opt_label(c, label, sizeof label);
                 e = xs_seterr(err, XS_EUSAGE,
                               "option '%s' takes one value (a newline)", label);
@@ -445,22 +449,21 @@ enum xs_err opts_parse(int argc,
             }
             if (id == O_CHATROOM && *opt_str(cl, (enum opt_id)id) != NULL) {
                 char **v = opt_str(cl, (enum opt_id)id);
-                char *both = xasprintf("%s\n%s", *v, optarg);
+                char *both = xasprintf("%s\n%s", *v, val);
                 xs_free_secret(*v);
                 *v = both;
                 break;
             }
-            /* an optional value left out: "" */
-            settings_set(opt_str(cl, (enum opt_id)id),
-                         optarg != NULL ? optarg : "");
+            settings_set(opt_str(cl, (enum opt_id)id), val);
             if (o->repeat) {
                 cl->uploads = xrealloc(cl->uploads, (cl->nuploads + 1) *
                                                         sizeof *cl->uploads);
-                cl->uploads[cl->nuploads++] = xstrdup(optarg);
+                cl->uploads[cl->nuploads++] = xstrdup(val);
             }
             if (o->secret && optarg != NULL)
                 xs_wipe(optarg, strlen(optarg));
             break;
+        }
         case OPT_LIST:
             cl->seq = xrealloc(cl->seq, (cl->nseq + 1) * sizeof *cl->seq);
             cl->seq[cl->nseq].id = (enum opt_id)id;

@@ -381,7 +381,7 @@ struct job {
     int receipt_s, wait_s; /* --receipt, --wait: seconds, 0: off */
     struct receipts rc;    /* their state during the run */
     struct raw_batch *raw; /* --raw: the stanzas */
-    size_t nrooms; /* group chats: r[nr] to r[nr + nrooms - 1] */
+    size_t nrooms;         /* group chats: r[nr] to r[nr + nrooms - 1] */
     struct muc_opts muc;
 };
 
@@ -786,25 +786,17 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     job->roster = cl->roster;
     job->each_line = cl->each_line;
     if (cl->each_line) {
-        static const struct {
-            int on;
-            const char *name;
-        } no_i[] = {{0, "--roster"},       {0, "--message"}, {0, "--upload"},
-                    {0, "--message-file"}, {0, "--raw"},     {0, "--receipt"},
-                    {0, "--wait"},         {0, "--skip-empty"}};
-        int on[] = {cl->roster,
-                    cl->message != NULL,
-                    cl->nuploads > 0,
-                    cl->message_file != NULL,
-                    cl->raw,
-                    cl->receipt != NULL,
-                    cl->wait != NULL,
-                    cl->skip_empty};
+        static const char *const no_i[] = {
+            "--roster", "--message", "--upload", "--message-file",
+            "--raw",    "--receipt", "--wait",   "--skip-empty"};
+        int on[] = {cl->roster,       cl->message != NULL,
+                    cl->nuploads > 0, cl->message_file != NULL,
+                    cl->raw,          cl->receipt != NULL,
+                    cl->wait != NULL, cl->skip_empty};
         for (size_t i = 0; i < sizeof on / sizeof on[0]; i++) {
             if (on[i])
                 return xs_seterr(err, XS_EUSAGE,
-                                 "cannot use both --each-line and %s",
-                                 no_i[i].name);
+                                 "cannot use both --each-line and %s", no_i[i]);
         }
     }
     job->m.type = cl->type;
@@ -1080,9 +1072,8 @@ run_upload(struct xmpp_session *s, struct job *job, struct xs_error *err)
         .cafile = job->tls.cafile,
         .insecure = job->tls.insecure,
         .deadline = job->cfg.deadline,
-        .progress = !quiet && !json_out && isatty(STDERR_FILENO)
-                        ? progress_bar
-                        : NULL,
+        .progress =
+            !quiet && !json_out && isatty(STDERR_FILENO) ? progress_bar : NULL,
     };
     if (job->tls.insecure)
         msg("warning: --insecure: the upload server's certificate is not "
