@@ -106,7 +106,7 @@ test:
 	$(MAKE) WERROR=1 all unit
 	$(SUITES) $(PLAIN_ENV)
 
-# The whole gate (about 40 minutes on 2 cores).  The benchmark belongs
+# The whole gate (about 37 minutes on 2 cores).  The benchmark belongs
 # here for its data-safety checks: a 200-process burst, 1 MiB and 1000
 # recipients, each proven from the server's store.
 CHECK_TOOLS = clang libclang-rt-14-dev valgrind cppcheck clang-tidy \
