@@ -51,8 +51,7 @@ static CURLcode (*p_easy_perform)(CURL *);
 static CURLcode (*p_easy_getinfo)(CURL *, CURLINFO, ...);
 static void (*p_easy_cleanup)(CURL *);
 static const char *(*p_easy_strerror)(CURLcode);
-static struct curl_slist *(*p_slist_append)(struct curl_slist *,
-                                            const char *);
+static struct curl_slist *(*p_slist_append)(struct curl_slist *, const char *);
 static void (*p_slist_free_all)(struct curl_slist *);
 
 /* One libcurl symbol into *fp; 0 on success. */
@@ -115,13 +114,13 @@ const char *http_library_version(void)
 
 struct put_state {
     const struct http_put *p;
-    long long sent;       /* bytes handed to libcurl */
-    size_t header_bytes;  /* response headers so far */
-    size_t body_bytes;    /* response body so far */
+    long long sent;      /* bytes handed to libcurl */
+    size_t header_bytes; /* response headers so far */
+    size_t body_bytes;   /* response body so far */
     long long last_report;
-    int reported_all;     /* the last report (sent == size) was made */
-    int read_errno;       /* the file could not be read */
-    int shrank;           /* the file ended before 'size' */
+    int reported_all; /* the last report (sent == size) was made */
+    int read_errno;   /* the file could not be read */
+    int shrank;       /* the file ended before 'size' */
     int headers_too_big;
     int body_too_big;
 };
@@ -178,9 +177,11 @@ static size_t on_body(char *buf, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-static int on_progress(
-    void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
+static int on_progress(void *ud,
+                       curl_off_t dltotal,
+                       curl_off_t dlnow,
+                       curl_off_t ultotal,
+                       curl_off_t ulnow)
 {
     struct put_state *st = ud;
     (void)dltotal;
@@ -249,8 +250,9 @@ static enum xs_err put_failed(const struct put_state *st,
         case CURLE_SSL_CRL_BADFILE:
         case CURLE_SSL_ENGINE_INITFAILED:
         case CURLE_USE_SSL_FAILED:
-            e = xs_seterr(err, XS_EREFUSED, "TLS failure with the upload "
-                                            "server: %s",
+            e = xs_seterr(err, XS_EREFUSED,
+                          "TLS failure with the upload "
+                          "server: %s",
                           d);
             break;
         case CURLE_UNSUPPORTED_PROTOCOL:
@@ -373,8 +375,7 @@ http_put(const struct http_put *p, long *status, struct xs_error *err)
         (void)p_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
         if (rc != CURLE_OK)
             e = put_failed(&st, rc,
-                           *errbuf != '\0' ? errbuf : p_easy_strerror(rc),
-                           err);
+                           *errbuf != '\0' ? errbuf : p_easy_strerror(rc), err);
     }
     p_easy_cleanup(h);
     p_slist_free_all(hdrs);

@@ -19,15 +19,15 @@ const char *http_library_version(void);
 #define HTTP_MAX_HEADERS (16 * 1024)
 
 struct http_put {
-    const char *url;          /* https:// only (others are refused) */
-    int fd;                   /* read from its current offset */
-    long long size;           /* exactly this many bytes are sent */
-    const char *content_type; /* NULL: no Content-Type */
+    const char *url;            /* https:// only (others are refused) */
+    int fd;                     /* read from its current offset */
+    long long size;             /* exactly this many bytes are sent */
+    const char *content_type;   /* NULL: no Content-Type */
     const char *const *headers; /* "Name: value" lines, no CR/LF */
     size_t nheaders;
-    const char *cafile;       /* NULL: the system's trust store */
-    int insecure;             /* 1: no certificate verification */
-    long long deadline;       /* xs_now_ms() by which it must be done */
+    const char *cafile; /* NULL: the system's trust store */
+    int insecure;       /* 1: no certificate verification */
+    long long deadline; /* xs_now_ms() by which it must be done */
     /* NULL, or told the bytes sent so far (from libcurl's progress
      * callback, at most a few times a second). */
     void (*progress)(void *ud, long long sent, long long total);

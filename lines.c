@@ -47,9 +47,9 @@ enum rd_status { RD_NONE = 0, RD_LINE, RD_TOO_LONG, RD_EOF, RD_ERROR };
 struct reader {
     int fd;
     struct buf b;
-    size_t start;  /* first unread byte in b */
-    int eof;       /* read returned 0 */
-    int skipping;  /* inside a line that is too long: drop to its end */
+    size_t start; /* first unread byte in b */
+    int eof;      /* read returned 0 */
+    int skipping; /* inside a line that is too long: drop to its end */
     int read_errno;
 };
 
@@ -146,8 +146,8 @@ struct conn {
     struct lines_job *job;
     struct xs_io io;
     struct xmpp_session *s;
-    int attempts;   /* failures in a row (connects and sends) */
-    int ever;       /* a session was made before */
+    int attempts;         /* failures in a row (connects and sends) */
+    int ever;             /* a session was made before */
     struct xs_error last; /* the last failure, for the final message */
 };
 
@@ -316,8 +316,8 @@ enum xs_err lines_run(struct lines_job *job, struct xs_error *err)
     while (e == XS_OK) {
         const char *line = NULL;
         size_t len = 0;
-        enum rd_status st = next_line(&rd, c.s ? job->idle_ms : -1, &line,
-                                      &len);
+        enum rd_status st =
+            next_line(&rd, c.s ? job->idle_ms : -1, &line, &len);
         if (st == RD_NONE) {
             idle_check(&c);
             continue;
@@ -332,8 +332,8 @@ enum xs_err lines_run(struct lines_job *job, struct xs_error *err)
         lineno++;
         if (st == RD_TOO_LONG) {
             char t[128];
-            snprintf(t, sizeof t,
-                     "line %lu is longer than 1 MiB; not sent", lineno);
+            snprintf(t, sizeof t, "line %lu is longer than 1 MiB; not sent",
+                     lineno);
             job->note(job->ud, XS_EDATA, t);
             if (worst == XS_OK)
                 worst = XS_EDATA;
@@ -382,7 +382,8 @@ enum xs_err lines_net_connect(void *ud,
     struct lines_net *n = ud;
     int fd = -1;
     lines_net_disconnect(n);
-    enum xs_err e = net_connect(n->domain, n->host, n->port, deadline, &fd, err);
+    enum xs_err e =
+        net_connect(n->domain, n->host, n->port, deadline, &fd, err);
     if (e != XS_OK)
         return e;
     n->tls->deadline = deadline;

@@ -27,12 +27,12 @@ struct lines_job {
     struct xmpp_message m;  /* type, subject, thread; body per line */
     const char *const *rcpt;
     size_t nr;
-    int in_fd;           /* the lines (standard input) */
-    int timeout_s;       /* per message, and per connection attempt */
-    int max_attempts;    /* connection attempts in a row before XS_ETEMP */
-    int backoff_max_ms;  /* waits between attempts: 1 s, 2 s, ... this */
-    int idle_ms;         /* while no line comes, look at the connection
-                            this often (answer the server, notice a close) */
+    int in_fd;          /* the lines (standard input) */
+    int timeout_s;      /* per message, and per connection attempt */
+    int max_attempts;   /* connection attempts in a row before XS_ETEMP */
+    int backoff_max_ms; /* waits between attempts: 1 s, 2 s, ... this */
+    int idle_ms;        /* while no line comes, look at the connection
+                           this often (answer the server, notice a close) */
     /*
      * Open a connection: fill 'io', valid until disconnect.  The
      * deadline is that of this attempt.

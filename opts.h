@@ -110,10 +110,11 @@ struct settings {
     char **uploads; /* every -u FILE in order (allocated), nuploads */
     size_t nuploads;
     int raw, skip_empty;
-    int each_line; /* -i: line mode (lines.c) */
+    int each_line;                         /* -i: line mode (lines.c) */
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;
-    unsigned long long set; /* bit (1ULL << id): given (on or off, or a value) */
+    unsigned long long
+        set;           /* bit (1ULL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */
     const char *file;  /* the config file (not owned), for messages */
     /* OPT_LIST uses (command line only), in their order */

@@ -183,8 +183,7 @@ int upload_parse_info(const struct xnode *query, long long *max)
             const char *fv = xnode_attr(fl, "var");
             if (!xnode_is(fl, "field", NS_XDATA) || fv == NULL)
                 continue;
-            const char *val =
-                xnode_text(xnode_child(fl, "value", NS_XDATA));
+            const char *val = xnode_text(xnode_child(fl, "value", NS_XDATA));
             if (strcmp(fv, "FORM_TYPE") == 0 && strcmp(val, NS_UPLOAD) == 0)
                 ours = 1;
             else if (strcmp(fv, "max-file-size") == 0)
@@ -200,8 +199,8 @@ int upload_parse_info(const struct xnode *query, long long *max)
  * white space, not too long? */
 static int url_ok(const char *url)
 {
-    if (url == NULL || strncasecmp(url, "https://", 8) != 0 ||
-        url[8] == '\0' || strlen(url) > UPLOAD_MAX_URL)
+    if (url == NULL || strncasecmp(url, "https://", 8) != 0 || url[8] == '\0' ||
+        strlen(url) > UPLOAD_MAX_URL)
         return 0;
     for (const unsigned char *p = (const unsigned char *)url; *p; p++)
         if (*p <= 0x20 || *p >= 0x7f)
@@ -225,8 +224,7 @@ enum xs_err upload_parse_slot(const struct xnode *iq,
                               struct upload_slot *slot,
                               struct xs_error *err)
 {
-    static const char *const allowed[] = {"Authorization", "Cookie",
-                                          "Expires"};
+    static const char *const allowed[] = {"Authorization", "Cookie", "Expires"};
     memset(slot, 0, sizeof *slot);
     const struct xnode *sl = xnode_child(iq, "slot", NS_UPLOAD);
     const struct xnode *put = xnode_child(sl, "put", NS_UPLOAD);
@@ -330,20 +328,18 @@ static enum xs_err find_service(struct xmpp_session *s,
 
     struct xnode *items = NULL;
     struct xs_error ierr = {0};
-    enum xs_err e = xmpp_iq(s, "get", domain,
-                            "<query xmlns='" NS_DISCO_ITEMS "'/>",
-                            "discovering the upload service", &items, &ierr);
+    enum xs_err e =
+        xmpp_iq(s, "get", domain, "<query xmlns='" NS_DISCO_ITEMS "'/>",
+                "discovering the upload service", &items, &ierr);
     if (e != XS_OK && items == NULL) {
         /* No answer at all (timeout, closed stream): that is the run's
          * failure.  An error reply only means no items. */
         *err = ierr;
         return e;
     }
-    const struct xnode *q = e == XS_OK
-                                ? xnode_child(items, "query", NS_DISCO_ITEMS)
-                                : NULL;
-    for (const struct xnode *c = q ? q->children : NULL; c != NULL;
-         c = c->next)
+    const struct xnode *q =
+        e == XS_OK ? xnode_child(items, "query", NS_DISCO_ITEMS) : NULL;
+    for (const struct xnode *c = q ? q->children : NULL; c != NULL; c = c->next)
         if (xnode_is(c, "item", NS_DISCO_ITEMS) &&
             xnode_attr(c, "node") == NULL)
             disco_add(&d, xnode_attr(c, "jid"));
@@ -395,14 +391,13 @@ static long long refused_max(const struct xnode *reply)
     const struct xnode *big = xnode_child(e, "file-too-large", NS_UPLOAD);
     if (big == NULL)
         return -1;
-    long long m = parse_size(xnode_text(xnode_child(big, "max-file-size",
-                                                    NS_UPLOAD)));
+    long long m =
+        parse_size(xnode_text(xnode_child(big, "max-file-size", NS_UPLOAD)));
     return m >= 0 ? m : 0;
 }
 
-static enum xs_err too_large(const struct upload_file *f,
-                             long long max,
-                             struct xs_error *err)
+static enum xs_err
+too_large(const struct upload_file *f, long long max, struct xs_error *err)
 {
     char *p = text_printable(f->path, strlen(f->path), 200);
     if (max > 0)

@@ -15,12 +15,12 @@
 #define NS_UPLOAD "urn:xmpp:http:upload:0"
 
 struct upload_file {
-    const char *path;   /* in: the file as named on the command line */
-    int fd;             /* upload_open: the open file, -1 before/after */
-    long long size;     /* upload_open: its size */
-    char *name;         /* upload_open: allocated, the name sent */
-    const char *type;   /* upload_open: its content type (not owned) */
-    char *get_url;      /* upload_run: allocated, where it can be fetched */
+    const char *path; /* in: the file as named on the command line */
+    int fd;           /* upload_open: the open file, -1 before/after */
+    long long size;   /* upload_open: its size */
+    char *name;       /* upload_open: allocated, the name sent */
+    const char *type; /* upload_open: its content type (not owned) */
+    char *get_url;    /* upload_run: allocated, where it can be fetched */
 };
 
 /*

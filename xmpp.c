@@ -88,8 +88,8 @@ struct xmpp_session {
     struct trace_scan tscan; /* trace redaction state (trace_recv) */
     int saw_stream_error;    /* the server ended the stream with a reason */
     int timed_out;           /* the last wait ended at the deadline */
-    long total_read; /* since the login or the flight began */
-    unsigned stanzas; /* likewise */
+    long total_read;         /* since the login or the flight began */
+    unsigned stanzas;        /* likewise */
     unsigned idseq;
     /* Post-authentication features. */
     int f_bind, f_session_required, f_sm;
@@ -1185,9 +1185,9 @@ static enum xs_err flight_element(struct xmpp_session *s,
         if (r == XMPP_WAIT_DONE)
             w->job->done = 1;
         else if (r != XMPP_WAIT_MORE)
-            return err->code != XS_OK ? err->code
-                                      : xs_seterr(err, XS_ESOFTWARE,
-                                                  "job handler failed");
+            return err->code != XS_OK
+                       ? err->code
+                       : xs_seterr(err, XS_ESOFTWARE, "job handler failed");
     }
     return XS_OK;
 }

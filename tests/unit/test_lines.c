@@ -50,11 +50,11 @@ static void script(struct replay *rp, char *seg[2], const char *tail)
     char *ch = b64_encode(SFIRST, strlen(SFIRST));
     char *ok = b64_encode(SFINAL_OK, strlen(SFINAL_OK));
     seg[0] = xstrdup(HDR F_TLS PROCEED);
-    seg[1] = xasprintf(
-        HDR F_SASL "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s"
-                   "</challenge><success xmlns='urn:ietf:params:xml:ns:"
-                   "xmpp-sasl'>%s</success>" HDR F_BIND BOUND "%s",
-        ch, ok, tail);
+    seg[1] = xasprintf(HDR F_SASL
+                       "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s"
+                       "</challenge><success xmlns='urn:ietf:params:xml:ns:"
+                       "xmpp-sasl'>%s</success>" HDR F_BIND BOUND "%s",
+                       ch, ok, tail);
     free(ch);
     free(ok);
     memset(rp, 0, sizeof *rp);
@@ -91,8 +91,7 @@ static void f_disconnect(void *ud)
     f->disconnects++;
 }
 
-static enum xs_err
-f_sent(void *ud, const struct xmpp_recipient *r, size_t n)
+static enum xs_err f_sent(void *ud, const struct xmpp_recipient *r, size_t n)
 {
     struct fixture *f = ud;
     CHECK_EQ_INT(n, 1);

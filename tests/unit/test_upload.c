@@ -49,8 +49,8 @@ static void every_cut(const char *doc, void (*check)(const struct xnode *))
 #define IQ "<iq type='result' id='u1' from='upload.example'>"
 #define SLOT "<slot xmlns='urn:xmpp:http:upload:0'>"
 
-static const char good[] =
-    IQ SLOT "<put url='https://up.example/p/f.png?a=1&amp;b=2'>"
+static const char good[] = IQ SLOT
+    "<put url='https://up.example/p/f.png?a=1&amp;b=2'>"
     "<header name='Authorization'>Bearer t&#13;&#10;X-Injected: 1</header>"
     "<header name='cookie'>c=1\n</header>"
     "<header name='X-Evil'>yes</header>"

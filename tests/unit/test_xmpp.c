@@ -324,8 +324,8 @@ static void test_refusals(void)
     CHECK_EQ_INT(o.e, XS_EREFUSED);
     CHECK(!o.tls_started);
     CHECK_EQ_INT(count_of(&o.written, "<starttls"), 1);
-    CHECK(strstr(o.written.data, "<starttls") > strstr(o.written.data,
-                                                        "<stream:stream"));
+    CHECK(strstr(o.written.data, "<starttls") >
+          strstr(o.written.data, "<stream:stream"));
     CHECK(!contains(&o.written, "<auth"));
     CHECK(!contains(&o.written, "<iq"));
     outcome_free(&o);
@@ -951,9 +951,8 @@ static enum xs_err flight_run(const char *tail,
     script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, tail);
     sc.seg[2] = xstrdup("");
     sc.nseg = 3;
-    struct replay rp = {.seg = (const char *const *)sc.seg,
-                        .nseg = sc.nseg,
-                        .close_at = -1};
+    struct replay rp = {
+        .seg = (const char *const *)sc.seg, .nseg = sc.nseg, .close_at = -1};
     struct xs_io io;
     replay_io(&rp, &io);
     struct xmpp_config cfg = {.jid = "user@example.com",
@@ -971,8 +970,7 @@ static enum xs_err flight_run(const char *tail,
         *w = (struct xmpp_wait){.what = "joining",
                                 .ping = ping,
                                 .need_done = need_done,
-                                .until = until_ms ? xs_now_ms() + until_ms
-                                                  : 0,
+                                .until = until_ms ? xs_now_ms() + until_ms : 0,
                                 .on_stanza = flight_probe_cb,
                                 .ud = p};
         e = xmpp_flight(s, w, err);
@@ -999,9 +997,9 @@ static void test_general_flight(void)
     /* need_done: the wait lasts until the handler's DONE. */
     p = (struct flight_probe){0};
     err = (struct xs_error){0};
-    CHECK_EQ_INT(flight_run(F_BIND BOUND OTHER SELF END, 0, 1, 0, &p, &w, &out,
-                            &err),
-                 XS_OK);
+    CHECK_EQ_INT(
+        flight_run(F_BIND BOUND OTHER SELF END, 0, 1, 0, &p, &w, &out, &err),
+        XS_OK);
     CHECK_EQ_INT(p.seen, 2);
     CHECK(w.done && !w.expired);
     CHECK(contains(&out, "<presence to='room@muc.example.com/me'/>"));
@@ -1010,11 +1008,11 @@ static void test_general_flight(void)
 
     /* With a ping: both the ping reply and DONE are needed. */
     p = (struct flight_probe){0};
-    CHECK_EQ_INT(flight_run(F_BIND BOUND SELF
-                            "<iq type='result' id='xs-3' from='example.com'/>"
-                            END,
-                            1, 1, 0, &p, &w, &out, &err),
-                 XS_OK);
+    CHECK_EQ_INT(
+        flight_run(F_BIND BOUND SELF
+                   "<iq type='result' id='xs-3' from='example.com'/>" END,
+                   1, 1, 0, &p, &w, &out, &err),
+        XS_OK);
     CHECK(w.done);
     CHECK_EQ_INT(count_of(&out, "urn:xmpp:ping"), 1);
     buf_free(&out);
@@ -1064,9 +1062,8 @@ static enum xs_err two_sends(const struct script *sc,
                              struct buf *written,
                              int *sent)
 {
-    struct replay rp = {.seg = (const char *const *)sc->seg,
-                        .nseg = sc->nseg,
-                        .close_at = -1};
+    struct replay rp = {
+        .seg = (const char *const *)sc->seg, .nseg = sc->nseg, .close_at = -1};
     struct xs_io io;
     struct xs_error err = {0};
     replay_io(&rp, &io);
@@ -1109,9 +1106,9 @@ static void test_line_mode_session(void)
     /* Preset id: the first ping is xs-2; the second message gets xs-3
      * and its ping xs-4. */
     buf_printf(&tail,
-               F_BIND BOUND "%s<iq type='result' id='xs-2' from='example.com'/>"
-                            "%s<iq type='result' id='xs-4' from='example.com'/>"
-               END,
+               F_BIND BOUND
+               "%s<iq type='result' id='xs-2' from='example.com'/>"
+               "%s<iq type='result' id='xs-4' from='example.com'/>" END,
                flood.data, flood.data);
     script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, tail.data);
     CHECK_EQ_INT(two_sends(&sc, "orig-7", &w, &sent), XS_OK);
@@ -1126,8 +1123,8 @@ static void test_line_mode_session(void)
     /* 12000 in one flight: over the budget, a protocol error. */
     buf_reset(&tail);
     buf_printf(&tail,
-               F_BIND BOUND "%s%s<iq type='result' id='xs-2' from='example.com'/>"
-               END,
+               F_BIND BOUND
+               "%s%s<iq type='result' id='xs-2' from='example.com'/>" END,
                flood.data, flood.data);
     script_make(&sc, HDR F_TLS PROCEED, SFINAL_OK, tail.data);
     CHECK_EQ_INT(two_sends(&sc, "orig-7", &w, &sent), XS_EPROTO);
