@@ -15,28 +15,15 @@ SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 
 setup_file() {
-    # bats 1.8 cannot skip from setup_file: setup() skips instead.
-    if SRV_SKIP=$(srv_missing); then
-        export SRV_SKIP
-        return 0
-    fi
-    srv_start "$BATS_FILE_TMPDIR/$SRV_KIND"
-    PW_FILE=$BATS_FILE_TMPDIR/alice.pw
-    BAD_PW_FILE=$BATS_FILE_TMPDIR/alice-bad.pw
-    (
-        umask 077
-        printf 'alice-pw\n' >"$PW_FILE"
-        printf 'not-alice-pw\n' >"$BAD_PW_FILE"
-    )
-    export PW_FILE BAD_PW_FILE
+    srv_file_start
 }
 
 teardown_file() {
-    srv_stop "$BATS_FILE_TMPDIR/$SRV_KIND"
+    srv_file_stop
 }
 
 setup() {
-    if [ -n "${SRV_SKIP-}" ]; then skip "$SRV_SKIP"; fi
+    srv_skip_missing
     # Valgrind (XS_SLOW) on a busy 2-core machine is 20-50 times slower.
     WAIT_S=60
     XS_TIMEOUT=300
@@ -50,15 +37,8 @@ setup() {
 
 # Shown by bats only when a test fails.
 teardown() {
-    printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
-        "${status-}" "${output-}" "${stderr-}"
+    srv_last_run
     if [ -n "${BG_PID-}" ]; then kill "$BG_PID" 2>/dev/null || true; fi
-}
-
-# xsa ARGS...: xmppsend logged in as alice on the test server
-xsa() {
-    xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
-        -j alice@localhost --password-file "$PW_FILE" "$@"
 }
 
 # tagged USER: "ID<TAB>BODY" of each message stored for USER whose body
@@ -103,6 +83,7 @@ bg_wait() {
     BG_PID=
     status=$rc
     output=$(cat "$BATS_TEST_TMPDIR/out" 2>/dev/null)
+    # shellcheck disable=SC2034 # shown by srv_last_run (teardown)
     stderr=$(cat "$BATS_TEST_TMPDIR/err" 2>/dev/null)
     [ "$rc" -eq "$1" ] || fail "xmppsend exited $rc, not $1"
 }

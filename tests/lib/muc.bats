@@ -18,23 +18,15 @@ load lib/server
 MUC=conference.localhost
 
 setup_file() {
-    # bats 1.8 cannot skip from setup_file: setup() skips instead.
-    if SRV_SKIP=$(srv_missing); then
-        export SRV_SKIP
-        return 0
-    fi
-    srv_start "$BATS_FILE_TMPDIR/$SRV_KIND"
-    PW_FILE=$BATS_FILE_TMPDIR/alice.pw
-    (umask 077 && printf 'alice-pw\n' >"$PW_FILE")
-    export PW_FILE
+    srv_file_start
 }
 
 teardown_file() {
-    srv_stop "$BATS_FILE_TMPDIR/$SRV_KIND"
+    srv_file_stop
 }
 
 setup() {
-    if [ -n "${SRV_SKIP-}" ]; then skip "$SRV_SKIP"; fi
+    srv_skip_missing
     SIT_PID=
 }
 
@@ -44,14 +36,7 @@ teardown() {
         kill "$SIT_PID" 2>/dev/null || true
         wait "$SIT_PID" 2>/dev/null || true
     fi
-    printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
-        "${status-}" "${output-}" "${stderr-}"
-}
-
-# xsa ARGS...: xmppsend logged in as alice on the test server
-xsa() {
-    xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
-        -j alice@localhost --password-file "$PW_FILE" "$@"
+    srv_last_run
 }
 
 # bob ARGS...: the second client, logged in as bob (BOB_TIMEOUT seconds)
@@ -118,6 +103,7 @@ setup_room() {
     [ "$(srv_stored_count carol)" -ge 1 ] || fail "nothing stored for carol"
     # One round trip: the message is written right behind the join, in
     # the same flight (no line from the server in between).
+    # shellcheck disable=SC2154 # set by bats' run --separate-stderr
     line=$(grep -m1 -A1 "^C: <presence to='$r/alice'" <<<"$stderr" | tail -n1)
     assert_match "$line" "^C: <message to='$r' type='groupchat' id='$id'>"
 }

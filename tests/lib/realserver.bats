@@ -15,40 +15,20 @@ SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
 load lib/server
 
 setup_file() {
-    # bats 1.8 cannot skip from setup_file: setup() skips instead.
-    if SRV_SKIP=$(srv_missing); then
-        export SRV_SKIP
-        return 0
-    fi
-    srv_start "$BATS_FILE_TMPDIR/$SRV_KIND"
-    PW_FILE=$BATS_FILE_TMPDIR/alice.pw
-    BAD_PW_FILE=$BATS_FILE_TMPDIR/alice-bad.pw
-    (
-        umask 077
-        printf 'alice-pw\n' >"$PW_FILE"
-        printf 'not-alice-pw\n' >"$BAD_PW_FILE"
-    )
-    export PW_FILE BAD_PW_FILE
+    srv_file_start
 }
 
 teardown_file() {
-    srv_stop "$BATS_FILE_TMPDIR/$SRV_KIND"
+    srv_file_stop
 }
 
 setup() {
-    if [ -n "${SRV_SKIP-}" ]; then skip "$SRV_SKIP"; fi
+    srv_skip_missing
 }
 
 # Shown by bats only when a test fails.
 teardown() {
-    printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
-        "${status-}" "${output-}" "${stderr-}"
-}
-
-# xsa ARGS...: xmppsend logged in as alice on the test server
-xsa() {
-    xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
-        -j alice@localhost --password-file "$PW_FILE" "$@"
+    srv_last_run
 }
 
 # stored USER: the stanzas the server stored for USER, one per line. Read
@@ -202,6 +182,7 @@ unique() {
         --cafile "$SRV_CA" -j alice@localhost \
         --password-file "$BAD_PW_FILE" -m "$body" bob@localhost
     assert_xs_error
+    # shellcheck disable=SC2154 # set by bats' run --separate-stderr
     assert_match "${stderr,,}" 'authentication failed'
     assert_match "${stderr,,}" 'not-authorized'
     refute_match "$output" 'sent'

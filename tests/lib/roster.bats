@@ -17,12 +17,8 @@ SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 
 setup_file() {
-    # bats 1.8 cannot skip from setup_file: setup() skips instead.
-    if SRV_SKIP=$(srv_missing); then
-        export SRV_SKIP
-        return 0
-    fi
-    srv_start "$BATS_FILE_TMPDIR/$SRV_KIND"
+    srv_file_start || return 1
+    [ -z "${SRV_SKIP-}" ] || return 0
     local u
     for u in erin frank gina; do
         srv_register "$u" || {
@@ -30,20 +26,14 @@ setup_file() {
             return 1
         }
     done
-    PW_FILE=$BATS_FILE_TMPDIR/alice.pw
-    (
-        umask 077
-        printf 'alice-pw\n' >"$PW_FILE"
-    )
-    export PW_FILE
 }
 
 teardown_file() {
-    srv_stop "$BATS_FILE_TMPDIR/$SRV_KIND"
+    srv_file_stop
 }
 
 setup() {
-    if [ -n "${SRV_SKIP-}" ]; then skip "$SRV_SKIP"; fi
+    srv_skip_missing
 }
 
 # Shown by bats only when a test fails. Contact clients still running
@@ -54,14 +44,7 @@ teardown() {
         [ -e "$f" ] || continue
         kill "$(<"$f")" 2>/dev/null || true
     done
-    printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
-        "${status-}" "${output-}" "${stderr-}"
-}
-
-# xsa ARGS...: xmppsend logged in as alice on the test server
-xsa() {
-    xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
-        -j alice@localhost --password-file "$PW_FILE" "$@"
+    srv_last_run
 }
 
 # contact USER ARGS...: tests/testclient.py logged in as USER

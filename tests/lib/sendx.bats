@@ -14,25 +14,20 @@ load helper
 SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
 SRV_KIND=${SRV_KIND%%-*}
 load lib/server
+# xsa (tests/lib/server.bash) with room for valgrind
+# shellcheck disable=SC2034 # read by xsa (tests/lib/server.bash)
+XSA_TIMEOUT=90
 
 setup_file() {
-    # bats 1.8 cannot skip from setup_file: setup() skips instead.
-    if SRV_SKIP=$(srv_missing); then
-        export SRV_SKIP
-        return 0
-    fi
-    srv_start "$BATS_FILE_TMPDIR/$SRV_KIND"
-    PW_FILE=$BATS_FILE_TMPDIR/alice.pw
-    (umask 077 && printf 'alice-pw\n' >"$PW_FILE")
-    export PW_FILE
+    srv_file_start
 }
 
 teardown_file() {
-    srv_stop "$BATS_FILE_TMPDIR/$SRV_KIND"
+    srv_file_stop
 }
 
 setup() {
-    if [ -n "${SRV_SKIP-}" ]; then skip "$SRV_SKIP"; fi
+    srv_skip_missing
 }
 
 teardown() {
@@ -40,14 +35,7 @@ teardown() {
     if [ -s "$BATS_TEST_TMPDIR/carol.pid" ]; then
         kill "$(cat "$BATS_TEST_TMPDIR/carol.pid")" 2>/dev/null || true
     fi
-    printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
-        "${status-}" "${output-}" "${stderr-}"
-}
-
-# xsa ARGS...: xmppsend logged in as alice, with room for valgrind
-xsa() {
-    xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
-        -j alice@localhost --password-file "$PW_FILE" --timeout 90 "$@"
+    srv_last_run
 }
 
 unique() {

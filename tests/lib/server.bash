@@ -173,3 +173,54 @@ srv_register() {
     *) return 64 ;;
     esac
 }
+
+# ---------------------------------------------------------------------
+# The shared frame of the real-server .bats files (tests/lib/*.bats):
+#
+#   srv_file_start     setup_file's part: when something is missing, mark
+#                      the file skipped (SRV_SKIP: bats 1.8 cannot skip
+#                      from setup_file, so srv_skip_missing does in
+#                      setup); else start the server and write alice's
+#                      password files (PW_FILE, and BAD_PW_FILE with a
+#                      wrong one), mode 600
+#   srv_file_stop      teardown_file's part
+#   srv_skip_missing   setup's part
+#   srv_last_run       teardown's part: the last run, shown when a test
+#                      fails
+#   xsa ARGS...        xmppsend logged in as alice on the test server
+#                      (--timeout XSA_TIMEOUT when that is set)
+
+srv_file_start() {
+    if SRV_SKIP=$(srv_missing); then
+        export SRV_SKIP
+        return 0
+    fi
+    srv_start "$BATS_FILE_TMPDIR/$SRV_KIND" || return 1
+    PW_FILE=$BATS_FILE_TMPDIR/alice.pw
+    BAD_PW_FILE=$BATS_FILE_TMPDIR/alice-bad.pw
+    (
+        umask 077
+        printf 'alice-pw\n' >"$PW_FILE"
+        printf 'not-alice-pw\n' >"$BAD_PW_FILE"
+    )
+    export PW_FILE BAD_PW_FILE
+}
+
+srv_file_stop() {
+    srv_stop "$BATS_FILE_TMPDIR/$SRV_KIND"
+}
+
+srv_skip_missing() {
+    if [ -n "${SRV_SKIP-}" ]; then skip "$SRV_SKIP"; fi
+}
+
+srv_last_run() {
+    printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
+        "${status-}" "${output-}" "${stderr-}"
+}
+
+xsa() {
+    xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
+        -j alice@localhost --password-file "$PW_FILE" \
+        ${XSA_TIMEOUT:+--timeout "$XSA_TIMEOUT"} "$@"
+}

@@ -20,39 +20,24 @@ load lib/server
 UPLOAD_MAX=1048576
 
 setup_file() {
-    # bats 1.8 cannot skip from setup_file: setup() skips instead.
-    if SRV_SKIP=$(srv_missing); then
-        export SRV_SKIP
-        return 0
-    fi
     if ! command -v curl >/dev/null; then
         export SRV_SKIP="curl is not installed"
         return 0
     fi
-    SRV_UPLOAD_MAX=$UPLOAD_MAX srv_start "$BATS_FILE_TMPDIR/$SRV_KIND"
-    PW_FILE=$BATS_FILE_TMPDIR/alice.pw
-    (umask 077 && printf 'alice-pw\n' >"$PW_FILE")
-    export PW_FILE
+    SRV_UPLOAD_MAX=$UPLOAD_MAX srv_file_start
 }
 
 teardown_file() {
-    srv_stop "$BATS_FILE_TMPDIR/$SRV_KIND"
+    srv_file_stop
 }
 
 setup() {
-    if [ -n "${SRV_SKIP-}" ]; then skip "$SRV_SKIP"; fi
+    srv_skip_missing
 }
 
 # Shown by bats only when a test fails.
 teardown() {
-    printf '# last run: status=%s\n# stdout: %s\n# stderr: %s\n' \
-        "${status-}" "${output-}" "${stderr-}"
-}
-
-# xsa ARGS...: xmppsend logged in as alice on the test server
-xsa() {
-    xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
-        -j alice@localhost --password-file "$PW_FILE" "$@"
+    srv_last_run
 }
 
 # sha URL: SHA-256 of what URL serves (trusting only the test CA)
