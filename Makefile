@@ -63,7 +63,8 @@ $(BIN): $(B)/xmppsend.o $(LIBOBJ)
 $(B)/%.o: %.c $(wildcard *.h) | $(B)
 	$(CC) $(XS_CPPFLAGS) $(CPPFLAGS) $(XS_CFLAGS) -c -o $@ $<
 
-$(B)/unit/%: tests/unit/%.c tests/unit/test.h $(LIBOBJ) | $(B)
+$(B)/unit/%: tests/unit/%.c tests/unit/test.h tests/unit/replay.h \
+             tests/unit/canned.h $(LIBOBJ) | $(B)
 	@mkdir -p $(B)/unit
 	$(CC) $(XS_CPPFLAGS) $(CPPFLAGS) $(XS_CFLAGS) $(LDHARDEN) $(LDFLAGS) \
 	    -o $@ $< $(LIBOBJ) $(LIBS)

@@ -14,22 +14,9 @@
 #include "test.h"
 #include "xmpp.h"
 
+#include "canned.h"
 #include "replay.h"
 
-/* The RFC 5802 SCRAM-SHA-1 example, as in test_xmpp.c. */
-#define CNONCE "fyko+d2lbbFgONRv9qkxdawL"
-#define SFIRST                                                                 \
-    "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096"
-#define SFINAL_OK "v=rmF9pqV8S7suAoZWja4dJRkFsKQ="
-
-#define HDR                                                                    \
-    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "               \
-    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' "           \
-    "from='example.com' id='s1'>"
-#define F_TLS                                                                  \
-    "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"      \
-    "<required/></starttls></stream:features>"
-#define PROCEED "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
 #define F_SASL                                                                 \
     "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"   \
     "<mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>"
@@ -39,10 +26,6 @@
 #define F_BIND_PRE                                                             \
     "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"        \
     "<sub xmlns='urn:xmpp:features:pre-approval'/></stream:features>"
-#define BOUND                                                                  \
-    "<iq type='result' id='xs-1'><bind "                                       \
-    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid>"  \
-    "</bind></iq>"
 #define END "</stream:stream>"
 
 /* Replies by id ("xs-2" is the first id after the bind). */

@@ -15,25 +15,14 @@
 #include "xml.h"
 #include "xmpp.h"
 
+#include "canned.h"
 #include "replay.h"
 
-#define CNONCE "fyko+d2lbbFgONRv9qkxdawL"
-#define SFIRST                                                                 \
-    "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096"
 #define CFINAL                                                                 \
     "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,p=v0X8v3Bz2T0CJGbJQ"  \
     "yF0X+HI4Ts="
-#define SFINAL_OK "v=rmF9pqV8S7suAoZWja4dJRkFsKQ="
 #define SFINAL_BAD "v=AAAApqV8S7suAoZWja4dJRkFsKQ="
 
-#define HDR                                                                    \
-    "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "               \
-    "xmlns:stream='http://etherx.jabber.org/streams' version='1.0' "           \
-    "from='example.com' id='s1'>"
-#define F_TLS                                                                  \
-    "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"      \
-    "<required/></starttls></stream:features>"
-#define PROCEED "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
 #define F_SASL                                                                 \
     "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"   \
     "<mechanism>PLAIN</mechanism><mechanism>SCRAM-SHA-1</mechanism>"           \
@@ -45,10 +34,6 @@
 #define F_BIND_SM                                                              \
     "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"        \
     "<sm xmlns='urn:xmpp:sm:3'/></stream:features>"
-#define BOUND                                                                  \
-    "<iq type='result' id='xs-1'><bind "                                       \
-    "xmlns='urn:ietf:params:xml:ns:xmpp-bind'><jid>user@example.com/r1</jid>"  \
-    "</bind></iq>"
 #define END "</stream:stream>"
 
 static char *sasl_el(const char *name, const char *payload)
