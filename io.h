@@ -38,6 +38,17 @@ struct xs_io {
     enum xs_err (*starttls)(void *ctx, int timeout_ms, struct xs_error *err);
     /* Orderly shutdown of the write side (TLS close_notify); no wait. */
     void (*shutdown)(void *ctx);
+    /*
+     * Channel-binding data of the TLS session for SCRAM-*-PLUS: 'type'
+     * is a cb-name ("tls-exporter" RFC 9266, "tls-server-end-point"
+     * RFC 5929 4, "tls-unique" RFC 5929 3, TLS 1.2 with extended master
+     * secret only).  Appends the bytes to 'out' and returns 0, or -1
+     * when this session cannot give that type.  May be NULL: a
+     * transport without channel binding (tests), as if no TLS.
+     */
+    int (*channel_binding)(void *ctx, const char *type, struct buf *out);
+    /* Negotiated TLS version: 13, 12, or 0 before TLS.  May be NULL. */
+    int (*tls_version)(void *ctx);
     void *ctx;
 };
 

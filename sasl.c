@@ -56,6 +56,10 @@ struct sasl_scram {
     struct buf client_bare; /* "n=user,r=cnonce" */
     /* Expected v= value: base64(ServerSignature). */
     char *server_sig_b64;
+    /* XEP-0474: the expected "h" and "d" values (NULL: no check). */
+    char *ssdp_h, *ssdp_d;
+    int ssdp_required; /* a server-first without either is refused */
+    int ssdp_ok;       /* server-first carried a matching one */
 };
 
 const char *sasl_mech_name(enum sasl_mech m)
@@ -381,6 +385,9 @@ struct server_first {
     size_t salt_len;
     const char *iter;
     size_t iter_len;
+    /* XEP-0474 attributes, NULL when absent */
+    const char *h, *d;
+    size_t h_len, d_len;
 };
 
 /*
@@ -458,9 +465,18 @@ static enum xs_err parse_server_first(const struct sasl_scram *s,
      * still have to be well formed.
      */
     while (p < end) {
+        char name = *p;
+
         if (!next_attr(&p, end, 0, &v, &vlen))
             return xs_seterr(err, XS_EPROTO,
                              "server sent a malformed SCRAM challenge");
+        if (name == 'h' && sf->h == NULL) {
+            sf->h = v;
+            sf->h_len = vlen;
+        } else if (name == 'd' && sf->d == NULL) {
+            sf->d = v;
+            sf->d_len = vlen;
+        }
     }
 
     /*
@@ -580,6 +596,10 @@ out:
     return rc;
 }
 
+static enum xs_err check_ssdp(struct sasl_scram *s,
+                              const struct server_first *sf,
+                              struct xs_error *err);
+
 enum xs_err sasl_scram_final(struct sasl_scram *s,
                              const char *server_first,
                              size_t len,
@@ -602,6 +622,8 @@ enum xs_err sasl_scram_final(struct sasl_scram *s,
         goto out;
     }
     rc = parse_server_first(s, server_first, len, &sf, err);
+    if (rc == XS_OK)
+        rc = check_ssdp(s, &sf, err);
     if (rc != XS_OK)
         goto out;
     /*
@@ -634,6 +656,163 @@ out:
     }
     buf_wipe(&client_final);
     return rc;
+}
+
+/* One XEP-0474 attribute against its expected value (constant time). */
+static int ssdp_match(const char *want, const char *got, size_t len)
+{
+    return want != NULL && got != NULL && strlen(want) == len &&
+           gnutls_memcmp(want, got, len) == 0;
+}
+
+/*
+ * XEP-0474: the server signs its view of the lists with this hash; a
+ * different one means they were changed on the way (a man in the
+ * middle removed -PLUS, a mechanism or a channel-binding type).  Checked
+ * before the proof exists, so nothing derived from the password leaves
+ * for a tampered exchange.
+ */
+static enum xs_err check_ssdp(struct sasl_scram *s,
+                              const struct server_first *sf,
+                              struct xs_error *err)
+{
+    if (s->ssdp_h == NULL)
+        return XS_OK; /* no check asked for */
+    if ((sf->h != NULL && !ssdp_match(s->ssdp_h, sf->h, sf->h_len)) ||
+        (sf->d != NULL && !ssdp_match(s->ssdp_d, sf->d, sf->d_len)))
+        return xs_seterr(err, XS_EPROTO,
+                         "server's downgrade protection hash (XEP-0474) "
+                         "does not match the mechanisms and channel-binding "
+                         "types it offered: the list was changed on the "
+                         "way (man in the middle?); not sending the proof");
+    if (sf->h == NULL && sf->d == NULL) {
+        if (s->ssdp_required)
+            return xs_seterr(err, XS_EPROTO,
+                             "server offers SCRAM-*-PLUS only with "
+                             "channel-binding types xmppsend cannot use, "
+                             "and no downgrade protection hash (XEP-0474) "
+                             "proves that list; not sending the proof");
+        return XS_OK;
+    }
+    s->ssdp_ok = 1;
+    return XS_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Append the 'n' names sorted as octets, joined by 'sep'. */
+static void add_sorted(struct buf *b,
+                       const char *const *names,
+                       size_t n,
+                       char sep)
+{
+    const char **v;
+    size_t i;
+
+    if (n == 0)
+        return;
+    v = xcalloc(n, sizeof(*v));
+    memcpy(v, names, n * sizeof(*v));
+    qsort(v, n, sizeof(*v), cmp_str); /* strcmp: i;octet (RFC 4790) */
+    for (i = 0; i < n; i++) {
+        if (i > 0)
+            buf_addch(b, sep);
+        buf_addstr(b, v[i]);
+    }
+    free(v);
+}
+
+char *sasl_ssdp_hash(enum sasl_mech mech,
+                     const char *const *mechs,
+                     size_t n,
+                     const char *const *cbs,
+                     size_t ncb,
+                     int cb_listed,
+                     int old_form)
+{
+    unsigned char h[SASL_HASH_MAX];
+    gnutls_digest_algorithm_t dig;
+    struct buf b = {0};
+    char *out;
+
+    switch (mech) {
+    case SASL_SCRAM_SHA_1:
+        dig = GNUTLS_DIG_SHA1;
+        break;
+    case SASL_SCRAM_SHA_256:
+        dig = GNUTLS_DIG_SHA256;
+        break;
+    case SASL_SCRAM_SHA_512:
+        dig = GNUTLS_DIG_SHA512;
+        break;
+    case SASL_NONE:
+    case SASL_PLAIN:
+    default:
+        return NULL;
+    }
+    buf_add(&b, "", 0);
+    add_sorted(&b, mechs, n, old_form ? ',' : 0x1e);
+    if (cb_listed) {
+        buf_addch(&b, old_form ? '|' : 0x1f);
+        add_sorted(&b, cbs, ncb, old_form ? ',' : 0x1e);
+    }
+    if (gnutls_hash_fast(dig, b.data, b.len, h) < 0) {
+        buf_free(&b);
+        return NULL;
+    }
+    buf_free(&b);
+    out = b64_encode(h, gnutls_hash_get_len(dig));
+    return out;
+}
+
+void sasl_scram_ssdp(struct sasl_scram *s,
+                     const char *const *mechs,
+                     size_t n,
+                     const char *const *cbs,
+                     size_t ncb,
+                     int cb_listed,
+                     int required)
+{
+    free(s->ssdp_h);
+    free(s->ssdp_d);
+    s->ssdp_h = sasl_ssdp_hash(s->mech, mechs, n, cbs, ncb, cb_listed, 0);
+    s->ssdp_d = sasl_ssdp_hash(s->mech, mechs, n, cbs, ncb, cb_listed, 1);
+    s->ssdp_required = required;
+}
+
+int sasl_scram_ssdp_verified(const struct sasl_scram *s)
+{
+    return s != NULL && s->ssdp_ok;
+}
+
+enum sasl_mech sasl_choose_plus(const char *const *offered, size_t n)
+{
+    enum sasl_mech best = SASL_NONE;
+    size_t i, len;
+
+    for (i = 0; i < n; i++) {
+        const char *o = offered[i];
+        enum sasl_mech m;
+        char base[32];
+
+        if (o == NULL)
+            continue;
+        len = strlen(o);
+        if (len <= 5 || len - 5 >= sizeof(base) ||
+            strcmp(o + len - 5, "-PLUS") != 0)
+            continue;
+        memcpy(base, o, len - 5);
+        base[len - 5] = '\0';
+        m = sasl_mech_from_name(base);
+        if ((m == SASL_SCRAM_SHA_1 || m == SASL_SCRAM_SHA_256 ||
+             m == SASL_SCRAM_SHA_512) &&
+            m > best)
+            best = m;
+    }
+    return best;
 }
 
 /* Length of an attribute value: up to the next ',' or the end. */
@@ -699,6 +878,8 @@ void sasl_scram_free(struct sasl_scram *s)
         xs_free_secret(s->cnonce);
     if (s->server_sig_b64 != NULL)
         xs_free_secret(s->server_sig_b64);
+    free(s->ssdp_h);
+    free(s->ssdp_d);
     buf_wipe(&s->gs2_header);
     buf_wipe(&s->cbind);
     buf_wipe(&s->client_bare);

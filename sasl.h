@@ -115,4 +115,48 @@ enum xs_err sasl_scram_verify(struct sasl_scram *s,
 /* Wipe all key material and free; NULL is a no-op. */
 void sasl_scram_free(struct sasl_scram *s);
 
+/*
+ * SCRAM-*-PLUS (RFC 5802 section 6): the strongest SCRAM mechanism whose
+ * "-PLUS" name is among the 'n' offered, or SASL_NONE.  The -PLUS name
+ * of a mechanism is sasl_mech_name() followed by "-PLUS".
+ */
+enum sasl_mech sasl_choose_plus(const char *const *offered, size_t n);
+
+/*
+ * XEP-0474 (SSDP) downgrade-protection hash of what the server offered:
+ * base64(H(S)) with H the hash of 'mech' and S the sorted (octet order)
+ * 'mechs', then, when the server sent an XEP-0440 list ('cb_listed'),
+ * the sorted 'cbs'.  'old_form' 0: attribute "h" (XEP-0474 0.4.0 and
+ * later: joined by 0x1E, lists separated by 0x1F); 1: attribute "d"
+ * (0.3.x, as ejabberd sends it: joined by ',', separated by '|').
+ * Returns allocated text, NULL for a mechanism that is not SCRAM.
+ */
+char *sasl_ssdp_hash(enum sasl_mech mech,
+                     const char *const *mechs,
+                     size_t n,
+                     const char *const *cbs,
+                     size_t ncb,
+                     int cb_listed,
+                     int old_form);
+
+/*
+ * Make sasl_scram_final check the server's XEP-0474 hash against what
+ * the server offered (copied): an "h" or "d" attribute in server-first
+ * that does not match is refused (XS_EPROTO) before any proof is
+ * computed.  With 'required', a server-first without either attribute
+ * is refused too (XEP-0474 "new rule 6": -PLUS offered, but no
+ * channel-binding type we could use).
+ */
+void sasl_scram_ssdp(struct sasl_scram *s,
+                     const char *const *mechs,
+                     size_t n,
+                     const char *const *cbs,
+                     size_t ncb,
+                     int cb_listed,
+                     int required);
+
+/* After sasl_scram_final: 1 when server-first carried a matching
+ * XEP-0474 hash, else 0. */
+int sasl_scram_ssdp_verified(const struct sasl_scram *s);
+
 #endif

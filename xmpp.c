@@ -8,7 +8,8 @@
  *      (no <starttls/> offered: abort, nothing else sent; any byte after
  *      <proceed/> before the handshake: abort, injection)
  *   3. new stream header, features with <mechanisms/>   5.4.3.3
- *   4. SASL: SCRAM-SHA-512/256/1, else PLAIN            6.4
+ *   4. SASL: SCRAM-SHA-512/256/1(-PLUS), else PLAIN     6.4
+ *      (channel binding and XEP-0474 checks: plan_scram)
  *      (the server's v= signature is verified before anything else)
  *   5. new stream header + bind request, pipelined      6.4.6, 7
  *      legacy session only when not <optional/>         (RFC 3921 3)
@@ -24,6 +25,7 @@
  * All waiting goes through next_element(), which enforces the one
  * deadline, answers stray IQs and turns stream errors into exit classes.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,8 @@
 #define CLOSE_WRITE_MS 1000
 /* XEP-0478 stream limits. */
 #define NS_LIMITS "urn:xmpp:stream-limits:0"
+/* XEP-0440 channel-binding types. */
+#define NS_SASL_CB "urn:xmpp:sasl-cb:0"
 
 enum sm_state { SM_NONE = 0, SM_REQUESTED, SM_ENABLED, SM_FAILED };
 
@@ -618,25 +622,193 @@ static enum xs_err sasl_failure(const struct xnode *n, struct xs_error *err)
     return code;
 }
 
-static enum xs_err
-scram(struct xmpp_session *s, enum sasl_mech mech, struct xs_error *err)
+/* What the server offered for SASL (names point into its features). */
+struct sasl_offer {
+    const char *mechs[32];
+    size_t n;
+    const char *cbs[16]; /* XEP-0440 channel-binding types */
+    size_t ncb;
+    int cb_listed; /* the server sent <sasl-channel-binding/> */
+};
+
+/* How a SCRAM exchange binds to the TLS channel (RFC 5802 6, 7). */
+struct scram_plan {
+    enum sasl_mech mech;
+    int plus;          /* mechanism name + "-PLUS" */
+    const char *flag;  /* gs2 cbind-flag: "n", "y" or "p=TYPE" */
+    char pflag[48];    /* storage for "p=TYPE" */
+    struct buf cbdata; /* channel-binding bytes for "p=" */
+    int ssdp_required; /* XEP-0474 new rule 6 */
+};
+
+/* A line in the -d trace that is neither sent nor received. */
+static void note(struct xmpp_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(struct xmpp_session *s, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+    if (s->cfg.trace == NULL)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    trace(s, XMPP_TRACE_NOTE, line, strlen(line));
+}
+
+static int offer_has(const char *const *v, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] != NULL && strcmp(v[i], name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Without channel binding: is the plain mechanism 'mech' offered? */
+static enum xs_err only_plus(struct xmpp_session *s,
+                             const struct sasl_offer *o,
+                             enum sasl_mech mech,
+                             struct xs_error *err)
+{
+    (void)s;
+    if (offer_has(o->mechs, o->n, sasl_mech_name(mech)))
+        return XS_OK;
+    return xs_seterr(err, XS_EREFUSED,
+                     "server offers SCRAM only with channel binding "
+                     "(-PLUS), and this connection has no channel-binding "
+                     "type the server accepts");
+}
+
+/*
+ * Channel binding (protocol.md 3.3; RFC 5802 6; XEP-0440 and XEP-0474
+ * business rules):
+ *   - -PLUS offered and a type we can produce: p=TYPE.  With an XEP-0440
+ *     list, the strongest listed type (tls-exporter, then
+ *     tls-server-end-point, then tls-unique).  Without one (legacy SASL
+ *     leaves it undefined), what servers that predate XEP-0440 do:
+ *     tls-unique on TLS 1.2 with the extended master secret.  On TLS 1.3
+ *     such servers (ejabberd 23.01) offer -PLUS but bind to nothing a
+ *     client can compute, so no guess there: the plain mechanism, "n".
+ *   - -PLUS offered with a list we cannot use: the plain mechanism with
+ *     "n", and the server's XEP-0474 hash must prove the list (new rule
+ *     6 of XEP-0474).
+ *   - a list but no -PLUS: -PLUS was removed on the way (XEP-0440 rule 3);
+ *     refused.
+ *   - no -PLUS and no list: "y" (we could bind; the server seems not
+ *     to): a server that does support it then fails the login, so a
+ *     removed -PLUS cannot go unnoticed.
+ *   - no channel binding on this connection at all: "n".
+ * Every -PLUS mechanism offered and not used gets its reason in -d.
+ */
+static enum xs_err plan_scram(struct xmpp_session *s,
+                              const struct sasl_offer *o,
+                              enum sasl_mech mech,
+                              struct scram_plan *p,
+                              struct xs_error *err)
+{
+    static const char *const prefer[] = {"tls-exporter",
+                                         "tls-server-end-point",
+                                         "tls-unique"};
+    enum sasl_mech plus = sasl_choose_plus(o->mechs, o->n);
+    int tls = s->io->tls_version ? s->io->tls_version(s->io->ctx) : 0;
+    int can_bind = s->io->channel_binding != NULL && tls != 0;
+    const char *type = NULL;
+
+    p->mech = mech;
+    p->flag = "n";
+    if (!can_bind) {
+        if (plus != SASL_NONE)
+            note(s, "not using %s-PLUS: no channel binding on this "
+                    "connection", sasl_mech_name(plus));
+        return only_plus(s, o, mech, err);
+    }
+    if (plus == SASL_NONE) {
+        if (o->cb_listed)
+            return xs_seterr(err, XS_EPROTO,
+                             "server lists channel-binding types (XEP-0440) "
+                             "but offers no SCRAM-*-PLUS mechanism: the "
+                             "list was changed on the way (man in the "
+                             "middle?); refusing to authenticate");
+        p->flag = "y";
+        note(s, "channel binding: server offers no SCRAM-*-PLUS; gs2 "
+                "flag y");
+        return XS_OK;
+    }
+    if (o->cb_listed) {
+        for (size_t i = 0; i < sizeof prefer / sizeof prefer[0]; i++) {
+            if (!offer_has(o->cbs, o->ncb, prefer[i]))
+                continue;
+            buf_wipe(&p->cbdata);
+            if (s->io->channel_binding(s->io->ctx, prefer[i], &p->cbdata) ==
+                0) {
+                type = prefer[i];
+                break;
+            }
+        }
+        if (type == NULL) {
+            p->ssdp_required = 1;
+            if (only_plus(s, o, mech, err) != XS_OK)
+                return err->code;
+            note(s, "not using %s-PLUS: none of the channel-binding types "
+                    "the server lists is usable on TLS 1.%d; %s with gs2 "
+                    "flag n, the server's XEP-0474 hash must confirm",
+                 sasl_mech_name(plus), tls % 10, sasl_mech_name(mech));
+            return XS_OK;
+        }
+    } else if (tls == 12 && s->io->channel_binding(s->io->ctx, "tls-unique",
+                                                   &p->cbdata) == 0) {
+        type = "tls-unique";
+    } else {
+        buf_wipe(&p->cbdata);
+        note(s, "not using %s-PLUS: the server lists no channel-binding "
+                "types (XEP-0440) and TLS 1.%d %s; %s with gs2 flag n",
+             sasl_mech_name(plus), tls % 10,
+             tls == 13 ? "has no tls-unique"
+                       : "without extended master secret allows none",
+             sasl_mech_name(mech));
+        return only_plus(s, o, mech, err);
+    }
+    p->mech = plus;
+    p->plus = 1;
+    snprintf(p->pflag, sizeof p->pflag, "p=%s", type);
+    p->flag = p->pflag;
+    note(s, "channel binding: %s-PLUS with %s", sasl_mech_name(plus), type);
+    return XS_OK;
+}
+
+static enum xs_err scram(struct xmpp_session *s,
+                         const struct sasl_offer *o,
+                         enum sasl_mech mech,
+                         struct xs_error *err)
 {
     const char *what = "authenticating";
-    struct sasl_scram *sc =
-        sasl_scram_new(mech, s->me.local, s->cfg.password, 0,
-                       s->cfg.test_cnonce, "n", NULL, 0, err);
+    struct scram_plan plan = {0};
+    enum xs_err e = plan_scram(s, o, mech, &plan, err);
+    if (e != XS_OK) {
+        buf_wipe(&plan.cbdata);
+        return e;
+    }
+    struct sasl_scram *sc = sasl_scram_new(
+        plan.mech, s->me.local, s->cfg.password, 0, s->cfg.test_cnonce,
+        plan.flag, (const unsigned char *)plan.cbdata.data, plan.cbdata.len,
+        err);
+    buf_wipe(&plan.cbdata);
     if (sc == NULL)
         return err->code;
+    /* XEP-0474: checked whenever the server sends its hash. */
+    sasl_scram_ssdp(sc, o->mechs, o->n, o->cbs, o->ncb, o->cb_listed,
+                    plan.ssdp_required);
     struct buf msg = {0};
     struct xnode *n = NULL;
-    enum xs_err e;
 
     sasl_scram_first(sc, &msg);
     char *b64 = b64_encode(msg.data, msg.len);
     buf_wipe(&msg);
     char open[128];
-    snprintf(open, sizeof open, "<auth xmlns='" NS_SASL "' mechanism='%s'>",
-             sasl_mech_name(mech));
+    snprintf(open, sizeof open,
+             "<auth xmlns='" NS_SASL "' mechanism='%s%s'>",
+             sasl_mech_name(plan.mech), plan.plus ? "-PLUS" : "");
     emit_secret(s, open, b64, "</auth>");
     xs_free_secret(b64);
     e = flush(s, what, err);
@@ -656,6 +828,8 @@ scram(struct xmpp_session *s, enum sasl_mech mech, struct xs_error *err)
         e = sasl_scram_final(sc, msg.data ? msg.data : "", msg.len, &final,
                              err);
     buf_wipe(&msg);
+    if (e == XS_OK && sasl_scram_ssdp_verified(sc))
+        note(s, "downgrade protection (XEP-0474): server's hash matches");
     if (e != XS_OK) {
         buf_wipe(&final);
         goto out;
@@ -749,22 +923,37 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
     if (e != XS_OK)
         return e;
 
-    const char *names[32];
-    size_t n = 0;
+    struct sasl_offer o = {0};
     struct xnode *m = xnode_child(f, "mechanisms", NS_SASL);
-    for (struct xnode *c = m ? m->children : NULL; c && n < 32; c = c->next) {
+    for (struct xnode *c = m ? m->children : NULL; c && o.n < 32;
+         c = c->next) {
         if (xnode_is(c, "mechanism", NS_SASL))
-            names[n++] = xnode_text(c);
+            o.mechs[o.n++] = xnode_text(c);
     }
-    enum sasl_mech mech = sasl_choose(names, n, s->cfg.allow_plain);
+    struct xnode *cbl = xnode_child(f, "sasl-channel-binding", NS_SASL_CB);
+    o.cb_listed = cbl != NULL;
+    for (struct xnode *c = cbl ? cbl->children : NULL; c && o.ncb < 16;
+         c = c->next) {
+        const char *t = xnode_attr(c, "type");
+        if (xnode_is(c, "channel-binding", NS_SASL_CB) && t != NULL)
+            o.cbs[o.ncb++] = t;
+    }
+    enum sasl_mech mech = sasl_choose(o.mechs, o.n, s->cfg.allow_plain);
+    /* Only -PLUS variants of SCRAM: never PLAIN, use them. */
+    if ((mech == SASL_NONE || mech == SASL_PLAIN) &&
+        sasl_choose_plus(o.mechs, o.n) != SASL_NONE)
+        mech = sasl_choose_plus(o.mechs, o.n);
     note_limits(s, f);
-    xnode_free(f);
-    if (mech == SASL_NONE)
+    if (mech == SASL_NONE) {
+        xnode_free(f);
         return xs_seterr(err, XS_EREFUSED,
                          "server offers no acceptable authentication "
                          "mechanism (need SCRAM-SHA-1/256/512%s)",
                          s->cfg.allow_plain ? " or PLAIN" : "");
-    e = mech == SASL_PLAIN ? plain(s, err) : scram(s, mech, err);
+    }
+    /* The offer points into the features: freed after the exchange. */
+    e = mech == SASL_PLAIN ? plain(s, err) : scram(s, &o, mech, err);
+    xnode_free(f);
     if (e != XS_OK)
         return e;
 

@@ -117,6 +117,8 @@ static void replay_io(struct replay *r, struct xs_io *io)
     io->write = replay_write;
     io->starttls = replay_starttls;
     io->shutdown = replay_shutdown;
+    io->channel_binding = NULL; /* no TLS: no channel binding */
+    io->tls_version = NULL;
     io->ctx = r;
 }
 
