@@ -26,6 +26,9 @@
 #                                https listener on another free port,
 #                                exported as EJABBERD_HTTPS_PORT; URLs are
 #                                https://localhost:PORT/upload/...
+#                                With EJABBERD_TLS12=1 set, c2s speaks TLS
+#                                1.2 only (ejabberd 23.01 binds -PLUS to
+#                                tls-unique, which TLS 1.3 lacks).
 #   ejabberd_stop DIR            stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   ejabberd_start_again DIR     start the stopped node of DIR again on the
@@ -168,7 +171,10 @@ listen:
     ip: "127.0.0.1"
     module: ejabberd_c2s
     starttls_required: true
-    max_stanza_size: 262144
+    max_stanza_size: 262144${EJABBERD_TLS12:+
+    protocol_options:
+      - no_sslv3
+      - no_tlsv1_3}
   -
     port: $api
     ip: "127.0.0.1"

@@ -21,6 +21,9 @@
 #                                https on another free port, exported as
 #                                PROSODY_HTTPS_PORT; URLs are
 #                                https://localhost:PORT/file_share/...
+#                                With PROSODY_TLS12=1 set, c2s speaks TLS
+#                                1.2 only (then Prosody 0.12 offers
+#                                SCRAM-SHA-1-PLUS with tls-unique).
 #   prosody_stop DIR             stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   prosody_start_again DIR      start the stopped server of DIR again on
@@ -99,8 +102,11 @@ EOF
 }
 
 prosody_write_config() {
-    local dir=$1 port=$2 upload https=
+    local dir=$1 port=$2 upload tls12='' https=
     rm -f "$dir/https-port"
+    if [[ -n ${PROSODY_TLS12-} ]]; then
+        tls12='ssl = { protocol = "tlsv1_2" } -- TLS 1.2 only (-PLUS)'
+    fi
     upload=$(prosody_upload_config "$dir") || return 1
     [[ -e $dir/https-port ]] && https=$(<"$dir/https-port")
     cat >"$dir/prosody.cfg.lua" <<EOF
@@ -126,6 +132,7 @@ https_interfaces = { "127.0.0.1" }
 https_certificate = "$dir/certs/localhost.crt"
 https_key = "$dir/certs/localhost.key"
 network_settings = { nagle = false }
+$tls12
 
 modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "offline", "smacks" }
 modules_disabled = { "s2s" }
