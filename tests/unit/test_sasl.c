@@ -344,6 +344,144 @@ static void test_choose(void)
     CHECK_EQ_INT(sasl_choose(NULL, 0, 1), SASL_NONE);
 }
 
+#define COUNT(v) (sizeof(v) / sizeof((v)[0]))
+
+/* SCRAM-*-PLUS: the strongest -PLUS variant, whatever else is offered. */
+static void test_choose_plus(void)
+{
+    static const char *const all[] = {
+        "DIGEST-MD5",         "PLAIN",         "SCRAM-SHA-512-PLUS",
+        "SCRAM-SHA-512",      "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256",
+        "SCRAM-SHA-1-PLUS",   "SCRAM-SHA-1",   "X-OAUTH2"};
+    static const char *const one[] = {"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS",
+                                      "SCRAM-SHA-256"};
+    static const char *const odd[] = {"PLAIN-PLUS", "-PLUS", "SCRAM-SHA-1-plus",
+                                      "SCRAM-SHA-1-PLUS-PLUS", "SCRAM-SHA-1",
+                                      "X-SCRAM-SHA-1-PLUS"};
+
+    CHECK_EQ_INT(sasl_choose_plus(all, COUNT(all)), SASL_SCRAM_SHA_512);
+    CHECK_EQ_INT(sasl_choose_plus(one, COUNT(one)), SASL_SCRAM_SHA_1);
+    CHECK_EQ_INT(sasl_choose_plus(odd, COUNT(odd)), SASL_NONE);
+    CHECK_EQ_INT(sasl_choose_plus(NULL, 0), SASL_NONE);
+}
+
+/*
+ * XEP-0474 hashes: the spec's own example (SHA-1), and SHA-256 in both
+ * forms, computed independently with Python's hashlib (protocol.md 3.6).
+ */
+static void test_ssdp_hash(void)
+{
+    static const char *const m1[] = {"SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"};
+    static const char *const cb1[] = {"tls-server-end-point", "tls-exporter"};
+    static const char *const m7[] = {
+        "SCRAM-SHA-1",   "SCRAM-SHA-1-PLUS",   "SCRAM-SHA-256",
+        "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS",
+        "PLAIN"};
+    char *h;
+
+    h = sasl_ssdp_hash(SASL_SCRAM_SHA_1, m1, 2, cb1, 2, 1, 0);
+    CHECK_EQ_STR(h, "G6k/rBLDqgOhRRaCuuatSDFkJ08=");
+    free(h);
+    h = sasl_ssdp_hash(SASL_SCRAM_SHA_256, m7, 7, cb1, 2, 1, 0);
+    CHECK_EQ_STR(h, "cmRT/9v5sjTgX+ft+hYhsOha8IkhRW2KxNFPJvcbHUA=");
+    free(h);
+    /* 0.3.x "d=" (ejabberd): ',' and '|' instead of 0x1E and 0x1F */
+    h = sasl_ssdp_hash(SASL_SCRAM_SHA_256, m7, 7, cb1, 2, 1, 1);
+    CHECK_EQ_STR(h, "ECt/JY8LJQfgM4f/EdZm/JsQxzDhdlODbdEQ3Y1OSdU=");
+    free(h);
+    /* No XEP-0440 list: no separator, whatever 'cbs' holds. */
+    h = sasl_ssdp_hash(SASL_SCRAM_SHA_256, m7, 7, cb1, 2, 0, 0);
+    CHECK_EQ_STR(h, "CJI+40d+jLOmMzmnRF8XaLCAnuiuzCkIa7WKVnn208c=");
+    free(h);
+    CHECK(sasl_ssdp_hash(SASL_PLAIN, m7, 7, NULL, 0, 0, 0) == NULL);
+}
+
+/* SCRAM-SHA-256-PLUS (tls-exporter, cb = 0x00..0x1f) with an "h" the
+ * client checks; p= and v= from a Python computation. */
+#define SSDP_MECHS "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256", "SCRAM-SHA-1"
+#define SSDP_H "3v2GEc70FDIweeX2XJjp7q407NKKjMqHGzx/he0bVDw="
+#define SSDP_FIRST FIRST ",h=" SSDP_H
+#define SSDP_FINAL                                                             \
+    "c=cD10bHMtZXhwb3J0ZXIsLAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f,"      \
+    "r=" SNONCE ",p=MmJgYkwrrP2u7y9ifhGGlc2DkNa17EVbhO/++zt5ve0="
+#define SSDP_V "v=LvRIXPhaYtqXkrhsWrv33L9GPyukiINj02mNH5DtmB0="
+
+/* One exchange with the XEP-0474 check: XS_OK or the refusal. */
+static enum xs_err ssdp_run(const char *const *mechs,
+                            size_t n,
+                            const char *const *cbs,
+                            size_t ncb,
+                            int listed,
+                            int required,
+                            const char *first,
+                            struct buf *out)
+{
+    struct xs_error err = {0};
+    struct sasl_scram *s = start(SASL_SCRAM_SHA_256, CNONCE, "p=tls-exporter");
+    enum xs_err e;
+
+    sasl_scram_ssdp(s, mechs, n, cbs, ncb, listed, required);
+    e = sasl_scram_final(s, first, strlen(first), out, &err);
+    CHECK_EQ_INT(err.code, e);
+    if (e == XS_OK) {
+        CHECK_EQ_INT(sasl_scram_ssdp_verified(s),
+                     strstr(first, ",h=") != NULL ||
+                         strstr(first, ",d=") != NULL);
+        CHECK_EQ_INT(sasl_scram_verify(s, SSDP_V, strlen(SSDP_V), &err),
+                     strcmp(first, SSDP_FIRST) == 0 ? XS_OK : XS_EPROTO);
+    } else {
+        CHECK(strstr(err.msg, "XEP-0474") != NULL);
+    }
+    sasl_scram_free(s);
+    return e;
+}
+
+static void test_ssdp_check(void)
+{
+    static const char *const mechs[] = {SSDP_MECHS};
+    /* what a man in the middle left of the lists */
+    static const char *const stripped[] = {"SCRAM-SHA-256", "SCRAM-SHA-1"};
+    static const char *const cbs[] = {"tls-exporter", "tls-server-end-point"};
+    struct buf out = {0};
+    char d_first[512];
+    char *d;
+
+    /* Matching: the exchange goes on, the hash is part of AuthMessage. */
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 0, SSDP_FIRST, &out), XS_OK);
+    CHECK_EQ_STR(out.data, SSDP_FINAL);
+    buf_reset(&out);
+    /* The server signed other lists than we saw: no proof is produced. */
+    CHECK_EQ_INT(ssdp_run(stripped, 2, cbs, 2, 1, 0, SSDP_FIRST, &out),
+                 XS_EPROTO);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 1, 1, 0, SSDP_FIRST, &out),
+                 XS_EPROTO);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 0, 0, SSDP_FIRST, &out),
+                 XS_EPROTO);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 0,
+                          FIRST ",h=rmF9pqV8S7suAoZWja4dJRkFsKQ=", &out),
+                 XS_EPROTO);
+    CHECK_EQ_INT(out.len, 0);
+    /* No hash: fine unless required (XEP-0474 new rule 6). */
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 0, FIRST, &out), XS_OK);
+    buf_reset(&out);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 1, FIRST, &out), XS_EPROTO);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 1, SSDP_FIRST, &out), XS_OK);
+    buf_reset(&out);
+    /* The old "d=" form, checked the same way. */
+    d = sasl_ssdp_hash(SASL_SCRAM_SHA_256, mechs, 3, cbs, 2, 1, 1);
+    CHECK(d != NULL);
+    (void)snprintf(d_first, sizeof(d_first), "%s,d=%s", FIRST, d);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 1, d_first, &out), XS_OK);
+    buf_reset(&out);
+    CHECK_EQ_INT(ssdp_run(stripped, 2, cbs, 2, 1, 1, d_first, &out),
+                 XS_EPROTO);
+    /* An "h" in the old form's place (and vice versa) is a mismatch. */
+    (void)snprintf(d_first, sizeof(d_first), "%s,h=%s", FIRST, d);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 0, d_first, &out), XS_EPROTO);
+    free(d);
+    buf_wipe(&out);
+}
+
 /* server-first must be refused with XS_EPROTO, producing no output. */
 static void
 reject_first_len(const char *first, size_t len, const char *want_msg)
@@ -568,6 +706,9 @@ int main(void)
         cb_bytes[i] = (unsigned char)i;
     test_mech_names();
     test_choose();
+    test_choose_plus();
+    test_ssdp_hash();
+    test_ssdp_check();
     test_username();
     test_plain();
     test_vectors();
