@@ -886,3 +886,31 @@ setup_file() {
 @test "hostile: wait-late-bounce" {
     run_scenario wait-late-bounce
 }
+
+@test "hostile: ok-scram-plus-endpoint" {
+    run_scenario ok-scram-plus-endpoint
+}
+
+@test "hostile: scram-plus-cb-mitm" {
+    run_scenario scram-plus-cb-mitm
+}
+
+@test "hostile: scram-ssdp-mismatch" {
+    run_scenario scram-ssdp-mismatch
+}
+
+@test "hostile: ok-scram-plus-ssdp-only" {
+    run_scenario ok-scram-plus-ssdp-only
+}
+
+@test "hostile: scram-plus-unusable-no-ssdp" {
+    run_scenario scram-plus-unusable-no-ssdp
+}
+
+@test "hostile: scram-plus-stripped" {
+    run_scenario scram-plus-stripped
+}
+
+@test "hostile: ok-scram-y-flag" {
+    run_scenario ok-scram-y-flag
+}

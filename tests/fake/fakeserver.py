@@ -55,7 +55,12 @@ escaped variable value (or, for set-re variables, inserted as is).
                       credentials, answer <success/> or <failure/>
   scram [KEY=VALUE...]
                       read <auth mechanism='SCRAM-SHA-*'>, act as a SCRAM
-                      server (SHA-1, -256, -512) and check the client proof.
+                      server (SHA-1, -256, -512, each also -PLUS) and check
+                      the client proof.  With -PLUS the client must send
+                      p=TYPE, and c= must carry the channel-binding data:
+                      only tls-server-end-point can be checked here (the
+                      SHA-256 of the certificate of the last starttls,
+                      whose signature uses SHA-256).
                       Keys (defaults first):
         iter=4096     iteration count (any text; sent as is)
         salt=random   base64 salt sent as is ("salt=" sends it empty)
@@ -73,6 +78,12 @@ escaped variable value (or, for set-re variables, inserted as is).
                       challenge-e=TEXT: e=TEXT in a <challenge>;
                       failure=COND: <failure><COND/></failure>;
                       none: send nothing (silence)
+        gs2=TEXT      the client's gs2 header must be TEXT (e.g. "y,,")
+        cb=real       real: the channel binding of this connection;
+                      tampered: other bytes, as the real server behind a
+                      man in the middle sees them: the client's p=
+                      exchange then fails (<failure><not-authorized/>),
+                      which is expected, not a violation
                       Answering an invalid server-first is a violation.
   close               close the connection (FIN) and end the script
   reset               abort the connection with a TCP RST and end it
@@ -481,6 +492,8 @@ class Server:
             self.log("note: %d unread plaintext bytes before TLS dropped"
                      % len(self.buf))
             self.buf = b""
+        with open(base + ".crt", encoding="ascii") as f:
+            self.cert_der = ssl.PEM_cert_to_DER_cert(f.read())
         try:
             tls = ctx.wrap_socket(self.sock, server_side=True,
                                   do_handshake_on_connect=False)
@@ -543,11 +556,14 @@ class Server:
 
     def step_scram(self, rest):
         opt = {"iter": "4096", "salt": None, "nonce": "extend",
-               "final": "correct"}
+               "final": "correct", "cb": "real"}
         raw = dict(w.partition("=")[::2] for w in rest.split())
         mech, first = self.read_auth()
         hashes = {"SCRAM-SHA-1": "sha1", "SCRAM-SHA-256": "sha256",
                   "SCRAM-SHA-512": "sha512"}
+        plus = mech.endswith("-PLUS")
+        if plus:
+            mech = mech[:-5]
         if mech not in hashes:
             self.violation("%s: client chose %s, expected SCRAM"
                            % (self.where, mech))
@@ -563,6 +579,22 @@ class Server:
             raise Stop("malformed client-first")
         gs2 = first[:len(first) - len(m.group(3))]
         bare = m.group(3)
+        if plus != gs2.startswith(b"p="):
+            self.violation("%s: %s%s with gs2 header %r"
+                           % (self.where, mech, "-PLUS" if plus else "",
+                              gs2))
+        if "gs2" in raw and gs2 != raw["gs2"].encode():
+            self.violation("%s: gs2 header %r, expected %r"
+                           % (self.where, gs2, raw["gs2"]))
+        cbdata = b""
+        if plus:
+            cbtype = gs2[2:gs2.index(b",")]
+            cbdata = None
+            if cbtype == b"tls-server-end-point":
+                cbdata = hashlib.sha256(self.cert_der).digest()
+                if raw.get("cb") == "tampered":
+                    cbdata = hashlib.sha256(b"mitm" + self.cert_der).digest()
+            self.log("scram: %s-PLUS with %s" % (mech, cbtype.decode()))
         cnonce = m.group(4).decode("ascii", "replace")
         self.vars["cnonce"] = cnonce
         for k, v in raw.items():        # values may use ${cnonce}
@@ -622,9 +654,15 @@ class Server:
             except ValueError:
                 got = b""
             try:
-                cb_ok = base64.b64decode(cbind, validate=True) == gs2
+                cb_ok = cbdata is not None and \
+                    base64.b64decode(cbind, validate=True) == gs2 + cbdata
             except ValueError:
                 cb_ok = False
+            if not cb_ok and opt["cb"] == "tampered":
+                self.log("scram: channel binding differs (tampered)")
+                self.send(("<failure xmlns='%s'><not-authorized/>"
+                           "</failure>" % SASL_NS).encode())
+                raise Stop("channel binding differs, as expected")
             ok = hmac.compare_digest(got, want) and cb_ok and \
                 rnonce == nonce.encode()
             server_sig = mac(mac(salted, b"Server Key"), auth_msg)
@@ -634,7 +672,7 @@ class Server:
             self.send(("<failure xmlns='%s'><not-authorized/></failure>"
                        % SASL_NS).encode())
             raise Stop("bad client-final")
-        self.log("scram: %s proof ok" % mech)
+        self.log("scram: %s%s proof ok" % (mech, "-PLUS" if plus else ""))
         v_ok = b"v=" + base64.b64encode(server_sig)
         v_bad = b"v=" + base64.b64encode(secrets.token_bytes(len(server_sig)))
         mode = opt["final"]
