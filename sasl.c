@@ -704,10 +704,8 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /* Append the 'n' names sorted as octets, joined by 'sep'. */
-static void add_sorted(struct buf *b,
-                       const char *const *names,
-                       size_t n,
-                       char sep)
+static void
+add_sorted(struct buf *b, const char *const *names, size_t n, char sep)
 {
     const char **v;
     size_t i;

@@ -418,8 +418,7 @@ static int do_channel_binding(void *ctx, const char *type, struct buf *out)
     else
         return -1;
     gnutls_datum_t cb = {NULL, 0};
-    if (gnutls_session_channel_binding(t->tls, cbt, &cb) < 0 ||
-        cb.size == 0) {
+    if (gnutls_session_channel_binding(t->tls, cbt, &cb) < 0 || cb.size == 0) {
         gnutls_free(cb.data);
         return -1;
     }

@@ -707,8 +707,7 @@ static enum xs_err plan_scram(struct xmpp_session *s,
                               struct scram_plan *p,
                               struct xs_error *err)
 {
-    static const char *const prefer[] = {"tls-exporter",
-                                         "tls-server-end-point",
+    static const char *const prefer[] = {"tls-exporter", "tls-server-end-point",
                                          "tls-unique"};
     enum sasl_mech plus = sasl_choose_plus(o->mechs, o->n);
     int tls = s->io->tls_version ? s->io->tls_version(s->io->ctx) : 0;
@@ -719,8 +718,10 @@ static enum xs_err plan_scram(struct xmpp_session *s,
     p->flag = "n";
     if (!can_bind) {
         if (plus != SASL_NONE)
-            note(s, "not using %s-PLUS: no channel binding on this "
-                    "connection", sasl_mech_name(plus));
+            note(s,
+                 "not using %s-PLUS: no channel binding on this "
+                 "connection",
+                 sasl_mech_name(plus));
         return only_plus(s, o, mech, err);
     }
     if (plus == SASL_NONE) {
@@ -750,9 +751,10 @@ static enum xs_err plan_scram(struct xmpp_session *s,
             p->ssdp_required = 1;
             if (only_plus(s, o, mech, err) != XS_OK)
                 return err->code;
-            note(s, "not using %s-PLUS: none of the channel-binding types "
-                    "the server lists is usable on TLS 1.%d; %s with gs2 "
-                    "flag n, the server's XEP-0474 hash must confirm",
+            note(s,
+                 "not using %s-PLUS: none of the channel-binding types "
+                 "the server lists is usable on TLS 1.%d; %s with gs2 "
+                 "flag n, the server's XEP-0474 hash must confirm",
                  sasl_mech_name(plus), tls % 10, sasl_mech_name(mech));
             return XS_OK;
         }
@@ -761,8 +763,9 @@ static enum xs_err plan_scram(struct xmpp_session *s,
         type = "tls-unique";
     } else {
         buf_wipe(&p->cbdata);
-        note(s, "not using %s-PLUS: the server lists no channel-binding "
-                "types (XEP-0440) and TLS 1.%d %s; %s with gs2 flag n",
+        note(s,
+             "not using %s-PLUS: the server lists no channel-binding "
+             "types (XEP-0440) and TLS 1.%d %s; %s with gs2 flag n",
              sasl_mech_name(plus), tls % 10,
              tls == 13 ? "has no tls-unique"
                        : "without extended master secret allows none",
@@ -806,8 +809,7 @@ static enum xs_err scram(struct xmpp_session *s,
     char *b64 = b64_encode(msg.data, msg.len);
     buf_wipe(&msg);
     char open[128];
-    snprintf(open, sizeof open,
-             "<auth xmlns='" NS_SASL "' mechanism='%s%s'>",
+    snprintf(open, sizeof open, "<auth xmlns='" NS_SASL "' mechanism='%s%s'>",
              sasl_mech_name(plan.mech), plan.plus ? "-PLUS" : "");
     emit_secret(s, open, b64, "</auth>");
     xs_free_secret(b64);
@@ -925,8 +927,7 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
 
     struct sasl_offer o = {0};
     struct xnode *m = xnode_child(f, "mechanisms", NS_SASL);
-    for (struct xnode *c = m ? m->children : NULL; c && o.n < 32;
-         c = c->next) {
+    for (struct xnode *c = m ? m->children : NULL; c && o.n < 32; c = c->next) {
         if (xnode_is(c, "mechanism", NS_SASL))
             o.mechs[o.n++] = xnode_text(c);
     }

@@ -349,15 +349,21 @@ static void test_choose(void)
 /* SCRAM-*-PLUS: the strongest -PLUS variant, whatever else is offered. */
 static void test_choose_plus(void)
 {
-    static const char *const all[] = {
-        "DIGEST-MD5",         "PLAIN",         "SCRAM-SHA-512-PLUS",
-        "SCRAM-SHA-512",      "SCRAM-SHA-256-PLUS", "SCRAM-SHA-256",
-        "SCRAM-SHA-1-PLUS",   "SCRAM-SHA-1",   "X-OAUTH2"};
+    static const char *const all[] = {"DIGEST-MD5",
+                                      "PLAIN",
+                                      "SCRAM-SHA-512-PLUS",
+                                      "SCRAM-SHA-512",
+                                      "SCRAM-SHA-256-PLUS",
+                                      "SCRAM-SHA-256",
+                                      "SCRAM-SHA-1-PLUS",
+                                      "SCRAM-SHA-1",
+                                      "X-OAUTH2"};
     static const char *const one[] = {"SCRAM-SHA-1", "SCRAM-SHA-1-PLUS",
                                       "SCRAM-SHA-256"};
-    static const char *const odd[] = {"PLAIN-PLUS", "-PLUS", "SCRAM-SHA-1-plus",
-                                      "SCRAM-SHA-1-PLUS-PLUS", "SCRAM-SHA-1",
-                                      "X-SCRAM-SHA-1-PLUS"};
+    static const char *const odd[] = {
+        "PLAIN-PLUS",       "-PLUS",
+        "SCRAM-SHA-1-plus", "SCRAM-SHA-1-PLUS-PLUS",
+        "SCRAM-SHA-1",      "X-SCRAM-SHA-1-PLUS"};
 
     CHECK_EQ_INT(sasl_choose_plus(all, COUNT(all)), SASL_SCRAM_SHA_512);
     CHECK_EQ_INT(sasl_choose_plus(one, COUNT(one)), SASL_SCRAM_SHA_1);
@@ -373,10 +379,10 @@ static void test_ssdp_hash(void)
 {
     static const char *const m1[] = {"SCRAM-SHA-1-PLUS", "SCRAM-SHA-1"};
     static const char *const cb1[] = {"tls-server-end-point", "tls-exporter"};
-    static const char *const m7[] = {
-        "SCRAM-SHA-1",   "SCRAM-SHA-1-PLUS",   "SCRAM-SHA-256",
-        "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS",
-        "PLAIN"};
+    static const char *const m7[] = {"SCRAM-SHA-1",   "SCRAM-SHA-1-PLUS",
+                                     "SCRAM-SHA-256", "SCRAM-SHA-256-PLUS",
+                                     "SCRAM-SHA-512", "SCRAM-SHA-512-PLUS",
+                                     "PLAIN"};
     char *h;
 
     h = sasl_ssdp_hash(SASL_SCRAM_SHA_1, m1, 2, cb1, 2, 1, 0);
@@ -453,10 +459,8 @@ static void test_ssdp_check(void)
     /* The server signed other lists than we saw: no proof is produced. */
     CHECK_EQ_INT(ssdp_run(stripped, 2, cbs, 2, 1, 0, SSDP_FIRST, &out),
                  XS_EPROTO);
-    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 1, 1, 0, SSDP_FIRST, &out),
-                 XS_EPROTO);
-    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 0, 0, SSDP_FIRST, &out),
-                 XS_EPROTO);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 1, 1, 0, SSDP_FIRST, &out), XS_EPROTO);
+    CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 0, 0, SSDP_FIRST, &out), XS_EPROTO);
     CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 0,
                           FIRST ",h=rmF9pqV8S7suAoZWja4dJRkFsKQ=", &out),
                  XS_EPROTO);
@@ -473,8 +477,7 @@ static void test_ssdp_check(void)
     (void)snprintf(d_first, sizeof(d_first), "%s,d=%s", FIRST, d);
     CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 1, d_first, &out), XS_OK);
     buf_reset(&out);
-    CHECK_EQ_INT(ssdp_run(stripped, 2, cbs, 2, 1, 1, d_first, &out),
-                 XS_EPROTO);
+    CHECK_EQ_INT(ssdp_run(stripped, 2, cbs, 2, 1, 1, d_first, &out), XS_EPROTO);
     /* An "h" in the old form's place (and vice versa) is a mismatch. */
     (void)snprintf(d_first, sizeof(d_first), "%s,h=%s", FIRST, d);
     CHECK_EQ_INT(ssdp_run(mechs, 3, cbs, 2, 1, 0, d_first, &out), XS_EPROTO);

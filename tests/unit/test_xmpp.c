@@ -1120,6 +1120,165 @@ static void test_line_mode_session(void)
     buf_free(&flood);
 }
 
+/* ---------------------------------------------------------------- */
+/* Channel binding (SCRAM-*-PLUS): the plan and its reasons in -d      */
+
+static int g_tls_version;       /* what the fake transport reports */
+static const char *g_cb_usable; /* the one type it can give, or NULL */
+
+static int fake_tls_version(void *ctx)
+{
+    (void)ctx;
+    return g_tls_version;
+}
+
+static int fake_cb(void *ctx, const char *type, struct buf *out)
+{
+    (void)ctx;
+    if (g_cb_usable == NULL || strcmp(type, g_cb_usable) != 0)
+        return -1;
+    buf_add(out, "0123456789abcdef0123456789abcdef", 32);
+    return 0;
+}
+
+struct plan_outcome {
+    enum xs_err e;
+    struct xs_error err;
+    struct buf written;
+    struct buf notes; /* the '#' lines of the trace */
+};
+
+static void plan_trace(void *ud, char dir, const char *data, size_t len)
+{
+    struct plan_outcome *o = ud;
+    if (dir == XMPP_TRACE_NOTE) {
+        buf_add(&o->notes, data, len);
+        buf_addch(&o->notes, '\n');
+    }
+}
+
+/* Log in against 'features' (SASL part); 'cb': fake channel binding. */
+static void plan_run(const char *features, int cb, struct plan_outcome *o)
+{
+    char *ch = sasl_el("challenge", SFIRST);
+    char *ok = sasl_el("success", SFINAL_OK);
+    char *seg1 = xasprintf(
+        HDR "<stream:features>%s</stream:features>%s%s" HDR F_BIND BOUND END,
+        features, ch, ok);
+    const char *seg[2] = {HDR F_TLS PROCEED, seg1};
+    struct replay rp = {.seg = seg, .nseg = 2, .close_at = -1};
+    struct xs_io io;
+    replay_io(&rp, &io);
+    if (cb) {
+        io.channel_binding = fake_cb;
+        io.tls_version = fake_tls_version;
+    }
+    memset(o, 0, sizeof *o);
+    struct xmpp_config cfg = {.jid = "user@example.com",
+                              .password = "pencil",
+                              .deadline = xs_now_ms() + 10000,
+                              .timeout_s = 10,
+                              .trace = plan_trace,
+                              .trace_ud = o,
+                              .test_cnonce = CNONCE};
+    struct xmpp_session *s = xmpp_new(&cfg, &io);
+    o->e = xmpp_login(s, &o->err);
+    xmpp_free(s);
+    o->written = rp.written;
+    free(ch);
+    free(ok);
+    free(seg1);
+}
+
+static void plan_free(struct plan_outcome *o)
+{
+    buf_free(&o->written);
+    buf_free(&o->notes);
+}
+
+#define M_SASL(x)                                                              \
+    "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>" x "</mechanisms>"
+#define MECH(x) "<mechanism>" x "</mechanism>"
+#define CB_LIST(x)                                                             \
+    "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>" x                      \
+    "</sasl-channel-binding>"
+#define CB(x) "<channel-binding type='" x "'/>"
+/* base64 of the start of client-first for each gs2 header: "n,,n=user,r=",
+ * "y,,n=user,r=", "p=tls-exporter,,n=user,r" */
+#define B64_N "biwsbj11c2VyLHI9"
+#define B64_Y "eSwsbj11c2VyLHI9"
+#define B64_P "cD10bHMtZXhwb3J0ZXIsLG49dXNlcixy"
+
+static void test_channel_binding_plan(void)
+{
+    struct plan_outcome o;
+    const char *f_plus = M_SASL(MECH("SCRAM-SHA-1") MECH("SCRAM-SHA-1-PLUS"));
+
+    /* No channel binding on the transport: n, and the reason. */
+    plan_run(f_plus, 0, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1'>" B64_N));
+    CHECK(contains(&o.notes, "not using SCRAM-SHA-1-PLUS: no channel "
+                             "binding on this connection"));
+    plan_free(&o);
+
+    /* TLS 1.3, no XEP-0440 list: no guess (ejabberd 23.01), n. */
+    g_tls_version = 13;
+    g_cb_usable = "tls-exporter";
+    plan_run(f_plus, 1, &o);
+    CHECK_EQ_INT(o.e, XS_OK);
+    CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1'>" B64_N));
+    CHECK(contains(&o.notes, "not using SCRAM-SHA-1-PLUS: the server lists "
+                             "no channel-binding types (XEP-0440) and TLS "
+                             "1.3 has no tls-unique"));
+    plan_free(&o);
+
+    /* Listed and usable: -PLUS with p=tls-exporter (the canned server-
+     * final does not fit that proof: the login fails after the auth). */
+    plan_run(M_SASL(MECH("SCRAM-SHA-1") MECH("SCRAM-SHA-1-PLUS"))
+                 CB_LIST(CB("tls-server-end-point") CB("tls-exporter")),
+             1, &o);
+    CHECK_EQ_INT(o.e, XS_EPROTO);
+    CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1-PLUS'>" B64_P));
+    CHECK(contains(&o.notes,
+                   "channel binding: SCRAM-SHA-1-PLUS with tls-exporter"));
+    plan_free(&o);
+
+    /* No -PLUS, no list, but a channel: y (proof differs likewise). */
+    plan_run(M_SASL(MECH("SCRAM-SHA-1")), 1, &o);
+    CHECK_EQ_INT(o.e, XS_EPROTO);
+    CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1'>" B64_Y));
+    CHECK(contains(&o.notes, "gs2 flag y"));
+    plan_free(&o);
+
+    /* Listed types all unusable, no XEP-0474 hash: n up to server-first,
+     * then refused without a proof. */
+    plan_run(M_SASL(MECH("SCRAM-SHA-1") MECH("SCRAM-SHA-1-PLUS"))
+                 CB_LIST(CB("tls-unique")),
+             1, &o);
+    CHECK_EQ_INT(o.e, XS_EPROTO);
+    CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1'>" B64_N));
+    CHECK(!contains(&o.written, "<response"));
+    CHECK(strstr(o.err.msg, "XEP-0474") != NULL);
+    CHECK(contains(&o.notes, "not using SCRAM-SHA-1-PLUS: none of the "
+                             "channel-binding types the server lists"));
+    plan_free(&o);
+
+    /* A list without -PLUS: refused before <auth>. */
+    plan_run(M_SASL(MECH("SCRAM-SHA-1")) CB_LIST(CB("tls-exporter")), 1, &o);
+    CHECK_EQ_INT(o.e, XS_EPROTO);
+    CHECK(!contains(&o.written, "<auth"));
+    plan_free(&o);
+
+    /* Only -PLUS offered and nothing to bind to: refused, never PLAIN. */
+    plan_run(M_SASL(MECH("PLAIN") MECH("SCRAM-SHA-1-PLUS")), 0, &o);
+    CHECK_EQ_INT(o.e, XS_EREFUSED);
+    CHECK(!contains(&o.written, "<auth"));
+    plan_free(&o);
+    g_tls_version = 0;
+    g_cb_usable = NULL;
+}
+
 int main(void)
 {
     test_jid();
@@ -1138,6 +1297,7 @@ int main(void)
     test_trace_hostile_shapes();
     test_general_flight();
     test_line_mode_session();
+    test_channel_binding_plan();
     xml_cleanup();
     TEST_DONE("test_xmpp");
     return 0;
