@@ -8,6 +8,8 @@
  *   (flags / 3) % 3  gs2 flag "n", "y", "p=tls-exporter" (fixed 32 bytes)
  *   flags & 0x40     raw password (no PRECIS normalisation)
  *   flags & 0x80     text_printable() cuts at half the payload length
+ *   flags & 0x20     XEP-0474 check (h=/d=) against fixed lists; 0x10:
+ *                    the hash is required
  * The user is "user", the password "pencil" and the client nonce that of
  * the RFC 5802 example (SHA-1, SHA-512) or of the RFC 7677 example
  * (SHA-256), so the RFC exchanges are valid seeds.
@@ -98,6 +100,14 @@ static void scram(unsigned flags,
                        nonces[m], cbflags[cb], cbdata, sizeof cbdata, &err);
     if (s == NULL)
         abort(); /* fixed, valid arguments */
+    if (flags & 0x20) {
+        /* XEP-0474: h= and d= in server-first checked against these */
+        static const char *const offered[] = {"SCRAM-SHA-1",
+                                              "SCRAM-SHA-1-PLUS"};
+        static const char *const cbs[] = {"tls-exporter",
+                                          "tls-server-end-point"};
+        sasl_scram_ssdp(s, offered, 2, cbs, 2, 1, (flags & 0x10) != 0);
+    }
     sasl_scram_first(s, &out);
     buf_reset(&out);
 
