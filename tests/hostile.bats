@@ -914,3 +914,11 @@ setup_file() {
 @test "hostile: ok-scram-y-flag" {
     run_scenario ok-scram-y-flag
 }
+
+@test "hostile: ok-scram-plus-exporter" {
+    run_scenario ok-scram-plus-exporter
+}
+
+@test "hostile: ok-scram-plus-unique-tls12" {
+    run_scenario ok-scram-plus-unique-tls12
+}

@@ -48,19 +48,22 @@ escaped variable value (or, for set-re variables, inserted as is).
   send-repeat N TEXT  send TEXT N times (streamed in 64 KiB pieces);
                       ${i} in TEXT numbers the copies from 0
   slow BPS TEXT       send TEXT at BPS bytes per second
-  starttls CERT [tls1.1]
+  starttls CERT [tls1.1|tls1.2]
                       TLS server handshake with CERT.crt and CERT.key
-                      from --cert-dir; tls1.1 allows TLS 1.1 only
+                      from --cert-dir; tls1.1 allows TLS 1.1 only, tls1.2
+                      nothing above TLS 1.2
   plain               read <auth mechanism='PLAIN'>, check the
                       credentials, answer <success/> or <failure/>
   scram [KEY=VALUE...]
                       read <auth mechanism='SCRAM-SHA-*'>, act as a SCRAM
                       server (SHA-1, -256, -512, each also -PLUS) and check
                       the client proof.  With -PLUS the client must send
-                      p=TYPE, and c= must carry the channel-binding data:
-                      only tls-server-end-point can be checked here (the
-                      SHA-256 of the certificate of the last starttls,
-                      whose signature uses SHA-256).
+                      p=TYPE, and c= must carry the channel-binding data,
+                      computed here without GnuTLS: tls-server-end-point
+                      (SHA-256 of the certificate of the last starttls,
+                      whose signature uses SHA-256), tls-exporter
+                      (OpenSSL's SSL_export_keying_material, RFC 9266),
+                      tls-unique (Python's own, TLS 1.2).
                       Keys (defaults first):
         iter=4096     iteration count (any text; sent as is)
         salt=random   base64 salt sent as is ("salt=" sends it empty)
@@ -97,6 +100,7 @@ final close, the server keeps recording until the client closes.
 
 import argparse
 import base64
+import ctypes
 import hashlib
 import hmac
 import os
@@ -117,6 +121,35 @@ SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl"
 
 class ScenarioError(Exception):
     pass
+
+
+def tls_exporter(tls):
+    """RFC 9266 tls-exporter of a server-side SSLSocket, from OpenSSL
+    itself (Python has no API for it): the SSL pointer sits right after
+    PyObject_HEAD and the socket weakref in CPython's _ssl._SSLSocket.  The
+    pointer is checked against the protocol version first; None when it
+    does not fit."""
+    try:
+        lib = ctypes.CDLL("libssl.so.3")
+        lib.SSL_version.argtypes = [ctypes.c_void_p]
+        lib.SSL_version.restype = ctypes.c_int
+        lib.SSL_export_keying_material.argtypes = [
+            ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
+            ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p,
+            ctypes.c_size_t, ctypes.c_int]
+        word = ctypes.sizeof(ctypes.c_void_p)
+        ptr = ctypes.c_void_p.from_address(id(tls._sslobj) + 3 * word).value
+        want = {"TLSv1.3": 0x304, "TLSv1.2": 0x303}.get(tls.version())
+        if not ptr or want is None or lib.SSL_version(ptr) != want:
+            return None
+        out = ctypes.create_string_buffer(32)
+        label = b"EXPORTER-Channel-Binding"
+        if lib.SSL_export_keying_material(ptr, out, 32, label, len(label),
+                                          None, 0, 0) != 1:
+            return None
+        return out.raw
+    except (OSError, AttributeError, ValueError):
+        return None
 
 
 class Stop(Exception):
@@ -323,6 +356,7 @@ class Server:
 
     def serve(self, conn, steps):
         self.sock = conn
+        self.cb = {}                    # channel bindings, after starttls
         self.buf = b""
         self.eof = False
         self.closed = False
@@ -488,6 +522,8 @@ class Server:
             ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
             ctx.minimum_version = ssl.TLSVersion.TLSv1_1
             ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        if "tls1.2" in args[1:]:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         if self.buf:
             self.log("note: %d unread plaintext bytes before TLS dropped"
                      % len(self.buf))
@@ -504,6 +540,13 @@ class Server:
             raise Stop("TLS handshake failed: %s" % e)
         self.sock = tls
         self.log("tls: %s %s" % (tls.version(), tls.cipher()[0]))
+        self.cb = {"tls-server-end-point":
+                   hashlib.sha256(self.cert_der).digest()}
+        exporter = tls_exporter(tls)
+        if exporter is not None:
+            self.cb["tls-exporter"] = exporter
+        if tls.version() == "TLSv1.2":
+            self.cb["tls-unique"] = tls.get_channel_binding("tls-unique")
 
     # -- SASL ------------------------------------------------------------
     def read_auth(self):
@@ -588,13 +631,13 @@ class Server:
                            % (self.where, gs2, raw["gs2"]))
         cbdata = b""
         if plus:
-            cbtype = gs2[2:gs2.index(b",")]
-            cbdata = None
-            if cbtype == b"tls-server-end-point":
-                cbdata = hashlib.sha256(self.cert_der).digest()
-                if raw.get("cb") == "tampered":
-                    cbdata = hashlib.sha256(b"mitm" + self.cert_der).digest()
-            self.log("scram: %s-PLUS with %s" % (mech, cbtype.decode()))
+            cbtype = gs2[2:gs2.index(b",")].decode("ascii", "replace")
+            cbdata = self.cb.get(cbtype)
+            if cbdata is not None and raw.get("cb") == "tampered":
+                cbdata = hashlib.sha256(b"mitm" + cbdata).digest()
+            self.log("scram: %s-PLUS with %s%s" % (
+                mech, cbtype, "" if cbdata is not None
+                else " (not computable here)"))
         cnonce = m.group(4).decode("ascii", "replace")
         self.vars["cnonce"] = cnonce
         for k, v in raw.items():        # values may use ${cnonce}
