@@ -922,3 +922,7 @@ setup_file() {
 @test "hostile: ok-scram-plus-unique-tls12" {
     run_scenario ok-scram-plus-unique-tls12
 }
+
+@test "hostile: scram-plus-removed-y" {
+    run_scenario scram-plus-removed-y
+}

@@ -82,6 +82,9 @@ escaped variable value (or, for set-re variables, inserted as is).
                       failure=COND: <failure><COND/></failure>;
                       none: send nothing (silence)
         gs2=TEXT      the client's gs2 header must be TEXT (e.g. "y,,")
+        y=accept      refuse: answer a "y" gs2 flag with <failure>, as a
+                      server that supports channel binding must (RFC 5802
+                      6) when a man in the middle removed its -PLUS
         cb=real       real: the channel binding of this connection;
                       tampered: other bytes, as the real server behind a
                       man in the middle sees them: the client's p=
@@ -629,6 +632,12 @@ class Server:
         if "gs2" in raw and gs2 != raw["gs2"].encode():
             self.violation("%s: gs2 header %r, expected %r"
                            % (self.where, gs2, raw["gs2"]))
+        if raw.get("y") == "refuse" and gs2.startswith(b"y"):
+            self.log("scram: gs2 flag y refused (-PLUS was removed)")
+            self.send(("<failure xmlns='%s'><not-authorized/>"
+                       "<text>channel binding downgrade</text></failure>"
+                       % SASL_NS).encode())
+            raise Stop("gs2 flag y refused, as expected")
         cbdata = b""
         if plus:
             cbtype = gs2[2:gs2.index(b",")].decode("ascii", "replace")
