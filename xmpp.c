@@ -12,12 +12,15 @@
  *      (the server's v= signature is verified before anything else)
  *   5. new stream header + bind request, pipelined      6.4.6, 7
  *      legacy session only when not <optional/>         (RFC 3921 3)
+ *      (line mode after a drop: header + <resume/> instead, XEP-0198 5;
+ *      <failed/>: bind)
  *   6. jobs, each one flight: [<enable/>] stanzas [<r/>] [ping], then
  *      wait for what the job needs (IQ reply by id and sender, the
  *      ping reply after messages, the ack), collecting bounces
  *   7. xmpp_close: [<a/>] </stream:stream> only once every answer is
  *      in (ejabberd drops answers to what shares a flight with the
  *      close), then close_notify; no wait for the server's close  4.4
+ *      (xmpp_detach: no </stream:stream>, the server keeps the session)
  *
  * Pipelining beyond the steps above (header + <auth/>, SASL2) is for
  * later; the sequence keeps to what every RFC 6120 server handles.
@@ -81,6 +84,7 @@ struct xmpp_session {
     int closed_sent;   /* our </stream:stream> went out */
     int started;       /* logged in: jobs may run, the close is due */
     enum sm_state sm_state;
+    char *sm_id;             /* XEP-0198 resumption id, NULL: none */
     unsigned long sm_out;    /* our stanzas since <enable/> */
     unsigned long sm_in;     /* the server's stanzas since <enabled/> */
     long long sm_acked;      /* highest h the server acknowledged */
@@ -836,17 +840,21 @@ iq_error(const struct xnode *iq, const char *what, struct xs_error *err)
     return code;
 }
 
-static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
+/* Parse a 32-bit unsigned decimal (XEP-0198 'h'); -1 when invalid. */
+static long long parse_h(const char *v)
 {
-    const char *what = "binding a resource";
-    char id[24];
-    struct xnode *f = NULL, *n = NULL;
-    struct buf b = {0};
+    if (v == NULL || *v < '0' || *v > '9' || strlen(v) > 10)
+        return -1;
+    char *end;
+    long long h = strtoll(v, &end, 10);
+    return (*end != '\0' || h > 0xffffffffLL) ? -1 : h;
+}
 
-    /* Pipelined with the restarted stream's header: every RFC 6120
-     * server offers bind after SASL and handles input in order. */
-    new_id(s, id, sizeof id);
-    emit_header(s, 1);
+/* Queue the bind request (RFC 6120 7.6); 'id' receives its id. */
+static void emit_bind(struct xmpp_session *s, char *id, size_t idsize)
+{
+    struct buf b = {0};
+    new_id(s, id, idsize);
     buf_printf(&b, "<iq type='set' id='%s'><bind xmlns='" NS_BIND "'", id);
     if (s->cfg.resource != NULL) {
         buf_addstr(&b, "><resource>");
@@ -857,9 +865,15 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
     }
     emit(s, b.data);
     buf_free(&b);
-    enum xs_err e = flush(s, what, err);
-    if (e == XS_OK)
-        e = wait_features(s, what, &f, err);
+}
+
+/* The restarted stream's features: what the session may use. */
+static enum xs_err post_auth_features(struct xmpp_session *s,
+                                      const char *what,
+                                      struct xs_error *err)
+{
+    struct xnode *f = NULL;
+    enum xs_err e = wait_features(s, what, &f, err);
     if (e != XS_OK)
         return e;
     struct xnode *sess = xnode_child(f, "session", NS_SESSION);
@@ -871,11 +885,23 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
         xnode_child(f, "sub", "urn:xmpp:features:pre-approval") != NULL;
     note_limits(s, f);
     xnode_free(f);
+    return XS_OK;
+}
+
+/* The bind result for request 'id', then the legacy session where the
+ * server requires one. */
+static enum xs_err
+bind_finish(struct xmpp_session *s, const char *id, struct xs_error *err)
+{
+    const char *what = "binding a resource";
+    struct xnode *n = NULL;
+    struct buf b = {0};
+    char sid[24];
+
     if (!s->f_bind)
         return xs_seterr(err, XS_EPROTO,
                          "server does not offer resource binding");
-
-    e = wait_reply(s, what, id, &n, err);
+    enum xs_err e = wait_reply(s, what, id, &n, err);
     if (e != XS_OK)
         return e;
     if (strcmp(xnode_attr(n, "type"), "error") == 0) {
@@ -895,23 +921,111 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
                          "server bound an invalid or foreign JID");
     }
     jid_free(&bound);
+    free(s->bound_jid);
     s->bound_jid = xstrdup(jid);
     xnode_free(n);
 
     if (!s->f_session_required)
         return XS_OK;
-    new_id(s, id, sizeof id);
+    new_id(s, sid, sizeof sid);
     buf_printf(&b,
                "<iq type='set' id='%s'><session xmlns='" NS_SESSION "'/></iq>",
-               id);
+               sid);
     emit(s, b.data);
     buf_free(&b);
     e = flush(s, "opening a session", err);
     if (e == XS_OK)
-        e = wait_reply(s, "opening a session", id, &n, err);
+        e = wait_reply(s, "opening a session", sid, &n, err);
     if (e == XS_OK && strcmp(xnode_attr(n, "type"), "error") == 0)
         e = iq_error(n, "session establishment", err);
     xnode_free(n);
+    return e;
+}
+
+static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "binding a resource";
+    char id[24];
+
+    /* Pipelined with the restarted stream's header: every RFC 6120
+     * server offers bind after SASL and handles input in order. */
+    emit_header(s, 1);
+    emit_bind(s, id, sizeof id);
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = post_auth_features(s, what, err);
+    if (e == XS_OK)
+        e = bind_finish(s, id, err);
+    return e;
+}
+
+/*
+ * XEP-0198 5: resume the session in 'st' instead of binding, pipelined
+ * with the restarted stream's header as bind is.  <failed/>: bind.
+ */
+static enum xs_err resume_session(struct xmpp_session *s,
+                                  const struct xmpp_resume *st,
+                                  int *resumed,
+                                  unsigned long *handled,
+                                  struct xs_error *err)
+{
+    const char *what = "resuming the session";
+    struct xnode *n = NULL;
+    struct buf b = {0};
+
+    *resumed = 0;
+    emit_header(s, 1);
+    buf_printf(&b, "<resume xmlns='" NS_SM "' h='%lu' previd='",
+               st->in & 0xffffffffUL);
+    buf_add_xml(&b, st->id, strlen(st->id));
+    buf_addstr(&b, "'/>");
+    emit(s, b.data);
+    buf_free(&b);
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = post_auth_features(s, what, err);
+    if (e == XS_OK)
+        e = next_element(s, what, &n, err);
+    if (e != XS_OK)
+        return e;
+    if (xnode_is(n, "resumed", NS_SM)) {
+        const char *previd = xnode_attr(n, "previd");
+        long long h = parse_h(xnode_attr(n, "h"));
+        int ok = previd != NULL && strcmp(previd, st->id) == 0 && h >= 0 &&
+                 h <= (long long)(st->out & 0xffffffffUL);
+        xnode_free(n);
+        if (!ok)
+            return xs_seterr(err, XS_EPROTO,
+                             "server resumed another session, or "
+                             "acknowledged more stanzas than were sent");
+        /* Counting goes on from what the server has: whatever we sent
+         * beyond h is sent again and counted again (XEP-0198 5). */
+        s->sm_state = SM_ENABLED;
+        s->sm_id = xstrdup(st->id);
+        s->sm_in = st->in;
+        s->sm_out = (unsigned long)h;
+        s->sm_acked = h;
+        free(s->bound_jid);
+        s->bound_jid = st->bound_jid ? xstrdup(st->bound_jid) : NULL;
+        *resumed = 1;
+        *handled = (unsigned long)h;
+        return XS_OK;
+    }
+    if (!xnode_is(n, "failed", NS_SM)) {
+        char *name = printable(n->name);
+        xnode_free(n);
+        xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s", name,
+                  what);
+        free(name);
+        return XS_EPROTO;
+    }
+    xnode_free(n);
+    /* The server no longer has it: a new session, as xmpp_login. */
+    char id[24];
+    emit_bind(s, id, sizeof id);
+    e = flush(s, "binding a resource", err);
+    if (e == XS_OK)
+        e = bind_finish(s, id, err);
     return e;
 }
 
@@ -941,6 +1055,7 @@ void xmpp_free(struct xmpp_session *s)
     jid_free(&s->me);
     buf_wipe(&s->out);
     free(s->bound_jid);
+    free(s->sm_id);
     free(s);
 }
 
@@ -964,6 +1079,59 @@ enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
     if (e == XS_OK)
         s->started = 1;
     return e;
+}
+
+enum xs_err xmpp_login_resume(struct xmpp_session *s,
+                              const struct xmpp_resume *st,
+                              int *resumed,
+                              unsigned long *handled,
+                              struct xs_error *err)
+{
+    *resumed = 0;
+    *handled = 0;
+    if (st == NULL || st->id == NULL)
+        return xmpp_login(s, err);
+    enum xs_err e = starttls(s, err);
+    if (e == XS_OK)
+        e = authenticate(s, err);
+    if (e == XS_OK)
+        e = resume_session(s, st, resumed, handled, err);
+    if (e == XS_OK)
+        s->started = 1;
+    return e;
+}
+
+void xmpp_resume_clear(struct xmpp_resume *st)
+{
+    free(st->id);
+    free(st->bound_jid);
+    memset(st, 0, sizeof *st);
+}
+
+int xmpp_resumable(const struct xmpp_session *s)
+{
+    return s != NULL && s->started && !s->closed_sent &&
+           s->sm_state == SM_ENABLED && s->sm_id != NULL &&
+           !s->saw_stream_error && !xml_closed(s->xml);
+}
+
+unsigned long xmpp_sm_sent(const struct xmpp_session *s)
+{
+    return s->sm_state == SM_NONE ? 0 : s->sm_out;
+}
+
+void xmpp_detach(struct xmpp_session *s, struct xmpp_resume *st)
+{
+    xmpp_resume_clear(st);
+    if (!xmpp_resumable(s))
+        return;
+    st->id = xstrdup(s->sm_id);
+    st->in = s->sm_in;
+    st->out = s->sm_out;
+    st->bound_jid = s->bound_jid ? xstrdup(s->bound_jid) : NULL;
+    /* No </stream:stream>: that would end the session for good. */
+    s->closed_sent = 1;
+    s->io->shutdown(s->io->ctx);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1016,7 +1184,8 @@ static void budget_reset(struct xmpp_session *s)
 static void flight_begin(struct xmpp_session *s)
 {
     if (s->f_sm && s->sm_state == SM_NONE) {
-        emit(s, "<enable xmlns='" NS_SM "'/>");
+        emit(s, s->cfg.sm_resume ? "<enable xmlns='" NS_SM "' resume='true'/>"
+                                 : "<enable xmlns='" NS_SM "'/>");
         s->sm_state = SM_REQUESTED;
     }
 }
@@ -1108,16 +1277,6 @@ static void bounce(struct xmpp_recipient *r, size_t nr, const struct xnode *m)
     }
 }
 
-/* Parse a 32-bit unsigned decimal (XEP-0198 'h'); -1 when invalid. */
-static long long parse_h(const char *v)
-{
-    if (v == NULL || *v < '0' || *v > '9' || strlen(v) > 10)
-        return -1;
-    char *end;
-    long long h = strtoll(v, &end, 10);
-    return (*end != '\0' || h > 0xffffffffLL) ? -1 : h;
-}
-
 /* XEP-0198: tell the server how many of its stanzas we handled. */
 static void emit_ack(struct xmpp_session *s)
 {
@@ -1151,6 +1310,15 @@ static enum xs_err flight_element(struct xmpp_session *s,
     if (xnode_is(n, "enabled", NS_SM) && s->sm_state == SM_REQUESTED) {
         s->sm_state = SM_ENABLED;
         s->sm_in = 0;
+        /* Resumable: an id we can send back in an attribute later. */
+        const char *id = xnode_attr(n, "id");
+        const char *res = xnode_attr(n, "resume");
+        if (s->cfg.sm_resume && id != NULL && res != NULL &&
+            (strcmp(res, "true") == 0 || strcmp(res, "1") == 0) &&
+            id[0] != '\0' && strlen(id) <= 1024) {
+            free(s->sm_id);
+            s->sm_id = xstrdup(id);
+        }
     } else if (xnode_is(n, "failed", NS_SM) && s->sm_state == SM_REQUESTED) {
         /* <enable/> refused: the ping confirms on its own. */
         s->sm_state = SM_FAILED;
@@ -1433,6 +1601,8 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     for (size_t i = 0; i < nr && e == XS_OK; i++) {
         if (r[i].id[0] == '\0')
             new_id(s, r[i].id, sizeof r[i].id);
+        if (r[i].handled) /* the resumed session has it already */
+            continue;
         build_message(m, &r[i], &b);
         emit_stanza(s, b.data);
         buf_free(&b);
