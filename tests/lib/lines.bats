@@ -182,7 +182,7 @@ stored_ids() {
     local err=$BATS_TEST_TMPDIR/err pf=$BATS_TEST_TMPDIR/relay-port
     local base t=4 i rport rpid want
     # Under valgrind the login alone can take many seconds.
-    if [ -n "${XS_SLOW-}" ]; then t=60; fi
+    if [ -n "${XS_SLOW-}" ]; then t=30; fi
     base=$(srv_stored_count carol)
     timeout 900 python3 "$BATS_TEST_DIRNAME/relay.py" --to "$SRV_PORT" \
         --port-file "$pf" --max-seconds 890 2>"$BATS_TEST_TMPDIR/relay.log" 3>&- &
