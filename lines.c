@@ -224,6 +224,7 @@ static enum xs_err conn_ensure(struct conn *c, struct xs_error *err)
             struct xmpp_config cfg = job->cfg;
             cfg.deadline = deadline;
             cfg.sm_resume = 1;
+            cfg.pipeline_bind = 0; /* the first flight enables XEP-0198 */
             c->s = xmpp_new(&cfg, &c->io);
             e = xmpp_login_resume(c->s, &c->resume, &c->resumed, &c->handled,
                                   &why);

@@ -37,6 +37,7 @@ enum opt_id {
     O_PASSWORD_COMMAND,
     O_PASSWORD_FILE,
     O_PIN,
+    O_PIPELINING,
     O_RAW,
     O_RECEIPT,
     O_RESOURCE,
@@ -110,7 +111,8 @@ struct settings {
     char **uploads; /* every -u FILE in order (allocated), nuploads */
     size_t nuploads;
     int raw, skip_empty;
-    int each_line;                         /* -i: line mode (lines.c) */
+    int pipelining; /* on unless turned off (opt_isset) */
+    int each_line;  /* -i: line mode (lines.c) */
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;
     unsigned long long

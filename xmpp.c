@@ -83,6 +83,8 @@ struct xmpp_session {
     int authenticated; /* SASL succeeded (and the server proved itself) */
     int closed_sent;   /* our </stream:stream> went out */
     int started;       /* logged in: jobs may run, the close is due */
+    char bind_id[24];  /* a pipelined bind request not yet answered */
+    struct xs_error settle_err; /* its failure, for the next flight */
     enum sm_state sm_state;
     char *sm_id;             /* XEP-0198 resumption id, NULL: none */
     unsigned long sm_out;    /* our stanzas since <enable/> */
@@ -1074,8 +1076,13 @@ enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
     enum xs_err e = starttls(s, err);
     if (e == XS_OK)
         e = authenticate(s, err);
-    if (e == XS_OK)
+    if (e == XS_OK && s->cfg.pipeline_bind) {
+        /* Header and bind go out with the first job (bind_settle). */
+        emit_header(s, 1);
+        emit_bind(s, s->bind_id, sizeof s->bind_id);
+    } else if (e == XS_OK) {
         e = bind_resource(s, err);
+    }
     if (e == XS_OK)
         s->started = 1;
     return e;
@@ -1170,6 +1177,40 @@ job_flush(struct xmpp_session *s, const char *what, struct xs_error *err)
         return e;
     *err = why;
     return why.code;
+}
+
+/* A pipelined bind: write what is queued, then read the restarted
+ * stream's features and the bind result, which come before the answers
+ * to anything written after the bind request (RFC 6120 10.1). */
+static enum xs_err bind_settle(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "binding a resource";
+    if (s->bind_id[0] == '\0')
+        return XS_OK;
+    char id[sizeof s->bind_id];
+    memcpy(id, s->bind_id, sizeof id);
+    s->bind_id[0] = '\0';
+    enum xs_err e = job_flush(s, what, err);
+    if (e == XS_OK)
+        e = post_auth_features(s, what, err);
+    if (e == XS_OK)
+        e = bind_finish(s, id, err);
+    return e;
+}
+
+/* Before a job other than xmpp_send: the pipelined bind's answer
+ * first (such jobs need the server's features).  A failure is kept and
+ * reported by every later job. */
+static enum xs_err settle_first(struct xmpp_session *s, struct xs_error *err)
+{
+    if (s->settle_err.code == XS_OK && s->bind_id[0] != '\0')
+        bind_settle(s, &s->settle_err);
+    if (s->settle_err.code != XS_OK) {
+        if (err != &s->settle_err)
+            *err = s->settle_err;
+        return s->settle_err.code;
+    }
+    return XS_OK;
 }
 
 /* A new flight gets the full budget of MAX_STANZAS and MAX_READ_TOTAL. */
@@ -1405,6 +1446,10 @@ void xmpp_close(struct xmpp_session *s)
 {
     if (s == NULL || s->closed_sent || !s->started)
         return;
+    /* Nothing went with a pipelined bind (an error before the job):
+     * its answer first, then the close. */
+    struct xs_error ign = {0};
+    bind_settle(s, &ign);
     /* Every answer we waited for is in: acknowledge what the server
      * sent (so stream management has nothing to re-send), end the
      * stream, and leave without waiting for the server's close. */
@@ -1444,6 +1489,9 @@ enum xs_err xmpp_iq(struct xmpp_session *s,
     char id[24];
     struct xmpp_await w = {.what = what, .iq_id = id, .iq_to = to};
     *reply = NULL;
+    enum xs_err se = settle_first(s, err);
+    if (se != XS_OK)
+        return se;
     budget_reset(s);
     flight_begin(s);
     emit_iq(s, type, to, payload, id, sizeof id);
@@ -1467,6 +1515,7 @@ void xmpp_new_id(struct xmpp_session *s, char *id, size_t size)
 
 void xmpp_queue(struct xmpp_session *s, const char *stanza)
 {
+    settle_first(s, &s->settle_err);
     flight_begin(s);
     emit_stanza(s, stanza);
 }
@@ -1476,6 +1525,7 @@ void xmpp_queue_secret(struct xmpp_session *s,
                        const char *secret,
                        const char *close)
 {
+    settle_first(s, &s->settle_err);
     flight_begin(s);
     emit_secret(s, open, secret, close);
     if (s->sm_state != SM_NONE)
@@ -1505,7 +1555,9 @@ xmpp_flight(struct xmpp_session *s, struct xmpp_wait *job, struct xs_error *err)
 {
     const char *what = job->what != NULL ? job->what : "waiting for an answer";
     struct xmpp_await w = {.what = what, .job = job};
-    enum xs_err e;
+    enum xs_err e = settle_first(s, err);
+    if (e != XS_OK)
+        return e;
     job->done = 0;
     job->expired = 0;
     budget_reset(s);
@@ -1554,6 +1606,32 @@ static void build_message(const struct xmpp_message *m,
     buf_addstr(b, "</message>");
 }
 
+/* The largest <message/> xmpp_send writes for 'm' to one of 'r'. */
+static size_t message_size(const struct xmpp_message *m,
+                           const struct xmpp_recipient *r,
+                           size_t nr)
+{
+    struct buf b = {0};
+    /* The stanza without its 'to', then the largest escaped 'to'. */
+    struct xmpp_recipient probe = {.jid = ""};
+    memset(probe.id, 'x', 16); /* as long as a real id */
+    build_message(m, &probe, &b);
+    size_t size = b.len, to = 0;
+    for (size_t i = 0; i < nr; i++) {
+        buf_reset(&b);
+        buf_add_xml(&b, r[i].jid, strlen(r[i].jid));
+        if (b.len > to)
+            to = b.len;
+    }
+    buf_free(&b);
+    return size + to;
+}
+
+/* Every server takes a stanza this large (RFC 6120 13.12; XEP-0478's
+ * max-bytes may not be lower): a message no larger may go out before
+ * the server's limits are known. */
+#define SAFE_STANZA 10000
+
 enum xs_err xmpp_send(struct xmpp_session *s,
                       const struct xmpp_message *m,
                       struct xmpp_recipient *r,
@@ -1567,28 +1645,28 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     enum xs_err e = XS_OK;
     struct buf b = {0};
 
+    if (s->settle_err.code != XS_OK) {
+        *err = s->settle_err;
+        return err->code;
+    }
+    /* With the bind request still unanswered (pipeline_bind), the
+     * messages go out with it when they are small enough. */
+    int early = s->bind_id[0] != '\0';
+    if (early && (nr == 0 || message_size(m, r, nr) > SAFE_STANZA)) {
+        e = bind_settle(s, err);
+        if (e != XS_OK)
+            return e;
+        early = 0;
+    }
     /* Above the server's advertised stanza limit (XEP-0478) the server
      * would end the stream: refuse before anything is sent. */
-    if (s->max_bytes > 0 && nr > 0) {
-        /* The stanza without its 'to', then the largest escaped 'to'. */
-        struct xmpp_recipient probe = {.jid = ""};
-        memset(probe.id, 'x', 16); /* as long as a real id */
-        build_message(m, &probe, &b);
-        size_t size = b.len, to = 0;
-        for (size_t i = 0; i < nr; i++) {
-            buf_reset(&b);
-            buf_add_xml(&b, r[i].jid, strlen(r[i].jid));
-            if (b.len > to)
-                to = b.len;
-        }
-        size += to;
-        buf_free(&b);
-        if (size > s->max_bytes)
-            return xs_seterr(err, XS_EREFUSED,
-                             "the message is %zu bytes; the server accepts "
-                             "at most %lu",
-                             size, s->max_bytes);
-    }
+    size_t size;
+    if (!early && s->max_bytes > 0 && nr > 0 &&
+        (size = message_size(m, r, nr)) > s->max_bytes)
+        return xs_seterr(err, XS_EREFUSED,
+                         "the message is %zu bytes; the server accepts "
+                         "at most %lu",
+                         size, s->max_bytes);
     /*
      * One flight: the server handles it in order (RFC 6120 10.1), so the
      * ping reply comes after every bounce of these messages; the ack
@@ -1596,23 +1674,36 @@ enum xs_err xmpp_send(struct xmpp_session *s,
      * set by the caller is kept: a message sent again after a reconnect
      * (line mode) keeps its original id.
      */
-    budget_reset(s);
-    flight_begin(s);
-    for (size_t i = 0; i < nr && e == XS_OK; i++) {
-        if (r[i].id[0] == '\0')
-            new_id(s, r[i].id, sizeof r[i].id);
-        if (r[i].handled) /* the resumed session has it already */
-            continue;
-        build_message(m, &r[i], &b);
-        emit_stanza(s, b.data);
-        buf_free(&b);
-        if (s->out.len > FLIGHT_CHUNK)
-            e = job_flush(s, "sending", err);
+    for (;;) {
+        budget_reset(s);
+        flight_begin(s);
+        for (size_t i = 0; i < nr && e == XS_OK; i++) {
+            if (r[i].id[0] == '\0')
+                new_id(s, r[i].id, sizeof r[i].id);
+            if (r[i].handled) /* the resumed session has it already */
+                continue;
+            build_message(m, &r[i], &b);
+            emit_stanza(s, b.data);
+            buf_free(&b);
+            if (s->out.len > FLIGHT_CHUNK)
+                e = job_flush(s, "sending", err);
+        }
+        if (e == XS_OK)
+            e = flight_end(s, &w, "sending", err);
+        if (e == XS_OK && early)
+            e = bind_settle(s, err);
+        if (e != XS_OK)
+            return e;
+        /* A server that still wants the legacy session (RFC 3921) need
+         * not have handled what came before it: the answers to that went
+         * by while bind_settle waited; send it all again, now. */
+        if (!early || !s->f_session_required)
+            break;
+        early = 0;
+        w.pinged = 0;
+        w.sm_need = 0;
     }
-    if (e == XS_OK)
-        e = flight_end(s, &w, "sending", err);
-    if (e == XS_OK)
-        e = flight_wait(s, &w, err);
+    e = flight_wait(s, &w, err);
     if (e != XS_OK)
         return e;
     for (size_t i = 0; i < nr; i++) {

@@ -36,6 +36,10 @@ struct xmpp_config {
     /* XEP-0198: ask for a resumable session (line mode), see
      * xmpp_detach and xmpp_login_resume. */
     int sm_resume;
+    /* The bind request is not waited for: it goes out with the first
+     * job's stanzas (one round trip less).  That flight has no
+     * XEP-0198 (the server's features are not known yet). */
+    int pipeline_bind;
 };
 
 struct xmpp_message {

@@ -808,6 +808,8 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     job->cfg.resource = cl->resource != NULL ? cl->resource : c->me.resource;
     job->cfg.allow_plain = !cl->insecure;
     job->cfg.timeout_s = c->timeout;
+    /* On unless turned off; run() keeps it for a plain send only. */
+    job->cfg.pipeline_bind = !opt_isset(cl, O_PIPELINING) || cl->pipelining;
     if (cl->debug)
         job->cfg.trace = trace_cb;
     return XS_OK;
@@ -1246,6 +1248,11 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         return err->code;
     struct xs_io io;
     transport_io(t, &io);
+    /* The bind request goes with the message when sending is the first
+     * job (the others want the server's features first). */
+    if (job->plan.n > 0 || job->roster || job->nup > 0 || job->raw != NULL ||
+        job->nr == 0)
+        job->cfg.pipeline_bind = 0;
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);
     e = xmpp_login(s, err);
     if (e == XS_OK && job->plan.n > 0)

@@ -227,6 +227,18 @@ setup_file() {
     run_scenario ok-session-optional
 }
 
+@test "hostile: ok-pipelined-bind" {
+    run_scenario ok-pipelined-bind
+}
+
+@test "hostile: ok-pipelined-session-required" {
+    run_scenario ok-pipelined-session-required
+}
+
+@test "hostile: pipelined-bind-error" {
+    run_scenario pipelined-bind-error
+}
+
 @test "hostile: ok-session-required" {
     run_scenario ok-session-required
 }
