@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,19 @@ transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
             xs_seterr(err, XS_ECONFIG,
                       "cannot load the system's trusted CA certificates "
                       "(use --cafile)");
+            goto fail;
+        }
+    }
+    if (o->cert_pem != NULL && o->key_pem != NULL) {
+        gnutls_datum_t cd = {(unsigned char *)(uintptr_t)o->cert_pem,
+                             (unsigned)o->cert_len};
+        gnutls_datum_t kd = {(unsigned char *)(uintptr_t)o->key_pem,
+                             (unsigned)o->key_len};
+        int r = gnutls_certificate_set_x509_key_mem2(
+            t->cred, &cd, &kd, GNUTLS_X509_FMT_PEM, NULL, 0);
+        if (r < 0) {
+            xs_seterr(err, XS_ECONFIG, "cannot use --cert and --key: %s",
+                      gnutls_strerror(r));
             goto fail;
         }
     }
