@@ -40,6 +40,14 @@ struct transport; /* opaque */
 struct transport *
 transport_new(int fd, const struct tls_opts *o, struct xs_error *err);
 
+/*
+ * Check that the client certificate and key of 'o' load and match (as
+ * transport_new will load them), before anything connects.
+ * Used error codes: XS_ECONFIG, XS_ESOFTWARE.
+ */
+enum xs_err tls_check_client_cert(const struct tls_opts *o,
+                                  struct xs_error *err);
+
 /* Fill 'io' with the transport's functions. */
 void transport_io(struct transport *t, struct xs_io *io);
 

@@ -764,7 +764,7 @@ static enum xs_err client_auth(struct cli *c, struct xs_error *err)
     job->tls.key_pem = c->key_pem;
     job->tls.key_len = c->key_len;
     job->cfg.client_cert = 1;
-    return XS_OK;
+    return tls_check_client_cert(&job->tls, err);
 }
 
 static enum xs_err build_job(struct cli *c, struct xs_error *err)
