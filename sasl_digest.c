@@ -44,9 +44,9 @@ struct sasl_digest {
     char *user;
     char *pw; /* prepared; wiped and freed once used */
     size_t pwlen;
-    char *uri;    /* digest-uri: SERVICE/HOST */
-    char *host;   /* to pick among offered realms */
-    char *cnonce; /* client nonce */
+    char *uri;                 /* digest-uri: SERVICE/HOST */
+    char *host;                /* to pick among offered realms */
+    char *cnonce;              /* client nonce */
     char rspauth[HEX_LEN + 1]; /* expected, once answered */
 };
 
@@ -83,11 +83,8 @@ static int is_tokenchar(unsigned char c)
  * inside quoted strings.  0 ok, -1 malformed; either way *n directives
  * are filled, for free_directives.
  */
-static int parse_directives(const char *msg,
-                            size_t len,
-                            struct directive *d,
-                            size_t max,
-                            size_t *n)
+static int parse_directives(
+    const char *msg, size_t len, struct directive *d, size_t max, size_t *n)
 {
     const char *p = msg, *end = msg + len;
 
@@ -217,8 +214,7 @@ struct sasl_digest *sasl_digest_new(const char *user,
         }
     }
     struct sasl_digest *d = xcalloc(1, sizeof *d);
-    if (sasl_password_prepare(password, raw, &d->pw, &d->pwlen, err) !=
-        XS_OK) {
+    if (sasl_password_prepare(password, raw, &d->pw, &d->pwlen, err) != XS_OK) {
         sasl_digest_free(d);
         return NULL;
     }
@@ -324,8 +320,9 @@ static int ascii(const char *s, size_t n)
 
 static enum xs_err malformed(struct xs_error *err, const char *why)
 {
-    return xs_seterr(err, XS_EPROTO, "server sent an invalid DIGEST-MD5 "
-                                     "challenge (%s)",
+    return xs_seterr(err, XS_EPROTO,
+                     "server sent an invalid DIGEST-MD5 "
+                     "challenge (%s)",
                      why);
 }
 
@@ -352,16 +349,16 @@ enum xs_err sasl_digest_response(struct sasl_digest *d,
         return malformed(err, "longer than 2047 bytes");
     if (memchr(challenge, '\0', len) != NULL)
         return malformed(err, "NUL byte");
-    if (parse_directives(challenge, len, dir, sizeof dir / sizeof dir[0],
-                         &n) != 0) {
+    if (parse_directives(challenge, len, dir, sizeof dir / sizeof dir[0], &n) !=
+        0) {
         e = malformed(err, "syntax");
         goto out;
     }
 
     for (size_t i = 0; i < n && e == XS_OK; i++) {
-        static const char *const once[] = {"nonce",  "qop",    "charset",
-                                           "algorithm", "stale", "maxbuf",
-                                           "cipher", "rspauth"};
+        static const char *const once[] = {"nonce",     "qop",    "charset",
+                                           "algorithm", "stale",  "maxbuf",
+                                           "cipher",    "rspauth"};
         const char *name = dir[i].name;
         if (strcasecmp(name, "realm") == 0) {
             if (nrealms == SASL_DIGEST_MAX_REALMS)
@@ -432,8 +429,8 @@ enum xs_err sasl_digest_response(struct sasl_digest *d,
     }
 
     char response[HEX_LEN + 1];
-    if (digest_value(d, realm ? realm : "", nonce, "AUTHENTICATE",
-                     response) != 0 ||
+    if (digest_value(d, realm ? realm : "", nonce, "AUTHENTICATE", response) !=
+            0 ||
         digest_value(d, realm ? realm : "", nonce, "", d->rspauth) != 0) {
         e = xs_seterr(err, XS_ESOFTWARE, "cannot compute DIGEST-MD5 (MD5)");
         goto out;
@@ -468,8 +465,6 @@ enum xs_err sasl_digest_verify(struct sasl_digest *d,
                                size_t len,
                                struct xs_error *err)
 {
-    struct directive dir[4];
-    size_t n = 0;
     int ok = 0;
 
     if (d == NULL || d->state != DIGEST_ANSWERED)
@@ -477,6 +472,8 @@ enum xs_err sasl_digest_verify(struct sasl_digest *d,
                          "DIGEST-MD5 exchange used out of order");
     if (msg != NULL && len > 0 && len <= SASL_DIGEST_MAX_CHALLENGE &&
         memchr(msg, '\0', len) == NULL) {
+        struct directive dir[4];
+        size_t n = 0;
         /* response-auth = "rspauth" "=" response-value: exactly that. */
         if (parse_directives(msg, len, dir, sizeof dir / sizeof dir[0], &n) ==
                 0 &&

@@ -71,8 +71,8 @@ sasl_mech_mask(const char *list, unsigned *mask, struct xs_error *err)
                 xs_seterr(err, XS_EUSAGE,
                           "empty name in --mechanism (known: %s)", known);
             else
-                xs_seterr(err, XS_EUSAGE,
-                          "unknown mechanism '%s' (known: %s)", shown, known);
+                xs_seterr(err, XS_EUSAGE, "unknown mechanism '%s' (known: %s)",
+                          shown, known);
             free(shown);
             free(known);
             *mask = 0;

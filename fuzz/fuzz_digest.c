@@ -40,9 +40,9 @@ static void digest(unsigned flags,
 {
     struct xs_error err = {0};
     struct buf out = {0};
-    struct sasl_digest *d = sasl_digest_new(
-        "chris", (flags & 1) ? "s\xc3\xa9same" : "secret", 0, "imap",
-        "elwood.innosoft.com", "OA6MHXh6VqTrRk", &err);
+    struct sasl_digest *d =
+        sasl_digest_new("chris", (flags & 1) ? "s\xc3\xa9same" : "secret", 0,
+                        "imap", "elwood.innosoft.com", "OA6MHXh6VqTrRk", &err);
     if (d == NULL)
         abort(); /* fixed, valid arguments */
     enum xs_err e = sasl_digest_response(d, ch, chlen, &out, &err);

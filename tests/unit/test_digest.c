@@ -12,23 +12,23 @@
 
 /* RFC 2831 section 4, first example (IMAP). */
 #define EX1_CHALLENGE                                                          \
-    "realm=\"elwood.innosoft.com\",nonce=\"OA6MG9tEQGm2hh\",qop=\"auth\","      \
+    "realm=\"elwood.innosoft.com\",nonce=\"OA6MG9tEQGm2hh\",qop=\"auth\","     \
     "algorithm=md5-sess,charset=utf-8"
 #define EX1_RESPONSE                                                           \
-    "username=\"chris\",realm=\"elwood.innosoft.com\","                       \
+    "username=\"chris\",realm=\"elwood.innosoft.com\","                        \
     "nonce=\"OA6MG9tEQGm2hh\",cnonce=\"OA6MHXh6VqTrRk\",nc=00000001,"          \
-    "qop=auth,digest-uri=\"imap/elwood.innosoft.com\","                       \
+    "qop=auth,digest-uri=\"imap/elwood.innosoft.com\","                        \
     "response=d388dad90d4bbd760a152321f2143af7,charset=utf-8"
 #define EX1_RSPAUTH "rspauth=ea40f60335c427b5527b84dbabcdfffd"
 
 /* Second example (ACAP): no charset, so no charset in the response. */
 #define EX2_CHALLENGE                                                          \
-    "realm=\"elwood.innosoft.com\",nonce=\"OA9BSXrbuRhWay\",qop=\"auth\","      \
+    "realm=\"elwood.innosoft.com\",nonce=\"OA9BSXrbuRhWay\",qop=\"auth\","     \
     "algorithm=md5-sess"
 #define EX2_RESPONSE                                                           \
-    "username=\"chris\",realm=\"elwood.innosoft.com\","                       \
+    "username=\"chris\",realm=\"elwood.innosoft.com\","                        \
     "nonce=\"OA9BSXrbuRhWay\",cnonce=\"OA9BSuZWMSpW8m\",nc=00000001,"          \
-    "qop=auth,digest-uri=\"acap/elwood.innosoft.com\","                       \
+    "qop=auth,digest-uri=\"acap/elwood.innosoft.com\","                        \
     "response=6084c6db3fede7352c551284490fd0fc"
 #define EX2_RSPAUTH "rspauth=2f0b3d7c3c2e486600ef710726aa2eae"
 
@@ -84,8 +84,8 @@ static void test_ejabberd_style(void)
         "response=1dfa6e6d100f0b45f643d3d8e2ad385e,charset=utf-8";
     struct xs_error err = {0};
     struct buf out = {0};
-    struct sasl_digest *d =
-        sasl_digest_new("alice", "alice-pw", 0, "xmpp", "localhost", "abc", &err);
+    struct sasl_digest *d = sasl_digest_new("alice", "alice-pw", 0, "xmpp",
+                                            "localhost", "abc", &err);
 
     CHECK(d != NULL);
     CHECK_EQ_INT(sasl_digest_response(d, ch, strlen(ch), &out, &err), XS_OK);
@@ -99,7 +99,8 @@ static void test_ejabberd_style(void)
 static void test_realm_and_quoting(void)
 {
     static const char ch[] =
-        " realm=\"other\" , realm=\"ELWOOD.innosoft.com\",,nonce=\"a\\\"b\\\\c\","
+        " realm=\"other\" , "
+        "realm=\"ELWOOD.innosoft.com\",,nonce=\"a\\\"b\\\\c\","
         "qop=\"auth-int, auth\",algorithm=MD5-SESS,x-unknown=1 ";
     struct xs_error err = {0};
     struct buf out = {0};
@@ -147,25 +148,25 @@ static void test_hostile_challenges(void)
     REJECT(",,,");
     REJECT("nonce");
     REJECT("nonce=");
-    REJECT(N);                                    /* no algorithm */
-    REJECT("algorithm=md5-sess");                 /* no nonce */
-    REJECT("nonce=\"\"" A);                       /* empty nonce */
-    REJECT(N ",algorithm=md5");                   /* not md5-sess */
-    REJECT(N A ",qop=\"auth-int\"");              /* no qop auth */
-    REJECT(N A ",qop=\"auth-conf,auth-int\"");    /* no qop auth */
-    REJECT(N A ",qop=\"authx\"");                 /* no qop auth */
-    REJECT(N A ",charset=iso-8859-1");            /* not utf-8 */
-    REJECT(N "," N A);                            /* duplicate nonce */
-    REJECT(N A A);                                /* duplicate algorithm */
-    REJECT(N A ",qop=auth,qop=auth");             /* duplicate qop */
-    REJECT(N A ",charset=utf-8,charset=utf-8");   /* duplicate charset */
-    REJECT(N A ",rspauth=00");                    /* rspauth too early */
-    REJECT("nonce=\"abc" A);                      /* unterminated */
-    REJECT("nonce=\"a\nb\"" A);                   /* control character */
-    REJECT("nonce=\"ab\\");                       /* escape at the end */
-    REJECT(N A " x");                             /* no comma */
-    REJECT(N A ",realm=\"\xff\"");                /* realm not UTF-8 */
-    REJECT("nonce=abc\"def\"" A);                 /* quote inside a token */
+    REJECT(N);                                  /* no algorithm */
+    REJECT("algorithm=md5-sess");               /* no nonce */
+    REJECT("nonce=\"\"" A);                     /* empty nonce */
+    REJECT(N ",algorithm=md5");                 /* not md5-sess */
+    REJECT(N A ",qop=\"auth-int\"");            /* no qop auth */
+    REJECT(N A ",qop=\"auth-conf,auth-int\"");  /* no qop auth */
+    REJECT(N A ",qop=\"authx\"");               /* no qop auth */
+    REJECT(N A ",charset=iso-8859-1");          /* not utf-8 */
+    REJECT(N "," N A);                          /* duplicate nonce */
+    REJECT(N A A);                              /* duplicate algorithm */
+    REJECT(N A ",qop=auth,qop=auth");           /* duplicate qop */
+    REJECT(N A ",charset=utf-8,charset=utf-8"); /* duplicate charset */
+    REJECT(N A ",rspauth=00");                  /* rspauth too early */
+    REJECT("nonce=\"abc" A);                    /* unterminated */
+    REJECT("nonce=\"a\nb\"" A);                 /* control character */
+    REJECT("nonce=\"ab\\");                     /* escape at the end */
+    REJECT(N A " x");                           /* no comma */
+    REJECT(N A ",realm=\"\xff\"");              /* realm not UTF-8 */
+    REJECT("nonce=abc\"def\"" A);               /* quote inside a token */
     REJECT("no nce=\"abc\"" A);
     REJECT("averyveryverylongdirectivename=1," N A);
     reject(N A "\0,x=1", sizeof(N A) - 1 + 5, XS_EPROTO);
@@ -204,9 +205,8 @@ static void test_charset(void)
         sasl_digest_new("chris", "s\xc3\xa9same", 0, "xmpp", "h", "c", &err);
 
     CHECK(d != NULL);
-    CHECK_EQ_INT(
-        sasl_digest_response(d, no_utf8, strlen(no_utf8), &out, &err),
-        XS_EREFUSED);
+    CHECK_EQ_INT(sasl_digest_response(d, no_utf8, strlen(no_utf8), &out, &err),
+                 XS_EREFUSED);
     CHECK_EQ_INT(out.len, 0);
     sasl_digest_free(d);
     d = sasl_digest_new("chris", "s\xc3\xa9same", 0, "xmpp", "h", "c", &err);
@@ -314,7 +314,8 @@ static void test_mask(void)
 }
 
 #define SELECT(list, ...)                                                      \
-    select_(list, sizeof(list) / sizeof(list[0]), (struct sasl_policy){__VA_ARGS__})
+    select_(list, sizeof(list) / sizeof(list[0]),                              \
+            (struct sasl_policy){__VA_ARGS__})
 
 static struct buf why;
 
@@ -328,9 +329,9 @@ select_(const char *const *list, size_t n, struct sasl_policy p)
 
 static void test_select(void)
 {
-    static const char *const ejabberd[] = {
-        "SCRAM-SHA-1", "PLAIN", "DIGEST-MD5", "SCRAM-SHA-256", "EXTERNAL",
-        "X-OAUTH2"};
+    static const char *const ejabberd[] = {"SCRAM-SHA-1", "PLAIN",
+                                           "DIGEST-MD5",  "SCRAM-SHA-256",
+                                           "EXTERNAL",    "X-OAUTH2"};
     static const char *const old[] = {"DIGEST-MD5"};
     static const char *const old_plain[] = {"DIGEST-MD5", "PLAIN"};
     static const char *const lower[] = {"digest-md5", "external"};
