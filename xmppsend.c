@@ -728,7 +728,16 @@ static enum xs_err read_pem(const char *opt,
     if (fd < 0)
         return xs_seterr(err, XS_ENOINPUT, "cannot open --%s %s: %s", opt, path,
                          strerror(errno));
-    enum xs_err e = pw_check_secure(path, fd, secret, err);
+    /* Owned by the user, not writable by others; a key also not
+     * readable by them (pw_check_secure's words are a password's). */
+    enum xs_err e = pw_check_secure(path, fd, 0, err);
+    struct stat st;
+    if (e == XS_OK && secret && fstat(fd, &st) == 0 &&
+        (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        e = xs_seterr(err, XS_ECONFIG,
+                      "--key %s is a private key but accessible by group or "
+                      "others (mode %04o); run: chmod 600 %s",
+                      path, (unsigned)(st.st_mode & 07777), path);
     if (e == XS_OK) {
         (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         e = pw_read_fd(fd, 1 << 20, out, len, &rerr);
