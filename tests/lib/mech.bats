@@ -120,7 +120,7 @@ xsc() {
     [ "$(stored_with "$body")" = 1 ] || fail "not stored for bob"
 }
 
-@test "EXTERNAL: --cert/--key without a password delivers; another JID's certificate or a readable key does not" {
+@test "EXTERNAL: --cert/--key without a password delivers; another JID's or CA's certificate or a readable key does not" {
     only_ejabberd EXTERNAL
     local body c=$SRV_DIR/certs
     body="external $(unique)"
@@ -136,6 +136,16 @@ xsc() {
     run --separate-stderr -76 xsc --cert "$c/bob@localhost.crt" \
         --key "$c/bob@localhost.key" -m "$body" carol@localhost
     assert_xs_error 'foreign JID'
+
+    # A certificate from another CA: the server refuses EXTERNAL (77).
+    timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" ca "$BATS_TEST_TMPDIR/other" &&
+        timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" client \
+            "$BATS_TEST_TMPDIR/other" alice@localhost ||
+        fail "cannot make the foreign certificate"
+    run --separate-stderr -77 xsc --cert "$BATS_TEST_TMPDIR/other/alice@localhost.crt" \
+        --key "$BATS_TEST_TMPDIR/other/alice@localhost.key" -m "$body" \
+        carol@localhost
+    assert_xs_error 'not-authorized'
 
     # A key file others can read: refused before connecting.
     cp "$c/alice@localhost.key" "$BATS_TEST_TMPDIR/open.key"
