@@ -849,7 +849,8 @@ choose_mechanism(struct xmpp_session *s, const char *const *names, size_t n)
     return m;
 }
 
-/* --mechanism names nothing the server offers (or nothing usable). */
+/* --mechanism names nothing the server offers (or nothing usable), or
+ * a client certificate without a password and no EXTERNAL offered. */
 static enum xs_err no_listed_mechanism(struct xmpp_session *s,
                                        const char *const *names,
                                        size_t n,
@@ -862,13 +863,21 @@ static enum xs_err no_listed_mechanism(struct xmpp_session *s,
         buf_printf(&offered, "%s%s", i ? " " : "", p);
         free(p);
     }
-    char *want = sasl_mask_names(s->cfg.mechanisms);
-    enum xs_err e =
-        xs_seterr(err, XS_EREFUSED,
-                  "server offers none of --mechanism %s that can be used "
-                  "(offered: %s)",
-                  want, n > 0 ? offered.data : "nothing");
-    free(want);
+    enum xs_err e;
+    if (s->cfg.mechanisms == 0) {
+        /* A certificate but no password: EXTERNAL was the only way. */
+        e = xs_seterr(err, XS_EREFUSED,
+                      "server does not offer EXTERNAL for the client "
+                      "certificate, and no password is given (offered: %s)",
+                      n > 0 ? offered.data : "nothing");
+    } else {
+        char *want = sasl_mask_names(s->cfg.mechanisms);
+        e = xs_seterr(err, XS_EREFUSED,
+                      "server offers none of --mechanism %s that can be used "
+                      "(offered: %s)",
+                      want, n > 0 ? offered.data : "nothing");
+        free(want);
+    }
     buf_free(&offered);
     return e;
 }
@@ -892,7 +901,8 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
     }
     enum sasl_mech mech = choose_mechanism(s, names, n);
     note_limits(s, f);
-    if (mech == SASL_NONE && s->cfg.mechanisms != 0) {
+    if (mech == SASL_NONE &&
+        (s->cfg.mechanisms != 0 || s->cfg.password == NULL)) {
         e = no_listed_mechanism(s, names, n, err);
         xnode_free(f);
         return e;

@@ -99,6 +99,17 @@ xsc() {
     run --separate-stderr -64 xsa --mechanism SCRAM-SHA-1,CRAM-MD5 \
         -m "$body" bob@localhost
     assert_xs_error "unknown mechanism 'CRAM-MD5'.*DIGEST-MD5"
+    if [ "$SRV_KIND" = prosody ]; then
+        # A certificate but no password, and Prosody 0.12 does not offer
+        # EXTERNAL: 69 saying so.
+        local pki=$BATS_TEST_TMPDIR/pki
+        timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" ca "$pki" &&
+            timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" client "$pki" \
+                alice@localhost || fail "cannot make the test certificate"
+        run --separate-stderr -69 xsc --cert "$pki/alice@localhost.crt" \
+            --key "$pki/alice@localhost.key" -m "$body" bob@localhost </dev/null
+        assert_xs_error 'does not offer EXTERNAL.*no password.*offered: '
+    fi
     [ "$(stored_with "$body")" = 0 ] || fail "stored for bob"
 }
 
