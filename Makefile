@@ -52,6 +52,8 @@ UNITS = test_sasl test_util test_xmpp test_password test_tls test_upload \
 LIBSRC += receipts.c raw.c
 UNITS += test_raw
 LIBSRC += lines.c
+LIBSRC += sasl_digest.c sasl_policy.c
+UNITS += test_digest
 UNITS += test_lines
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 

@@ -745,6 +745,149 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
     return e;
 }
 
+/* EXTERNAL (RFC 4422 appendix A) with the TLS client certificate: an
+ * empty initial response, so that the server takes the identity from
+ * the certificate (RFC 6120 6.4.2: "=" is empty). */
+static enum xs_err external(struct xmpp_session *s, struct xs_error *err)
+{
+    struct xnode *n = NULL;
+    emit(s, "<auth xmlns='" NS_SASL "' mechanism='EXTERNAL'>=</auth>");
+    enum xs_err e = flush(s, "authenticating", err);
+    if (e == XS_OK)
+        e = expect(s, "authenticating", "success", "failure", NS_SASL, &n, err);
+    if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+        e = sasl_failure(n, err);
+    xnode_free(n);
+    return e;
+}
+
+/* DIGEST-MD5 (RFC 2831): challenge, response, then the server's
+ * rspauth, which must be right before <success/> counts (in a second
+ * challenge answered by an empty response, or in <success/>). */
+static enum xs_err digest_md5(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "authenticating";
+    struct sasl_digest *d =
+        sasl_digest_new(s->me.local, s->cfg.password, 0, "xmpp", s->me.domain,
+                        s->cfg.test_cnonce, err);
+    if (d == NULL)
+        return err->code;
+    struct buf msg = {0}, resp = {0};
+    struct xnode *n = NULL;
+    emit(s, "<auth xmlns='" NS_SASL "' mechanism='DIGEST-MD5'/>");
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = expect(s, what, "challenge", "failure", NS_SASL, &n, err);
+    if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+        e = sasl_failure(n, err);
+    if (e == XS_OK)
+        e = sasl_payload(n, &msg, err);
+    if (e == XS_OK)
+        e = sasl_digest_response(d, msg.data, msg.len, &resp, err);
+    buf_wipe(&msg);
+    xnode_free(n);
+    n = NULL;
+    if (e == XS_OK) {
+        char *b64 = b64_encode(resp.data, resp.len);
+        emit_secret(s, "<response xmlns='" NS_SASL "'>", b64, "</response>");
+        xs_free_secret(b64);
+        e = flush(s, what, err);
+    }
+    buf_wipe(&resp);
+    if (e == XS_OK)
+        e = next_element(s, what, &n, err);
+    if (e != XS_OK)
+        goto out;
+    if (xnode_is(n, "failure", NS_SASL)) {
+        e = sasl_failure(n, err);
+    } else if (xnode_is(n, "challenge", NS_SASL)) {
+        e = sasl_payload(n, &msg, err);
+        if (e == XS_OK)
+            e = sasl_digest_verify(d, msg.data, msg.len, err);
+        buf_wipe(&msg);
+        xnode_free(n);
+        n = NULL;
+        if (e != XS_OK)
+            goto out;
+        emit(s, "<response xmlns='" NS_SASL "'/>");
+        e = flush(s, what, err);
+        if (e == XS_OK)
+            e = expect(s, what, "success", "failure", NS_SASL, &n, err);
+        if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+            e = sasl_failure(n, err);
+    } else if (xnode_is(n, "success", NS_SASL)) {
+        /* rspauth as additional data with success (RFC 6120 6.3.10);
+         * without it the server has proven nothing. */
+        e = sasl_payload(n, &msg, err);
+        if (e == XS_OK)
+            e = sasl_digest_verify(d, msg.data, msg.len, err);
+        buf_wipe(&msg);
+    } else {
+        char *got = printable(n->name);
+        e = xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s",
+                      got, what);
+        free(got);
+    }
+out:
+    xnode_free(n);
+    sasl_digest_free(d);
+    return e;
+}
+
+/* The mechanism for this login (sasl_select), and in the debug trace
+ * the reason for it and against each other one offered. */
+static enum sasl_mech
+choose_mechanism(struct xmpp_session *s, const char *const *names, size_t n)
+{
+    struct sasl_policy p = {.allow = s->cfg.mechanisms,
+                            .verified = s->cfg.allow_plain,
+                            .cert = s->cfg.client_cert,
+                            .password = s->cfg.password != NULL};
+    struct buf why = {0};
+    enum sasl_mech m =
+        sasl_select(names, n, &p, s->cfg.trace != NULL ? &why : NULL);
+    for (size_t i = 0; i < why.len;) {
+        size_t len = strcspn(why.data + i, "\n");
+        trace(s, XMPP_TRACE_NOTE, why.data + i, len);
+        i += len + 1;
+    }
+    buf_free(&why);
+    return m;
+}
+
+/* --mechanism names nothing the server offers (or nothing usable), or
+ * a client certificate without a password and no EXTERNAL offered. */
+static enum xs_err no_listed_mechanism(struct xmpp_session *s,
+                                       const char *const *names,
+                                       size_t n,
+                                       struct xs_error *err)
+{
+    struct buf offered = {0};
+    buf_add(&offered, "", 0);
+    for (size_t i = 0; i < n; i++) {
+        char *p = printable(names[i]);
+        buf_printf(&offered, "%s%s", i ? " " : "", p);
+        free(p);
+    }
+    enum xs_err e;
+    if (s->cfg.mechanisms == 0) {
+        /* A certificate but no password: EXTERNAL was the only way. */
+        e = xs_seterr(err, XS_EREFUSED,
+                      "server does not offer EXTERNAL for the client "
+                      "certificate, and no password is given (offered: %s)",
+                      n > 0 ? offered.data : "nothing");
+    } else {
+        char *want = sasl_mask_names(s->cfg.mechanisms);
+        e = xs_seterr(err, XS_EREFUSED,
+                      "server offers none of --mechanism %s that can be used "
+                      "(offered: %s)",
+                      want, n > 0 ? offered.data : "nothing");
+        free(want);
+    }
+    buf_free(&offered);
+    return e;
+}
+
 static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
 {
     struct xnode *f = NULL;
@@ -762,15 +905,24 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
         if (xnode_is(c, "mechanism", NS_SASL))
             names[n++] = xnode_text(c);
     }
-    enum sasl_mech mech = sasl_choose(names, n, s->cfg.allow_plain);
+    enum sasl_mech mech = choose_mechanism(s, names, n);
     note_limits(s, f);
+    if (mech == SASL_NONE &&
+        (s->cfg.mechanisms != 0 || s->cfg.password == NULL)) {
+        e = no_listed_mechanism(s, names, n, err);
+        xnode_free(f);
+        return e;
+    }
     xnode_free(f);
     if (mech == SASL_NONE)
         return xs_seterr(err, XS_EREFUSED,
                          "server offers no acceptable authentication "
                          "mechanism (need SCRAM-SHA-1/256/512%s)",
                          s->cfg.allow_plain ? " or PLAIN" : "");
-    e = mech == SASL_PLAIN ? plain(s, err) : scram(s, mech, err);
+    e = mech == SASL_PLAIN        ? plain(s, err)
+        : mech == SASL_EXTERNAL   ? external(s, err)
+        : mech == SASL_DIGEST_MD5 ? digest_md5(s, err)
+                                  : scram(s, mech, err);
     if (e != XS_OK)
         return e;
 

@@ -19,6 +19,7 @@
 /* Direction tags for the debug trace. */
 #define XMPP_TRACE_SENT 'C'
 #define XMPP_TRACE_RECV 'S'
+#define XMPP_TRACE_NOTE '*' /* why the session did what it did */
 
 struct xmpp_config {
     const char *jid;      /* account JID (validated by the caller) */
@@ -40,6 +41,11 @@ struct xmpp_config {
      * job's stanzas (one round trip less).  That flight has no
      * XEP-0198 (the server's features are not known yet). */
     int pipeline_bind;
+    /* --mechanism: SASL_BIT()s of sasl.h; 0: any mechanism */
+    unsigned mechanisms;
+    /* A client certificate is loaded: EXTERNAL; 'password' may then be
+     * NULL (no password mechanism is used) */
+    int client_cert;
 };
 
 struct xmpp_message {

@@ -1254,3 +1254,52 @@ assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
         bob@localhost
     assert_xs_error "cannot connect"
 }
+
+@test "--mechanism, --cert and --key: checked before connecting; a certificate needs no password" {
+    require_cmd certtool
+    local pki=$BATS_TEST_TMPDIR/pki
+    timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" ca "$pki" &&
+        timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" client "$pki" alice@localhost ||
+        fail "cannot make the test certificate"
+    local cert=$pki/alice@localhost.crt key=$pki/alice@localhost.key
+    local noacct=(-j alice@localhost --server 127.0.0.1:1 --timeout 10)
+    run -64 --separate-stderr xs "${ACCT[@]}" --mechanism SCRAM-SHA-1,X-FOO \
+        -m hi bob@localhost
+    assert_xs_error "unknown mechanism 'X-FOO'"
+    run -64 --separate-stderr xs "${ACCT[@]}" --mechanism '' -m hi bob@localhost
+    assert_xs_error "--mechanism"
+    write_config 600 'mechanism SCRAM-SHA-1,X-FOO'
+    run -78 --separate-stderr xs -f "$CONF" "${ACCT[@]}" -m hi bob@localhost
+    assert_xs_error "config:1: invalid mechanism"
+    run -64 --separate-stderr xs "${ACCT[@]}" --cert "$cert" -m hi bob@localhost
+    assert_xs_error "--cert needs --key"
+    run -64 --separate-stderr xs "${ACCT[@]}" --key "$key" -m hi bob@localhost
+    assert_xs_error "--key needs --cert"
+    run -66 --separate-stderr xs "${ACCT[@]}" --cert "$pki/none.crt" \
+        --key "$key" -m hi bob@localhost
+    assert_xs_error "none.crt"
+    chmod 640 "$key"
+    run -78 --separate-stderr xs "${ACCT[@]}" --cert "$cert" --key "$key" \
+        -m hi bob@localhost
+    assert_xs_error "chmod 600"
+    chmod 600 "$key"
+    # A key that is not the certificate's: 78 before any connection.
+    timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" client "$pki" bob@localhost
+    run -78 --separate-stderr xs "${ACCT[@]}" --cert "$cert" \
+        --key "$pki/bob@localhost.key" -m hi bob@localhost
+    assert_xs_error "--cert and --key"
+    # No password anywhere, no terminal: with a certificate that is no
+    # error, the run gets as far as connecting (75).
+    run -75 --separate-stderr xs "${noacct[@]}" --cert "$cert" --key "$key" \
+        -m hi bob@localhost </dev/null
+    assert_xs_error "cannot connect"
+    # The same from the config file; the command line's --cert and --key
+    # replace both of the file's.
+    write_config 600 "cert $cert" "key $pki/bob@localhost.key"
+    run -78 --separate-stderr xs -f "$CONF" "${noacct[@]}" -m hi \
+        bob@localhost </dev/null
+    assert_xs_error "--cert and --key"
+    run -75 --separate-stderr xs -f "$CONF" "${noacct[@]}" --cert "$cert" \
+        --key "$key" -m hi bob@localhost </dev/null
+    assert_xs_error "cannot connect"
+}

@@ -26,6 +26,10 @@
 #                                https listener on another free port,
 #                                exported as EJABBERD_HTTPS_PORT; URLs are
 #                                https://localhost:PORT/upload/...
+#                                With EJABBERD_TLS_VERIFY=1 set, the c2s
+#                                listener asks for client certificates
+#                                (tls_verify, c2s_cafile: the test CA)
+#                                and offers SASL EXTERNAL.
 #   ejabberd_stop DIR            stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   ejabberd_start_again DIR     start the stopped node of DIR again on the
@@ -145,6 +149,17 @@ ejabberd_upload_module() {
 EOF
 }
 
+# ejabberd_tls_verify DIR listener|top: with EJABBERD_TLS_VERIFY=1, the
+# config that makes c2s ask for client certificates (nothing otherwise)
+ejabberd_tls_verify() {
+    [[ ${EJABBERD_TLS_VERIFY-} == 1 ]] || return 0
+    if [[ $2 == listener ]]; then
+        echo "    tls_verify: true"
+    else
+        echo "c2s_cafile: \"$1/certs/ca.crt\""
+    fi
+}
+
 ejabberd_write_config() {
     local dir=$1 port=$2 api=$3 https=
     rm -f "$dir/https-port"
@@ -169,6 +184,7 @@ listen:
     module: ejabberd_c2s
     starttls_required: true
     max_stanza_size: 262144
+$(ejabberd_tls_verify "$dir" listener)
   -
     port: $api
     ip: "127.0.0.1"
@@ -177,6 +193,7 @@ listen:
       /api: mod_http_api
 $(ejabberd_upload_listener "$dir" "$https")
 s2s_access: none
+$(ejabberd_tls_verify "$dir" top)
 auth_method: internal
 acl:
   loopback:
