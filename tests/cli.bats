@@ -1303,3 +1303,40 @@ assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
         --key "$key" -m hi bob@localhost </dev/null
     assert_xs_error "cannot connect"
 }
+
+@test "completion: bash completes options from --help, closed sets and files; make install puts both files in place" {
+    local comp="$TESTS_DIR/../completions/xmppsend.bash" d=$BATS_TEST_TMPDIR
+    # complete1 WORD...: COMPREPLY for the last word, one per line
+    complete1() {
+        timeout 30 bash -c '
+            source "$1"; shift
+            COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+            _xmppsend; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@"
+    }
+    run -0 complete1 "$XMPPSEND" --rost
+    [ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = "--roster --roster-add --roster-remove " ] ||
+        fail "got: $output"
+    run -0 complete1 "$XMPPSEND" --no-p
+    [ "$output" = "--no-pipelining" ] || fail "got: $output"
+    run -0 complete1 "$XMPPSEND" --type ''
+    [ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "chat normal headline " ] ||
+        fail "got: $output"
+    touch "$d/report.txt"
+    run -0 complete1 "$XMPPSEND" -u "$d/rep"
+    [ "$output" = "$d/report.txt" ] || fail "got: $output"
+    # A value of the user's own: nothing offered.
+    run -0 complete1 "$XMPPSEND" -m ''
+    [ -z "$output" ] || fail "got: $output"
+    # Every option --help lists is offered for "--".
+    run -0 complete1 "$XMPPSEND" --
+    local want
+    want=$("$XMPPSEND" --help | grep -oE '^ +(-[A-Za-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort)
+    for o in $want; do
+        grep -qx -- "$o" <<<"$output" || fail "$o not offered"
+    done
+    # -o all: install what the suite built; never build from a test.
+    run -0 timeout 60 make -s -o all -C "$TESTS_DIR/.." install DESTDIR="$d/root" PREFIX=/usr
+    [ -f "$d/root/usr/share/bash-completion/completions/xmppsend" ]
+    [ -f "$d/root/usr/share/zsh/vendor-completions/_xmppsend" ]
+    [ -x "$d/root/usr/bin/xmppsend" ]
+}
