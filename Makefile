@@ -5,7 +5,8 @@
 #                        ASan/UBSan and valgrind, fuzzing, static analysis,
 #                        and the benchmark with its no-loss checks
 #   make demo            install what the demo needs, run it on loopback
-#   make install         PREFIX, DESTDIR, BINDIR, MANDIR honoured
+#   make install         PREFIX, DESTDIR, BINDIR, MANDIR, BASHCOMPDIR,
+#                        ZSHCOMPDIR honoured (binary, man page, completions)
 #   make asan|valgrind   the whole suite on an instrumented build
 #   make fuzz            build and run the libFuzzer targets (FUZZ_SECONDS)
 #   make lint            cppcheck, clang-tidy, shellcheck, man page lint
@@ -14,6 +15,8 @@
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 PKG_CONFIG ?= pkg-config
 PKGS = gnutls libxml-2.0 libcurl
 
@@ -52,6 +55,8 @@ UNITS = test_sasl test_util test_xmpp test_password test_tls test_upload \
 LIBSRC += receipts.c raw.c
 UNITS += test_raw
 LIBSRC += lines.c
+LIBSRC += sasl_digest.c sasl_policy.c
+UNITS += test_digest
 UNITS += test_lines
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
@@ -152,9 +157,13 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/xmppsend
 	install -m 644 xmppsend.1 $(DESTDIR)$(MANDIR)/man1/xmppsend.1
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 644 completions/xmppsend.bash $(DESTDIR)$(BASHCOMPDIR)/xmppsend
+	install -m 644 completions/_xmppsend $(DESTDIR)$(ZSHCOMPDIR)/_xmppsend
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/xmppsend $(DESTDIR)$(MANDIR)/man1/xmppsend.1
+	rm -f $(DESTDIR)$(BINDIR)/xmppsend $(DESTDIR)$(MANDIR)/man1/xmppsend.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/xmppsend $(DESTDIR)$(ZSHCOMPDIR)/_xmppsend
 
 format-check:
 	clang-format --dry-run -Werror *.c *.h tests/unit/*.c tests/unit/*.h fuzz/*.c

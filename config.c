@@ -147,6 +147,15 @@ void settings_merge(struct settings *cl, struct settings *cf)
             cf->set &= ~(1ULL << trust[i]);
         }
     }
+    /* A certificate and its key go together, like the trust settings. */
+    if (opt_isset(cl, O_CERT) || opt_isset(cl, O_KEY)) {
+        static const enum opt_id pair[] = {O_CERT, O_KEY};
+        for (size_t i = 0; i < 2; i++) {
+            xs_free_secret(*opt_str(cf, pair[i]));
+            *opt_str(cf, pair[i]) = NULL;
+            cf->set &= ~(1ULL << pair[i]);
+        }
+    }
     for (int i = 0; i < O_COUNT; i++) {
         const struct opt *o = &opt_table[i];
         if (!o->config || i == O_PASSWORD || i == O_PASSWORD_COMMAND ||

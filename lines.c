@@ -23,8 +23,14 @@
  * server stored the unconfirmed one before the drop cannot be known:
  * the same message may then be stored twice (with the same id).
  *
- * XEP-0198 resumption is not used: after a server restart (the case
- * this loop is for) the server has forgotten the session anyway.
+ * XEP-0198 resumption where the server offers it: a connection that
+ * dropped without the stream ending (a network failure, a timeout) is
+ * left without </stream:stream>, and the next login asks the server to
+ * resume that session instead of binding a new one.  Its answer says
+ * how many of our stanzas it had: a message it had is not sent again
+ * (no duplicate), the others are.  After a server restart, or when the
+ * server forgot the session, a new one is bound and the message is sent
+ * again with its ids, as above.
  *
  * One round trip per line (no batching): on loopback this is about a
  * millisecond, and it keeps "confirmed" exact per line.
@@ -146,16 +152,27 @@ struct conn {
     struct lines_job *job;
     struct xs_io io;
     struct xmpp_session *s;
-    int attempts;         /* failures in a row (connects and sends) */
-    int ever;             /* a session was made before */
-    struct xs_error last; /* the last failure, for the final message */
+    int attempts;              /* failures in a row (connects and sends) */
+    int ever;                  /* a session was made before */
+    struct xs_error last;      /* the last failure, for the final message */
+    struct xmpp_resume resume; /* what the dropped session left */
+    int resumed;               /* the last login resumed it ... */
+    unsigned long handled;     /* ... and the server had this many */
+    unsigned long *num;        /* per recipient: its message's number in
+                                  XEP-0198 counting, 0: not sent */
 };
 
-static void conn_drop(struct conn *c)
+/* End the session.  'keep': it failed, and may be resumed later. */
+static void conn_drop(struct conn *c, int keep)
 {
     if (c->s == NULL)
         return;
-    xmpp_close(c->s);
+    if (keep && xmpp_resumable(c->s)) {
+        xmpp_detach(c->s, &c->resume);
+    } else {
+        xmpp_resume_clear(&c->resume);
+        xmpp_close(c->s);
+    }
     xmpp_free(c->s);
     c->s = NULL;
     c->job->disconnect(c->job->ud);
@@ -206,10 +223,19 @@ static enum xs_err conn_ensure(struct conn *c, struct xs_error *err)
         if (e == XS_OK) {
             struct xmpp_config cfg = job->cfg;
             cfg.deadline = deadline;
+            cfg.sm_resume = 1;
+            cfg.pipeline_bind = 0; /* the first flight enables XEP-0198 */
             c->s = xmpp_new(&cfg, &c->io);
-            e = xmpp_login(c->s, &why);
-            if (e != XS_OK)
-                conn_drop(c);
+            e = xmpp_login_resume(c->s, &c->resume, &c->resumed, &c->handled,
+                                  &why);
+            if (e != XS_OK) {
+                /* Not resumed: the server may still keep it. */
+                xmpp_free(c->s);
+                c->s = NULL;
+                job->disconnect(job->ud);
+            } else {
+                xmpp_resume_clear(&c->resume);
+            }
         }
         if (e == XS_OK) {
             if (c->ever)
@@ -245,24 +271,69 @@ static void idle_check(struct conn *c)
         snprintf(t, sizeof t, "%s; connecting again for the next line",
                  why.msg);
         c->job->note(c->job->ud, XS_ETEMP, t);
-        conn_drop(c);
+        conn_drop(c, 1);
     }
+}
+
+/* Number the messages xmpp_send is about to write (XEP-0198). */
+static void number_messages(struct conn *c, const struct xmpp_recipient *r)
+{
+    unsigned long n = xmpp_sm_sent(c->s);
+    for (size_t i = 0; i < c->job->nr; i++)
+        c->num[i] = r[i].handled ? 0 : ++n;
+}
+
+/* After a reconnect that resumed the session: the messages the server
+ * had are not sent again.  Returns how many it had. */
+static size_t mark_handled(struct conn *c, struct xmpp_recipient *r)
+{
+    size_t had = 0;
+    for (size_t i = 0; i < c->job->nr; i++) {
+        if (!r[i].handled && c->resumed && c->num[i] > 0 &&
+            c->num[i] <= c->handled)
+            r[i].handled = 1;
+        had += r[i].handled != 0;
+    }
+    c->resumed = 0;
+    return had;
 }
 
 /* Send one message until the server confirmed it (or gave up on it). */
 static enum xs_err send_line(struct conn *c,
                              const struct xmpp_message *m,
                              struct xmpp_recipient *r,
+                             unsigned long lineno,
                              enum xs_err *worst,
                              struct xs_error *err)
 {
     struct lines_job *job = c->job;
+    int again = 0;
     for (;;) {
         enum xs_err e = conn_ensure(c, err);
         if (e != XS_OK)
             return e;
+        if (again && c->resumed) {
+            size_t had = mark_handled(c, r);
+            char t[160];
+            if (had == job->nr)
+                snprintf(t, sizeof t,
+                         "session resumed; the server had line %lu: not "
+                         "sent again",
+                         lineno);
+            else if (had > 0)
+                snprintf(t, sizeof t,
+                         "session resumed; the server had line %lu for %zu "
+                         "of %zu recipients: sent again to the others",
+                         lineno, had, job->nr);
+            else
+                snprintf(t, sizeof t, "session resumed; line %lu is sent again",
+                         lineno);
+            job->note(job->ud, XS_OK, t);
+        }
+        c->resumed = 0;
         struct xs_error why = {0};
         xmpp_set_deadline(c->s, per_message_deadline(job));
+        number_messages(c, r);
         e = xmpp_send(c->s, m, r, job->nr, &why);
         if (e == XS_OK) {
             c->attempts = 0;
@@ -272,7 +343,7 @@ static enum xs_err send_line(struct conn *c,
                 *worst = w;
             return XS_OK;
         }
-        conn_drop(c);
+        conn_drop(c, retryable(e));
         if (e == XS_EREFUSED) {
             /* This message (too large, say): not sent; the next may go. */
             job->note(job->ud, e, why.msg);
@@ -295,6 +366,7 @@ static enum xs_err send_line(struct conn *c,
         xmpp_recipients_clear(r, job->nr);
         for (size_t i = 0; i < job->nr; i++)
             r[i].status = XMPP_PENDING;
+        again = 1;
     }
 }
 
@@ -307,6 +379,7 @@ enum xs_err lines_run(struct lines_job *job, struct xs_error *err)
 {
     struct reader rd = {.fd = job->in_fd};
     struct conn c = {.job = job};
+    c.num = xcalloc(job->nr + 1, sizeof *c.num);
     struct xmpp_recipient *r = xcalloc(job->nr + 1, sizeof *r);
     enum xs_err worst = XS_OK, e;
     unsigned long lineno = 0;
@@ -359,10 +432,12 @@ enum xs_err lines_run(struct lines_job *job, struct xs_error *err)
         memset(r, 0, job->nr * sizeof *r);
         for (size_t i = 0; i < job->nr; i++)
             r[i].jid = job->rcpt[i];
-        e = send_line(&c, &m, r, &worst, err);
+        e = send_line(&c, &m, r, lineno, &worst, err);
         xs_free_secret(body);
     }
-    conn_drop(&c);
+    conn_drop(&c, 0);
+    xmpp_resume_clear(&c.resume);
+    free(c.num);
     xmpp_recipients_clear(r, job->nr);
     free(r);
     buf_wipe(&rd.b);

@@ -5,9 +5,11 @@
  *
  * Each message is sent and confirmed (xmpp_send: the ping reply) before
  * the next line is taken, so at most one message is ever unconfirmed.
- * When the connection drops, the loop reconnects with backoff and sends
- * the unconfirmed message again with its original stanza id; a
- * confirmed message is never sent again.  Nothing here prints: results
+ * When the connection drops, the loop reconnects with backoff, resumes
+ * the session where the server offers XEP-0198 resumption (a message the
+ * server had is not sent again), else sends the unconfirmed message
+ * again with its original stanza id; a confirmed message is never sent
+ * again.  Nothing here prints: results
  * and notes go to the caller's callbacks.
  */
 #ifndef XMPPSEND_LINES_H

@@ -21,7 +21,7 @@ SHELLCHECK ?= shellcheck
 GROFF ?= groff
 LINT_C = $(wildcard *.c fuzz/*.c tests/unit/*.c)
 LINT_SH = $(wildcard tests/*.bash tests/lib/* tests/fake/*.bash scripts/*.sh \
-                     bench/*.sh)
+                     bench/*.sh completions/xmppsend.bash)
 
 # cppcheck suppressions, each with its reason:
 #   shadowVariable:config.c  cppcheck 2.10 parses the statement

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "jid.h"
 #include "opts.h"
+#include "sasl.h"
 #include "tls.h"
 
 /* ---------------------------------------------------------------- */
@@ -133,6 +134,17 @@ static const char *check_rooms(const char *v)
     }
 }
 
+/* --mechanism: names xmppsend knows (sasl_policy.c). */
+static const char *check_mechanism(const char *v)
+{
+    static struct xs_error e;
+    unsigned mask;
+    memset(&e, 0, sizeof e);
+    if (sasl_mech_mask(v, &mask, &e) != XS_OK)
+        return e.msg;
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- */
 /* The table                                                         */
 
@@ -179,6 +191,9 @@ const struct opt opt_table[O_COUNT] = {
                   XS_EUSAGE, check_nonempty,
                   "trust the CA certificates in FILE instead of the "
                   "system's"},
+    [O_CERT] = {"cert", 0, OPT_STRING, "FILE", 1, 0, 0, S(cert), XS_EUSAGE,
+                check_nonempty,
+                "client certificate (PEM) for SASL EXTERNAL; needs --key"},
     [O_CREATE_ROOM] = {"create-room", 0, OPT_FLAG, NULL, 0, 0, 0,
                        S(create_room), XS_EUSAGE, NULL,
                        "create a group chat that does not exist"},
@@ -187,6 +202,11 @@ const struct opt opt_table[O_COUNT] = {
                     "do not verify the server certificate (unsafe)"},
     [O_JSON] = {"json", 0, OPT_FLAG, NULL, 1, 0, 1, S(json), XS_EUSAGE, NULL,
                 "machine-readable output"},
+    [O_KEY] = {"key", 0, OPT_STRING, "FILE", 1, 0, 0, S(key), XS_EUSAGE,
+               check_nonempty, "private key (PEM) of --cert, mode 600"},
+    [O_MECHANISM] = {"mechanism", 0, OPT_STRING, "LIST", 1, 0, 0, S(mechanism),
+                     XS_EUSAGE, check_mechanism,
+                     "SASL mechanisms allowed, e.g. SCRAM-SHA-256,PLAIN"},
     [O_MESSAGE_FILE] = {"message-file", 0, OPT_STRING, "FILE", 0, 0, 0,
                         S(message_file), XS_EUSAGE, check_nonempty,
                         "message body from FILE (as from stdin)"},
@@ -201,6 +221,9 @@ const struct opt opt_table[O_COUNT] = {
                          "password is the first line of FILE"},
     [O_PIN] = {"pin", 0, OPT_STRING, "sha256:HEX", 1, 0, 0, S(pin), XS_EUSAGE,
                check_pin, "accept exactly this server certificate"},
+    [O_PIPELINING] = {"pipelining", 0, OPT_FLAG, NULL, 1, 0, 1, S(pipelining),
+                      XS_EUSAGE, NULL,
+                      "send the bind request with the message (default)"},
     [O_RAW] = {"raw", 0, OPT_FLAG, NULL, 0, 0, 0, S(raw), XS_EUSAGE, NULL,
                "send the stanzas read from stdin, print IQ replies"},
     [O_RECEIPT] = {"receipt", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(receipt),

@@ -29,14 +29,18 @@ enum opt_id {
     O_UPLOAD,
     O_VERSION,
     O_CAFILE,
+    O_CERT,
     O_CREATE_ROOM,
     O_INSECURE,
     O_JSON,
+    O_KEY,
+    O_MECHANISM,
     O_MESSAGE_FILE,
     O_NICK,
     O_PASSWORD_COMMAND,
     O_PASSWORD_FILE,
     O_PIN,
+    O_PIPELINING,
     O_RAW,
     O_RECEIPT,
     O_RESOURCE,
@@ -110,9 +114,11 @@ struct settings {
     char **uploads; /* every -u FILE in order (allocated), nuploads */
     size_t nuploads;
     int raw, skip_empty;
-    int each_line;                         /* -i: line mode (lines.c) */
+    int pipelining; /* on unless turned off (opt_isset) */
+    int each_line;  /* -i: line mode (lines.c) */
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;
+    char *cert, *key, *mechanism; /* client certificate, SASL choice */
     unsigned long long
         set;           /* bit (1ULL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */

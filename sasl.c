@@ -73,6 +73,10 @@ const char *sasl_mech_name(enum sasl_mech m)
         return "SCRAM-SHA-256";
     case SASL_SCRAM_SHA_512:
         return "SCRAM-SHA-512";
+    case SASL_EXTERNAL:
+        return "EXTERNAL";
+    case SASL_DIGEST_MD5:
+        return "DIGEST-MD5";
     case SASL_NONE:
         break;
     }
@@ -214,6 +218,17 @@ static enum xs_err prepare_password(const char *password,
     gnutls_memset(norm.data, 0, norm.size);
     gnutls_free(norm.data);
     return XS_OK;
+}
+
+enum xs_err sasl_password_prepare(const char *password,
+                                  int raw,
+                                  char **pw,
+                                  size_t *pwlen,
+                                  struct xs_error *err)
+{
+    if (password == NULL)
+        return xs_seterr(err, XS_ESOFTWARE, "no password");
+    return prepare_password(password, raw, pw, pwlen, err);
 }
 
 enum xs_err sasl_plain_prepare(const char *user,

@@ -14,6 +14,9 @@
 /* Ordered weakest to strongest; sasl_choose picks the highest offered. */
 enum sasl_mech {
     SASL_NONE = 0,
+    SASL_EXTERNAL,   /* not ranked: only with a client certificate */
+    SASL_DIGEST_MD5, /* below PLAIN: only when no SCRAM or PLAIN is
+                        offered, or asked for (sasl_policy.c) */
     SASL_PLAIN,
     SASL_SCRAM_SHA_1,
     SASL_SCRAM_SHA_256,
@@ -158,5 +161,108 @@ void sasl_scram_ssdp(struct sasl_scram *s,
 /* After sasl_scram_final: 1 when server-first carried a matching
  * XEP-0474 hash, else 0. */
 int sasl_scram_ssdp_verified(const struct sasl_scram *s);
+
+/*
+ * The password prepared as for PLAIN and SCRAM (PRECIS OpaqueString, or
+ * a copy when 'raw'): *pw allocated, wipe it (xs_wipe *pwlen) and free.
+ * XS_EDATA for a password that cannot be normalised.
+ */
+enum xs_err sasl_password_prepare(const char *password,
+                                  int raw,
+                                  char **pw,
+                                  size_t *pwlen,
+                                  struct xs_error *err);
+
+/* ---- --mechanism and the choice among offered mechanisms
+ *      (sasl_policy.c) ---- */
+
+/* Bit of 'm' in a mechanism mask. */
+#define SASL_BIT(m) (1u << (unsigned)(m))
+
+/*
+ * Parse a --mechanism value, "NAME[,NAME...]" (names compared without
+ * regard to case), into a mask of SASL_BIT()s.  Used error codes:
+ * XS_EUSAGE (empty, or a name xmppsend does not know; the message lists
+ * the known ones).
+ */
+enum xs_err
+sasl_mech_mask(const char *list, unsigned *mask, struct xs_error *err);
+
+/* The names in 'mask', in our order of preference, comma-separated
+ * (allocated). */
+char *sasl_mask_names(unsigned mask);
+
+struct sasl_policy {
+    unsigned allow; /* --mechanism: SASL_BIT()s; 0: no restriction */
+    int verified;   /* TLS verified (no --insecure): PLAIN and
+                       DIGEST-MD5 may be used */
+    int cert;       /* a client certificate is loaded: EXTERNAL */
+    int password;   /* a password is available */
+};
+
+/*
+ * Choose among the 'n' offered mechanism names, in our order of
+ * preference whatever the server's order: EXTERNAL when a certificate is
+ * loaded (over an unverified connection only when --mechanism names
+ * it), else sasl_choose() over what 'p' allows, else DIGEST-MD5 when
+ * neither SCRAM nor PLAIN is offered or --mechanism names it (never over
+ * an unverified connection).  'why' (may be NULL) receives one line per
+ * offered mechanism: the one chosen and why each other was not.
+ */
+enum sasl_mech sasl_select(const char *const *offered,
+                           size_t n,
+                           const struct sasl_policy *p,
+                           struct buf *why);
+
+/* ---- DIGEST-MD5 (RFC 2831; obsolete, RFC 6331): sasl_digest.c ---- */
+
+/* Limits on what the server may send (RFC 2831 2.1.1: < 2048 bytes). */
+#define SASL_DIGEST_MAX_CHALLENGE 2047
+#define SASL_DIGEST_MAX_REALMS 16
+
+struct sasl_digest; /* opaque */
+
+/*
+ * Start a DIGEST-MD5 exchange for 'user' (the authcid, the JID's
+ * localpart) with digest-uri "SERVICE/HOST" ("xmpp/DOMAIN").  The
+ * password is prepared as for PLAIN unless 'raw'; 'cnonce' NULL: 24
+ * random bytes (gnutls_rnd), base64.  Returns NULL with 'err' set
+ * (XS_EDATA: password cannot be normalised; XS_ESOFTWARE: bad argument).
+ */
+struct sasl_digest *sasl_digest_new(const char *user,
+                                    const char *password,
+                                    int raw,
+                                    const char *service,
+                                    const char *host,
+                                    const char *cnonce,
+                                    struct xs_error *err);
+
+/*
+ * Parse the server's digest-challenge and append the digest-response
+ * (raw) to 'out'.  Refused (XS_EPROTO): a malformed challenge (bad
+ * quoting, control characters, NUL, too long), duplicated directives
+ * (but realm), no nonce, an algorithm other than md5-sess, a qop list
+ * without "auth", a charset other than utf-8.  XS_EREFUSED: a non-ASCII
+ * user name or password and no charset=utf-8.
+ */
+enum xs_err sasl_digest_response(struct sasl_digest *d,
+                                 const char *challenge,
+                                 size_t len,
+                                 struct buf *out,
+                                 struct xs_error *err);
+
+/*
+ * Check the server's second challenge (or <success/> data),
+ * "rspauth=HEX": it must equal the value computed from the password
+ * (constant-time compare) or the server has not proven that it knows
+ * the password: XS_EPROTO, as a wrong SCRAM server signature.
+ */
+enum xs_err sasl_digest_verify(struct sasl_digest *d,
+                               const char *msg,
+                               size_t len,
+                               struct xs_error *err);
+
+/* Wipe and free; NULL is a no-op. */
+void sasl_digest_free(struct sasl_digest *d);
 
 #endif

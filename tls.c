@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,37 @@ static void send_timeout(int fd, int ms)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
+/* The client certificate of 'o' (SASL EXTERNAL), if any, into 'cred';
+ * GnuTLS checks that the key matches the certificate. */
+static enum xs_err client_cert(gnutls_certificate_credentials_t cred,
+                               const struct tls_opts *o,
+                               struct xs_error *err)
+{
+    if (o->cert_pem == NULL || o->key_pem == NULL)
+        return XS_OK;
+    gnutls_datum_t cd = {(unsigned char *)(uintptr_t)o->cert_pem,
+                         (unsigned)o->cert_len};
+    gnutls_datum_t kd = {(unsigned char *)(uintptr_t)o->key_pem,
+                         (unsigned)o->key_len};
+    int r = gnutls_certificate_set_x509_key_mem2(cred, &cd, &kd,
+                                                 GNUTLS_X509_FMT_PEM, NULL, 0);
+    if (r < 0)
+        return xs_seterr(err, XS_ECONFIG, "cannot use --cert and --key: %s",
+                         gnutls_strerror(r));
+    return XS_OK;
+}
+
+enum xs_err tls_check_client_cert(const struct tls_opts *o,
+                                  struct xs_error *err)
+{
+    gnutls_certificate_credentials_t cred;
+    if (gnutls_certificate_allocate_credentials(&cred) < 0)
+        return xs_seterr(err, XS_ESOFTWARE, "cannot set up GnuTLS credentials");
+    enum xs_err e = client_cert(cred, o, err);
+    gnutls_certificate_free_credentials(cred);
+    return e;
+}
+
 struct transport *
 transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
 {
@@ -96,6 +128,8 @@ transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
             goto fail;
         }
     }
+    if (client_cert(t->cred, o, err) != XS_OK)
+        goto fail;
     return t;
 fail:
     transport_free(t); /* closes fd: it is consumed on failure too */

@@ -18,6 +18,10 @@ struct tls_opts {
     const unsigned char *pin; /* TLS_PIN_LEN bytes, or NULL */
     int insecure;             /* no verification at all */
     long long deadline;       /* the run's, xs_now_ms() clock; 0: none */
+    /* Client certificate (SASL EXTERNAL): PEM chain and private key in
+     * memory (the caller reads and wipes the key); NULL: none. */
+    const char *cert_pem, *key_pem;
+    size_t cert_len, key_len;
 };
 
 struct transport; /* opaque */
@@ -29,11 +33,20 @@ struct transport; /* opaque */
  * again).  Loads the trust anchors.  The deadline in 'o' bounds the TLS
  * close (at most 1 s without one).
  * Used error codes: XS_ENOINPUT (cafile unreadable or without
- * certificates), XS_ECONFIG (no system trust store), XS_ESOFTWARE
- * (GnuTLS set-up).
+ * certificates), XS_ECONFIG (no system trust store; a client
+ * certificate or key that GnuTLS refuses, or that do not match),
+ * XS_ESOFTWARE (GnuTLS set-up).
  */
 struct transport *
 transport_new(int fd, const struct tls_opts *o, struct xs_error *err);
+
+/*
+ * Check that the client certificate and key of 'o' load and match (as
+ * transport_new will load them), before anything connects.
+ * Used error codes: XS_ECONFIG, XS_ESOFTWARE.
+ */
+enum xs_err tls_check_client_cert(const struct tls_opts *o,
+                                  struct xs_error *err);
 
 /* Fill 'io' with the transport's functions. */
 void transport_io(struct transport *t, struct xs_io *io);

@@ -13,12 +13,15 @@
  *      (the server's v= signature is verified before anything else)
  *   5. new stream header + bind request, pipelined      6.4.6, 7
  *      legacy session only when not <optional/>         (RFC 3921 3)
+ *      (line mode after a drop: header + <resume/> instead, XEP-0198 5;
+ *      <failed/>: bind)
  *   6. jobs, each one flight: [<enable/>] stanzas [<r/>] [ping], then
  *      wait for what the job needs (IQ reply by id and sender, the
  *      ping reply after messages, the ack), collecting bounces
  *   7. xmpp_close: [<a/>] </stream:stream> only once every answer is
  *      in (ejabberd drops answers to what shares a flight with the
  *      close), then close_notify; no wait for the server's close  4.4
+ *      (xmpp_detach: no </stream:stream>, the server keeps the session)
  *
  * Pipelining beyond the steps above (header + <auth/>, SASL2) is for
  * later; the sequence keeps to what every RFC 6120 server handles.
@@ -84,7 +87,10 @@ struct xmpp_session {
     int authenticated; /* SASL succeeded (and the server proved itself) */
     int closed_sent;   /* our </stream:stream> went out */
     int started;       /* logged in: jobs may run, the close is due */
+    char bind_id[24];  /* a pipelined bind request not yet answered */
+    struct xs_error settle_err; /* its failure, for the next flight */
     enum sm_state sm_state;
+    char *sm_id;             /* XEP-0198 resumption id, NULL: none */
     unsigned long sm_out;    /* our stanzas since <enable/> */
     unsigned long sm_in;     /* the server's stanzas since <enabled/> */
     long long sm_acked;      /* highest h the server acknowledged */
@@ -665,6 +671,22 @@ static int offer_has(const char *const *v, size_t n, const char *name)
     return 0;
 }
 
+/* The strongest SCRAM-*-PLUS offered whose SCRAM mechanism --mechanism
+ * allows (naming SCRAM-SHA-256 allows SCRAM-SHA-256-PLUS). */
+static enum sasl_mech plus_allowed(const struct xmpp_session *s,
+                                   const struct sasl_offer *o)
+{
+    enum sasl_mech best = SASL_NONE;
+    for (size_t i = 0; i < o->n; i++) {
+        enum sasl_mech m = sasl_choose_plus(&o->mechs[i], 1);
+        if (m != SASL_NONE &&
+            (s->cfg.mechanisms == 0 || (s->cfg.mechanisms & SASL_BIT(m))) &&
+            m > best)
+            best = m;
+    }
+    return best;
+}
+
 /* Without channel binding: is the plain mechanism 'mech' offered? */
 static enum xs_err only_plus(struct xmpp_session *s,
                              const struct sasl_offer *o,
@@ -709,7 +731,7 @@ static enum xs_err plan_scram(struct xmpp_session *s,
 {
     static const char *const prefer[] = {"tls-exporter", "tls-server-end-point",
                                          "tls-unique"};
-    enum sasl_mech plus = sasl_choose_plus(o->mechs, o->n);
+    enum sasl_mech plus = plus_allowed(s, o);
     int tls = s->io->tls_version ? s->io->tls_version(s->io->ctx) : 0;
     int can_bind = s->io->channel_binding != NULL && tls != 0;
     const char *type = NULL;
@@ -718,9 +740,7 @@ static enum xs_err plan_scram(struct xmpp_session *s,
     p->flag = "n";
     if (!can_bind) {
         if (plus != SASL_NONE)
-            note(s,
-                 "not using %s-PLUS: no channel binding on this "
-                 "connection",
+            note(s, "SASL: %s-PLUS: no channel binding on this connection",
                  sasl_mech_name(plus));
         return only_plus(s, o, mech, err);
     }
@@ -732,8 +752,8 @@ static enum xs_err plan_scram(struct xmpp_session *s,
                              "list was changed on the way (man in the "
                              "middle?); refusing to authenticate");
         p->flag = "y";
-        note(s, "channel binding: server offers no SCRAM-*-PLUS; gs2 "
-                "flag y");
+        note(s, "SASL: no SCRAM-*-PLUS offered: gs2 flag y (this side "
+                "could bind)");
         return XS_OK;
     }
     if (o->cb_listed) {
@@ -752,9 +772,9 @@ static enum xs_err plan_scram(struct xmpp_session *s,
             if (only_plus(s, o, mech, err) != XS_OK)
                 return err->code;
             note(s,
-                 "not using %s-PLUS: none of the channel-binding types "
-                 "the server lists is usable on TLS 1.%d; %s with gs2 "
-                 "flag n, the server's XEP-0474 hash must confirm",
+                 "SASL: %s-PLUS: none of the channel-binding types the "
+                 "server lists is usable on TLS 1.%d; %s with gs2 flag n, "
+                 "the server's XEP-0474 hash must confirm the list",
                  sasl_mech_name(plus), tls % 10, sasl_mech_name(mech));
             return XS_OK;
         }
@@ -764,8 +784,8 @@ static enum xs_err plan_scram(struct xmpp_session *s,
     } else {
         buf_wipe(&p->cbdata);
         note(s,
-             "not using %s-PLUS: the server lists no channel-binding "
-             "types (XEP-0440) and TLS 1.%d %s; %s with gs2 flag n",
+             "SASL: %s-PLUS: the server lists no channel-binding types "
+             "(XEP-0440) and TLS 1.%d %s; %s with gs2 flag n",
              sasl_mech_name(plus), tls % 10,
              tls == 13 ? "has no tls-unique"
                        : "without extended master secret allows none",
@@ -776,7 +796,8 @@ static enum xs_err plan_scram(struct xmpp_session *s,
     p->plus = 1;
     snprintf(p->pflag, sizeof p->pflag, "p=%s", type);
     p->flag = p->pflag;
-    note(s, "channel binding: %s-PLUS with %s", sasl_mech_name(plus), type);
+    note(s, "SASL: %s-PLUS: chosen, channel binding %s", sasl_mech_name(plus),
+         type);
     return XS_OK;
 }
 
@@ -831,7 +852,8 @@ static enum xs_err scram(struct xmpp_session *s,
                              err);
     buf_wipe(&msg);
     if (e == XS_OK && sasl_scram_ssdp_verified(sc))
-        note(s, "downgrade protection (XEP-0474): server's hash matches");
+        note(s, "SASL: the server's downgrade protection hash (XEP-0474) "
+                "matches");
     if (e != XS_OK) {
         buf_wipe(&final);
         goto out;
@@ -915,6 +937,149 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
     return e;
 }
 
+/* EXTERNAL (RFC 4422 appendix A) with the TLS client certificate: an
+ * empty initial response, so that the server takes the identity from
+ * the certificate (RFC 6120 6.4.2: "=" is empty). */
+static enum xs_err external(struct xmpp_session *s, struct xs_error *err)
+{
+    struct xnode *n = NULL;
+    emit(s, "<auth xmlns='" NS_SASL "' mechanism='EXTERNAL'>=</auth>");
+    enum xs_err e = flush(s, "authenticating", err);
+    if (e == XS_OK)
+        e = expect(s, "authenticating", "success", "failure", NS_SASL, &n, err);
+    if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+        e = sasl_failure(n, err);
+    xnode_free(n);
+    return e;
+}
+
+/* DIGEST-MD5 (RFC 2831): challenge, response, then the server's
+ * rspauth, which must be right before <success/> counts (in a second
+ * challenge answered by an empty response, or in <success/>). */
+static enum xs_err digest_md5(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "authenticating";
+    struct sasl_digest *d =
+        sasl_digest_new(s->me.local, s->cfg.password, 0, "xmpp", s->me.domain,
+                        s->cfg.test_cnonce, err);
+    if (d == NULL)
+        return err->code;
+    struct buf msg = {0}, resp = {0};
+    struct xnode *n = NULL;
+    emit(s, "<auth xmlns='" NS_SASL "' mechanism='DIGEST-MD5'/>");
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = expect(s, what, "challenge", "failure", NS_SASL, &n, err);
+    if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+        e = sasl_failure(n, err);
+    if (e == XS_OK)
+        e = sasl_payload(n, &msg, err);
+    if (e == XS_OK)
+        e = sasl_digest_response(d, msg.data, msg.len, &resp, err);
+    buf_wipe(&msg);
+    xnode_free(n);
+    n = NULL;
+    if (e == XS_OK) {
+        char *b64 = b64_encode(resp.data, resp.len);
+        emit_secret(s, "<response xmlns='" NS_SASL "'>", b64, "</response>");
+        xs_free_secret(b64);
+        e = flush(s, what, err);
+    }
+    buf_wipe(&resp);
+    if (e == XS_OK)
+        e = next_element(s, what, &n, err);
+    if (e != XS_OK)
+        goto out;
+    if (xnode_is(n, "failure", NS_SASL)) {
+        e = sasl_failure(n, err);
+    } else if (xnode_is(n, "challenge", NS_SASL)) {
+        e = sasl_payload(n, &msg, err);
+        if (e == XS_OK)
+            e = sasl_digest_verify(d, msg.data, msg.len, err);
+        buf_wipe(&msg);
+        xnode_free(n);
+        n = NULL;
+        if (e != XS_OK)
+            goto out;
+        emit(s, "<response xmlns='" NS_SASL "'/>");
+        e = flush(s, what, err);
+        if (e == XS_OK)
+            e = expect(s, what, "success", "failure", NS_SASL, &n, err);
+        if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+            e = sasl_failure(n, err);
+    } else if (xnode_is(n, "success", NS_SASL)) {
+        /* rspauth as additional data with success (RFC 6120 6.3.10);
+         * without it the server has proven nothing. */
+        e = sasl_payload(n, &msg, err);
+        if (e == XS_OK)
+            e = sasl_digest_verify(d, msg.data, msg.len, err);
+        buf_wipe(&msg);
+    } else {
+        char *got = printable(n->name);
+        e = xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s",
+                      got, what);
+        free(got);
+    }
+out:
+    xnode_free(n);
+    sasl_digest_free(d);
+    return e;
+}
+
+/* The mechanism for this login (sasl_select), and in the debug trace
+ * the reason for it and against each other one offered. */
+static enum sasl_mech
+choose_mechanism(struct xmpp_session *s, const char *const *names, size_t n)
+{
+    struct sasl_policy p = {.allow = s->cfg.mechanisms,
+                            .verified = s->cfg.allow_plain,
+                            .cert = s->cfg.client_cert,
+                            .password = s->cfg.password != NULL};
+    struct buf why = {0};
+    enum sasl_mech m =
+        sasl_select(names, n, &p, s->cfg.trace != NULL ? &why : NULL);
+    for (size_t i = 0; i < why.len;) {
+        size_t len = strcspn(why.data + i, "\n");
+        trace(s, XMPP_TRACE_NOTE, why.data + i, len);
+        i += len + 1;
+    }
+    buf_free(&why);
+    return m;
+}
+
+/* --mechanism names nothing the server offers (or nothing usable), or
+ * a client certificate without a password and no EXTERNAL offered. */
+static enum xs_err no_listed_mechanism(struct xmpp_session *s,
+                                       const char *const *names,
+                                       size_t n,
+                                       struct xs_error *err)
+{
+    struct buf offered = {0};
+    buf_add(&offered, "", 0);
+    for (size_t i = 0; i < n; i++) {
+        char *p = printable(names[i]);
+        buf_printf(&offered, "%s%s", i ? " " : "", p);
+        free(p);
+    }
+    enum xs_err e;
+    if (s->cfg.mechanisms == 0) {
+        /* A certificate but no password: EXTERNAL was the only way. */
+        e = xs_seterr(err, XS_EREFUSED,
+                      "server does not offer EXTERNAL for the client "
+                      "certificate, and no password is given (offered: %s)",
+                      n > 0 ? offered.data : "nothing");
+    } else {
+        char *want = sasl_mask_names(s->cfg.mechanisms);
+        e = xs_seterr(err, XS_EREFUSED,
+                      "server offers none of --mechanism %s that can be used "
+                      "(offered: %s)",
+                      want, n > 0 ? offered.data : "nothing");
+        free(want);
+    }
+    buf_free(&offered);
+    return e;
+}
+
 static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
 {
     struct xnode *f = NULL;
@@ -939,12 +1104,23 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
         if (xnode_is(c, "channel-binding", NS_SASL_CB) && t != NULL)
             o.cbs[o.ncb++] = t;
     }
-    enum sasl_mech mech = sasl_choose(o.mechs, o.n, s->cfg.allow_plain);
-    /* Only -PLUS variants of SCRAM: never PLAIN, use them. */
-    if ((mech == SASL_NONE || mech == SASL_PLAIN) &&
-        sasl_choose_plus(o.mechs, o.n) != SASL_NONE)
-        mech = sasl_choose_plus(o.mechs, o.n);
+    enum sasl_mech mech = choose_mechanism(s, o.mechs, o.n);
+    /* Only -PLUS variants of SCRAM (that --mechanism allows): use them,
+     * never PLAIN or DIGEST-MD5 instead. */
+    enum sasl_mech plus = plus_allowed(s, &o);
+    if (plus != SASL_NONE && s->cfg.password != NULL &&
+        (mech == SASL_NONE || mech == SASL_PLAIN || mech == SASL_DIGEST_MD5))
+        mech = plus;
+    else if (plus != SASL_NONE && mech == SASL_EXTERNAL)
+        note(s, "SASL: %s-PLUS: the client certificate is used instead",
+             sasl_mech_name(plus));
     note_limits(s, f);
+    if (mech == SASL_NONE &&
+        (s->cfg.mechanisms != 0 || s->cfg.password == NULL)) {
+        e = no_listed_mechanism(s, o.mechs, o.n, err);
+        xnode_free(f);
+        return e;
+    }
     if (mech == SASL_NONE) {
         xnode_free(f);
         return xs_seterr(err, XS_EREFUSED,
@@ -953,7 +1129,10 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
                          s->cfg.allow_plain ? " or PLAIN" : "");
     }
     /* The offer points into the features: freed after the exchange. */
-    e = mech == SASL_PLAIN ? plain(s, err) : scram(s, &o, mech, err);
+    e = mech == SASL_PLAIN        ? plain(s, err)
+        : mech == SASL_EXTERNAL   ? external(s, err)
+        : mech == SASL_DIGEST_MD5 ? digest_md5(s, err)
+                                  : scram(s, &o, mech, err);
     xnode_free(f);
     if (e != XS_OK)
         return e;
@@ -1026,17 +1205,21 @@ iq_error(const struct xnode *iq, const char *what, struct xs_error *err)
     return code;
 }
 
-static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
+/* Parse a 32-bit unsigned decimal (XEP-0198 'h'); -1 when invalid. */
+static long long parse_h(const char *v)
 {
-    const char *what = "binding a resource";
-    char id[24];
-    struct xnode *f = NULL, *n = NULL;
-    struct buf b = {0};
+    if (v == NULL || *v < '0' || *v > '9' || strlen(v) > 10)
+        return -1;
+    char *end;
+    long long h = strtoll(v, &end, 10);
+    return (*end != '\0' || h > 0xffffffffLL) ? -1 : h;
+}
 
-    /* Pipelined with the restarted stream's header: every RFC 6120
-     * server offers bind after SASL and handles input in order. */
-    new_id(s, id, sizeof id);
-    emit_header(s, 1);
+/* Queue the bind request (RFC 6120 7.6); 'id' receives its id. */
+static void emit_bind(struct xmpp_session *s, char *id, size_t idsize)
+{
+    struct buf b = {0};
+    new_id(s, id, idsize);
     buf_printf(&b, "<iq type='set' id='%s'><bind xmlns='" NS_BIND "'", id);
     if (s->cfg.resource != NULL) {
         buf_addstr(&b, "><resource>");
@@ -1047,9 +1230,15 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
     }
     emit(s, b.data);
     buf_free(&b);
-    enum xs_err e = flush(s, what, err);
-    if (e == XS_OK)
-        e = wait_features(s, what, &f, err);
+}
+
+/* The restarted stream's features: what the session may use. */
+static enum xs_err post_auth_features(struct xmpp_session *s,
+                                      const char *what,
+                                      struct xs_error *err)
+{
+    struct xnode *f = NULL;
+    enum xs_err e = wait_features(s, what, &f, err);
     if (e != XS_OK)
         return e;
     struct xnode *sess = xnode_child(f, "session", NS_SESSION);
@@ -1061,11 +1250,23 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
         xnode_child(f, "sub", "urn:xmpp:features:pre-approval") != NULL;
     note_limits(s, f);
     xnode_free(f);
+    return XS_OK;
+}
+
+/* The bind result for request 'id', then the legacy session where the
+ * server requires one. */
+static enum xs_err
+bind_finish(struct xmpp_session *s, const char *id, struct xs_error *err)
+{
+    const char *what = "binding a resource";
+    struct xnode *n = NULL;
+    struct buf b = {0};
+    char sid[24];
+
     if (!s->f_bind)
         return xs_seterr(err, XS_EPROTO,
                          "server does not offer resource binding");
-
-    e = wait_reply(s, what, id, &n, err);
+    enum xs_err e = wait_reply(s, what, id, &n, err);
     if (e != XS_OK)
         return e;
     if (strcmp(xnode_attr(n, "type"), "error") == 0) {
@@ -1085,23 +1286,111 @@ static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
                          "server bound an invalid or foreign JID");
     }
     jid_free(&bound);
+    free(s->bound_jid);
     s->bound_jid = xstrdup(jid);
     xnode_free(n);
 
     if (!s->f_session_required)
         return XS_OK;
-    new_id(s, id, sizeof id);
+    new_id(s, sid, sizeof sid);
     buf_printf(&b,
                "<iq type='set' id='%s'><session xmlns='" NS_SESSION "'/></iq>",
-               id);
+               sid);
     emit(s, b.data);
     buf_free(&b);
     e = flush(s, "opening a session", err);
     if (e == XS_OK)
-        e = wait_reply(s, "opening a session", id, &n, err);
+        e = wait_reply(s, "opening a session", sid, &n, err);
     if (e == XS_OK && strcmp(xnode_attr(n, "type"), "error") == 0)
         e = iq_error(n, "session establishment", err);
     xnode_free(n);
+    return e;
+}
+
+static enum xs_err bind_resource(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "binding a resource";
+    char id[24];
+
+    /* Pipelined with the restarted stream's header: every RFC 6120
+     * server offers bind after SASL and handles input in order. */
+    emit_header(s, 1);
+    emit_bind(s, id, sizeof id);
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = post_auth_features(s, what, err);
+    if (e == XS_OK)
+        e = bind_finish(s, id, err);
+    return e;
+}
+
+/*
+ * XEP-0198 5: resume the session in 'st' instead of binding, pipelined
+ * with the restarted stream's header as bind is.  <failed/>: bind.
+ */
+static enum xs_err resume_session(struct xmpp_session *s,
+                                  const struct xmpp_resume *st,
+                                  int *resumed,
+                                  unsigned long *handled,
+                                  struct xs_error *err)
+{
+    const char *what = "resuming the session";
+    struct xnode *n = NULL;
+    struct buf b = {0};
+
+    *resumed = 0;
+    emit_header(s, 1);
+    buf_printf(&b, "<resume xmlns='" NS_SM "' h='%lu' previd='",
+               st->in & 0xffffffffUL);
+    buf_add_xml(&b, st->id, strlen(st->id));
+    buf_addstr(&b, "'/>");
+    emit(s, b.data);
+    buf_free(&b);
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = post_auth_features(s, what, err);
+    if (e == XS_OK)
+        e = next_element(s, what, &n, err);
+    if (e != XS_OK)
+        return e;
+    if (xnode_is(n, "resumed", NS_SM)) {
+        const char *previd = xnode_attr(n, "previd");
+        long long h = parse_h(xnode_attr(n, "h"));
+        int ok = previd != NULL && strcmp(previd, st->id) == 0 && h >= 0 &&
+                 h <= (long long)(st->out & 0xffffffffUL);
+        xnode_free(n);
+        if (!ok)
+            return xs_seterr(err, XS_EPROTO,
+                             "server resumed another session, or "
+                             "acknowledged more stanzas than were sent");
+        /* Counting goes on from what the server has: whatever we sent
+         * beyond h is sent again and counted again (XEP-0198 5). */
+        s->sm_state = SM_ENABLED;
+        s->sm_id = xstrdup(st->id);
+        s->sm_in = st->in;
+        s->sm_out = (unsigned long)h;
+        s->sm_acked = h;
+        free(s->bound_jid);
+        s->bound_jid = st->bound_jid ? xstrdup(st->bound_jid) : NULL;
+        *resumed = 1;
+        *handled = (unsigned long)h;
+        return XS_OK;
+    }
+    if (!xnode_is(n, "failed", NS_SM)) {
+        char *name = printable(n->name);
+        xnode_free(n);
+        xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s", name,
+                  what);
+        free(name);
+        return XS_EPROTO;
+    }
+    xnode_free(n);
+    /* The server no longer has it: a new session, as xmpp_login. */
+    char id[24];
+    emit_bind(s, id, sizeof id);
+    e = flush(s, "binding a resource", err);
+    if (e == XS_OK)
+        e = bind_finish(s, id, err);
     return e;
 }
 
@@ -1131,6 +1420,7 @@ void xmpp_free(struct xmpp_session *s)
     jid_free(&s->me);
     buf_wipe(&s->out);
     free(s->bound_jid);
+    free(s->sm_id);
     free(s);
 }
 
@@ -1149,11 +1439,69 @@ enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
     enum xs_err e = starttls(s, err);
     if (e == XS_OK)
         e = authenticate(s, err);
-    if (e == XS_OK)
+    if (e == XS_OK && s->cfg.pipeline_bind) {
+        /* Header and bind go out with the first job (bind_settle). */
+        emit_header(s, 1);
+        emit_bind(s, s->bind_id, sizeof s->bind_id);
+    } else if (e == XS_OK) {
         e = bind_resource(s, err);
+    }
     if (e == XS_OK)
         s->started = 1;
     return e;
+}
+
+enum xs_err xmpp_login_resume(struct xmpp_session *s,
+                              const struct xmpp_resume *st,
+                              int *resumed,
+                              unsigned long *handled,
+                              struct xs_error *err)
+{
+    *resumed = 0;
+    *handled = 0;
+    if (st == NULL || st->id == NULL)
+        return xmpp_login(s, err);
+    enum xs_err e = starttls(s, err);
+    if (e == XS_OK)
+        e = authenticate(s, err);
+    if (e == XS_OK)
+        e = resume_session(s, st, resumed, handled, err);
+    if (e == XS_OK)
+        s->started = 1;
+    return e;
+}
+
+void xmpp_resume_clear(struct xmpp_resume *st)
+{
+    free(st->id);
+    free(st->bound_jid);
+    memset(st, 0, sizeof *st);
+}
+
+int xmpp_resumable(const struct xmpp_session *s)
+{
+    return s != NULL && s->started && !s->closed_sent &&
+           s->sm_state == SM_ENABLED && s->sm_id != NULL &&
+           !s->saw_stream_error && !xml_closed(s->xml);
+}
+
+unsigned long xmpp_sm_sent(const struct xmpp_session *s)
+{
+    return s->sm_state == SM_NONE ? 0 : s->sm_out;
+}
+
+void xmpp_detach(struct xmpp_session *s, struct xmpp_resume *st)
+{
+    xmpp_resume_clear(st);
+    if (!xmpp_resumable(s))
+        return;
+    st->id = xstrdup(s->sm_id);
+    st->in = s->sm_in;
+    st->out = s->sm_out;
+    st->bound_jid = s->bound_jid ? xstrdup(s->bound_jid) : NULL;
+    /* No </stream:stream>: that would end the session for good. */
+    s->closed_sent = 1;
+    s->io->shutdown(s->io->ctx);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1194,6 +1542,40 @@ job_flush(struct xmpp_session *s, const char *what, struct xs_error *err)
     return why.code;
 }
 
+/* A pipelined bind: write what is queued, then read the restarted
+ * stream's features and the bind result, which come before the answers
+ * to anything written after the bind request (RFC 6120 10.1). */
+static enum xs_err bind_settle(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "binding a resource";
+    if (s->bind_id[0] == '\0')
+        return XS_OK;
+    char id[sizeof s->bind_id];
+    memcpy(id, s->bind_id, sizeof id);
+    s->bind_id[0] = '\0';
+    enum xs_err e = job_flush(s, what, err);
+    if (e == XS_OK)
+        e = post_auth_features(s, what, err);
+    if (e == XS_OK)
+        e = bind_finish(s, id, err);
+    return e;
+}
+
+/* Before a job other than xmpp_send: the pipelined bind's answer
+ * first (such jobs need the server's features).  A failure is kept and
+ * reported by every later job. */
+static enum xs_err settle_first(struct xmpp_session *s, struct xs_error *err)
+{
+    if (s->settle_err.code == XS_OK && s->bind_id[0] != '\0')
+        bind_settle(s, &s->settle_err);
+    if (s->settle_err.code != XS_OK) {
+        if (err != &s->settle_err)
+            *err = s->settle_err;
+        return s->settle_err.code;
+    }
+    return XS_OK;
+}
+
 /* A new flight gets the full budget of MAX_STANZAS and MAX_READ_TOTAL. */
 static void budget_reset(struct xmpp_session *s)
 {
@@ -1206,7 +1588,8 @@ static void budget_reset(struct xmpp_session *s)
 static void flight_begin(struct xmpp_session *s)
 {
     if (s->f_sm && s->sm_state == SM_NONE) {
-        emit(s, "<enable xmlns='" NS_SM "'/>");
+        emit(s, s->cfg.sm_resume ? "<enable xmlns='" NS_SM "' resume='true'/>"
+                                 : "<enable xmlns='" NS_SM "'/>");
         s->sm_state = SM_REQUESTED;
     }
 }
@@ -1298,16 +1681,6 @@ static void bounce(struct xmpp_recipient *r, size_t nr, const struct xnode *m)
     }
 }
 
-/* Parse a 32-bit unsigned decimal (XEP-0198 'h'); -1 when invalid. */
-static long long parse_h(const char *v)
-{
-    if (v == NULL || *v < '0' || *v > '9' || strlen(v) > 10)
-        return -1;
-    char *end;
-    long long h = strtoll(v, &end, 10);
-    return (*end != '\0' || h > 0xffffffffLL) ? -1 : h;
-}
-
 /* XEP-0198: tell the server how many of its stanzas we handled. */
 static void emit_ack(struct xmpp_session *s)
 {
@@ -1341,6 +1714,15 @@ static enum xs_err flight_element(struct xmpp_session *s,
     if (xnode_is(n, "enabled", NS_SM) && s->sm_state == SM_REQUESTED) {
         s->sm_state = SM_ENABLED;
         s->sm_in = 0;
+        /* Resumable: an id we can send back in an attribute later. */
+        const char *id = xnode_attr(n, "id");
+        const char *res = xnode_attr(n, "resume");
+        if (s->cfg.sm_resume && id != NULL && res != NULL &&
+            (strcmp(res, "true") == 0 || strcmp(res, "1") == 0) &&
+            id[0] != '\0' && strlen(id) <= 1024) {
+            free(s->sm_id);
+            s->sm_id = xstrdup(id);
+        }
     } else if (xnode_is(n, "failed", NS_SM) && s->sm_state == SM_REQUESTED) {
         /* <enable/> refused: the ping confirms on its own. */
         s->sm_state = SM_FAILED;
@@ -1427,6 +1809,10 @@ void xmpp_close(struct xmpp_session *s)
 {
     if (s == NULL || s->closed_sent || !s->started)
         return;
+    /* Nothing went with a pipelined bind (an error before the job):
+     * its answer first, then the close. */
+    struct xs_error ign = {0};
+    bind_settle(s, &ign);
     /* Every answer we waited for is in: acknowledge what the server
      * sent (so stream management has nothing to re-send), end the
      * stream, and leave without waiting for the server's close. */
@@ -1466,6 +1852,9 @@ enum xs_err xmpp_iq(struct xmpp_session *s,
     char id[24];
     struct xmpp_await w = {.what = what, .iq_id = id, .iq_to = to};
     *reply = NULL;
+    enum xs_err se = settle_first(s, err);
+    if (se != XS_OK)
+        return se;
     budget_reset(s);
     flight_begin(s);
     emit_iq(s, type, to, payload, id, sizeof id);
@@ -1489,6 +1878,7 @@ void xmpp_new_id(struct xmpp_session *s, char *id, size_t size)
 
 void xmpp_queue(struct xmpp_session *s, const char *stanza)
 {
+    settle_first(s, &s->settle_err);
     flight_begin(s);
     emit_stanza(s, stanza);
 }
@@ -1498,6 +1888,7 @@ void xmpp_queue_secret(struct xmpp_session *s,
                        const char *secret,
                        const char *close)
 {
+    settle_first(s, &s->settle_err);
     flight_begin(s);
     emit_secret(s, open, secret, close);
     if (s->sm_state != SM_NONE)
@@ -1527,7 +1918,9 @@ xmpp_flight(struct xmpp_session *s, struct xmpp_wait *job, struct xs_error *err)
 {
     const char *what = job->what != NULL ? job->what : "waiting for an answer";
     struct xmpp_await w = {.what = what, .job = job};
-    enum xs_err e;
+    enum xs_err e = settle_first(s, err);
+    if (e != XS_OK)
+        return e;
     job->done = 0;
     job->expired = 0;
     budget_reset(s);
@@ -1576,6 +1969,32 @@ static void build_message(const struct xmpp_message *m,
     buf_addstr(b, "</message>");
 }
 
+/* The largest <message/> xmpp_send writes for 'm' to one of 'r'. */
+static size_t message_size(const struct xmpp_message *m,
+                           const struct xmpp_recipient *r,
+                           size_t nr)
+{
+    struct buf b = {0};
+    /* The stanza without its 'to', then the largest escaped 'to'. */
+    struct xmpp_recipient probe = {.jid = ""};
+    memset(probe.id, 'x', 16); /* as long as a real id */
+    build_message(m, &probe, &b);
+    size_t size = b.len, to = 0;
+    for (size_t i = 0; i < nr; i++) {
+        buf_reset(&b);
+        buf_add_xml(&b, r[i].jid, strlen(r[i].jid));
+        if (b.len > to)
+            to = b.len;
+    }
+    buf_free(&b);
+    return size + to;
+}
+
+/* Every server takes a stanza this large (RFC 6120 13.12; XEP-0478's
+ * max-bytes may not be lower): a message no larger may go out before
+ * the server's limits are known. */
+#define SAFE_STANZA 10000
+
 enum xs_err xmpp_send(struct xmpp_session *s,
                       const struct xmpp_message *m,
                       struct xmpp_recipient *r,
@@ -1589,28 +2008,28 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     enum xs_err e = XS_OK;
     struct buf b = {0};
 
+    if (s->settle_err.code != XS_OK) {
+        *err = s->settle_err;
+        return err->code;
+    }
+    /* With the bind request still unanswered (pipeline_bind), the
+     * messages go out with it when they are small enough. */
+    int early = s->bind_id[0] != '\0';
+    if (early && (nr == 0 || message_size(m, r, nr) > SAFE_STANZA)) {
+        e = bind_settle(s, err);
+        if (e != XS_OK)
+            return e;
+        early = 0;
+    }
     /* Above the server's advertised stanza limit (XEP-0478) the server
      * would end the stream: refuse before anything is sent. */
-    if (s->max_bytes > 0 && nr > 0) {
-        /* The stanza without its 'to', then the largest escaped 'to'. */
-        struct xmpp_recipient probe = {.jid = ""};
-        memset(probe.id, 'x', 16); /* as long as a real id */
-        build_message(m, &probe, &b);
-        size_t size = b.len, to = 0;
-        for (size_t i = 0; i < nr; i++) {
-            buf_reset(&b);
-            buf_add_xml(&b, r[i].jid, strlen(r[i].jid));
-            if (b.len > to)
-                to = b.len;
-        }
-        size += to;
-        buf_free(&b);
-        if (size > s->max_bytes)
-            return xs_seterr(err, XS_EREFUSED,
-                             "the message is %zu bytes; the server accepts "
-                             "at most %lu",
-                             size, s->max_bytes);
-    }
+    size_t size;
+    if (!early && s->max_bytes > 0 && nr > 0 &&
+        (size = message_size(m, r, nr)) > s->max_bytes)
+        return xs_seterr(err, XS_EREFUSED,
+                         "the message is %zu bytes; the server accepts "
+                         "at most %lu",
+                         size, s->max_bytes);
     /*
      * One flight: the server handles it in order (RFC 6120 10.1), so the
      * ping reply comes after every bounce of these messages; the ack
@@ -1618,21 +2037,36 @@ enum xs_err xmpp_send(struct xmpp_session *s,
      * set by the caller is kept: a message sent again after a reconnect
      * (line mode) keeps its original id.
      */
-    budget_reset(s);
-    flight_begin(s);
-    for (size_t i = 0; i < nr && e == XS_OK; i++) {
-        if (r[i].id[0] == '\0')
-            new_id(s, r[i].id, sizeof r[i].id);
-        build_message(m, &r[i], &b);
-        emit_stanza(s, b.data);
-        buf_free(&b);
-        if (s->out.len > FLIGHT_CHUNK)
-            e = job_flush(s, "sending", err);
+    for (;;) {
+        budget_reset(s);
+        flight_begin(s);
+        for (size_t i = 0; i < nr && e == XS_OK; i++) {
+            if (r[i].id[0] == '\0')
+                new_id(s, r[i].id, sizeof r[i].id);
+            if (r[i].handled) /* the resumed session has it already */
+                continue;
+            build_message(m, &r[i], &b);
+            emit_stanza(s, b.data);
+            buf_free(&b);
+            if (s->out.len > FLIGHT_CHUNK)
+                e = job_flush(s, "sending", err);
+        }
+        if (e == XS_OK)
+            e = flight_end(s, &w, "sending", err);
+        if (e == XS_OK && early)
+            e = bind_settle(s, err);
+        if (e != XS_OK)
+            return e;
+        /* A server that still wants the legacy session (RFC 3921) need
+         * not have handled what came before it: the answers to that went
+         * by while bind_settle waited; send it all again, now. */
+        if (!early || !s->f_session_required)
+            break;
+        early = 0;
+        w.pinged = 0;
+        w.sm_need = 0;
     }
-    if (e == XS_OK)
-        e = flight_end(s, &w, "sending", err);
-    if (e == XS_OK)
-        e = flight_wait(s, &w, err);
+    e = flight_wait(s, &w, err);
     if (e != XS_OK)
         return e;
     for (size_t i = 0; i < nr; i++) {

@@ -19,7 +19,7 @@
 /* Direction tags for the debug trace. */
 #define XMPP_TRACE_SENT 'C'
 #define XMPP_TRACE_RECV 'S'
-#define XMPP_TRACE_NOTE '#' /* a decision, e.g. why -PLUS is not used */
+#define XMPP_TRACE_NOTE '*' /* why the session did what it did */
 
 struct xmpp_config {
     const char *jid;      /* account JID (validated by the caller) */
@@ -34,6 +34,18 @@ struct xmpp_config {
     /* Tests and fuzzers only: fixed SCRAM client nonce; stanza ids are
      * then "xs-1", "xs-2", ... */
     const char *test_cnonce;
+    /* XEP-0198: ask for a resumable session (line mode), see
+     * xmpp_detach and xmpp_login_resume. */
+    int sm_resume;
+    /* The bind request is not waited for: it goes out with the first
+     * job's stanzas (one round trip less).  That flight has no
+     * XEP-0198 (the server's features are not known yet). */
+    int pipeline_bind;
+    /* --mechanism: SASL_BIT()s of sasl.h; 0: any mechanism */
+    unsigned mechanisms;
+    /* A client certificate is loaded: EXTERNAL; 'password' may then be
+     * NULL (no password mechanism is used) */
+    int client_cert;
 };
 
 struct xmpp_message {
@@ -60,6 +72,9 @@ struct xmpp_recipient {
     char *errtype;    /* allocated (or NULL): error type attribute */
     char *text;       /* allocated (or NULL): printable error text */
     int received;     /* out: a delivery receipt arrived (receipts.c) */
+    int handled;      /* in: the server already has this message (counted
+                         in a resumed session's h): xmpp_send does not
+                         send it again, only confirms it */
 };
 
 struct xmpp_roster_item {
@@ -89,6 +104,49 @@ struct xmpp_session *xmpp_new(const struct xmpp_config *cfg,
  * Used error codes: XS_EREFUSED, XS_EAUTH, XS_EPROTO, XS_ETEMP, XS_EIO.
  */
 enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err);
+
+/*
+ * XEP-0198 resumption, for a session made with cfg.sm_resume (line
+ * mode).  What a dropped session leaves for the next connection: the
+ * server's id for it, the counts of stanzas each side handled, the
+ * bound JID.  Free with xmpp_resume_clear.
+ */
+struct xmpp_resume {
+    char *id;          /* NULL: nothing to resume */
+    unsigned long in;  /* the server's stanzas we handled */
+    unsigned long out; /* our stanzas sent */
+    char *bound_jid;
+};
+void xmpp_resume_clear(struct xmpp_resume *st);
+
+/* Can the server keep this session for xmpp_login_resume: resumption
+ * was enabled, and the stream did not end (no close, no stream error)? */
+int xmpp_resumable(const struct xmpp_session *s);
+
+/* The number of our stanzas so far (XEP-0198 counting; 0 without it):
+ * a message sent next is number xmpp_sm_sent() + 1. */
+unsigned long xmpp_sm_sent(const struct xmpp_session *s);
+
+/*
+ * Leave a resumable session without ending the stream (no
+ * </stream:stream>: the server keeps the session for a while) and fill
+ * 'st' for xmpp_login_resume.  Then xmpp_close does nothing.
+ */
+void xmpp_detach(struct xmpp_session *s, struct xmpp_resume *st);
+
+/*
+ * As xmpp_login, but after SASL ask the server to resume the session in
+ * 'st' (the restart's header and <resume/> in one flight) instead of
+ * binding.  *resumed is 1 when it did: *handled is then the number of
+ * our stanzas the server had handled (a message numbered above it must
+ * be sent again).  When the server no longer has it (<failed/>), a
+ * resource is bound as by xmpp_login and *resumed is 0.
+ */
+enum xs_err xmpp_login_resume(struct xmpp_session *s,
+                              const struct xmpp_resume *st,
+                              int *resumed,
+                              unsigned long *handled,
+                              struct xs_error *err);
 
 /*
  * Jobs.  Any number of them may run in a row after xmpp_login; each

@@ -34,6 +34,7 @@
 #include "roster.h"
 #include "raw.h"
 #include "receipts.h"
+#include "sasl.h"
 #include "tls.h"
 #include "upload.h"
 #include "xml.h"
@@ -401,6 +402,8 @@ struct cli {
     char *password, *body, *san_body, *san_subject, *san_thread;
     size_t body_len;
     int skip; /* --skip-empty and the message is empty: send nothing */
+    char *cert_pem, *key_pem; /* --cert, --key (the key is wiped) */
+    size_t cert_len, key_len;
 };
 
 /* ---------------------------------------------------------------- */
@@ -711,6 +714,68 @@ static enum xs_err build_rooms(struct cli *c, struct xs_error *err)
     return XS_OK;
 }
 
+/* Read --cert or --key (the key: msmtp's check_secure, as a password
+ * file) into memory with read(2). */
+static enum xs_err read_pem(const char *opt,
+                            const char *path,
+                            int secret,
+                            char **out,
+                            size_t *len,
+                            struct xs_error *err)
+{
+    struct xs_error rerr = {0};
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return xs_seterr(err, XS_ENOINPUT, "cannot open --%s %s: %s", opt, path,
+                         strerror(errno));
+    /* Owned by the user, not writable by others; a key also not
+     * readable by them (pw_check_secure's words are a password's). */
+    enum xs_err e = pw_check_secure(path, fd, 0, err);
+    struct stat st;
+    if (e == XS_OK && secret && fstat(fd, &st) == 0 &&
+        (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+        e = xs_seterr(err, XS_ECONFIG,
+                      "--key %s is a private key but accessible by group or "
+                      "others (mode %04o); run: chmod 600 %s",
+                      path, (unsigned)(st.st_mode & 07777), path);
+    if (e == XS_OK) {
+        (void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        e = pw_read_fd(fd, 1 << 20, out, len, &rerr);
+        if (e != XS_OK)
+            xs_seterr(err, e, "--%s %s: %s", opt, path, rerr.msg);
+    }
+    close(fd);
+    return e;
+}
+
+/* --cert and --key (EXTERNAL), --mechanism. */
+static enum xs_err client_auth(struct cli *c, struct xs_error *err)
+{
+    struct settings *cl = &c->cl;
+    struct job *job = &c->job;
+    if (cl->mechanism != NULL &&
+        sasl_mech_mask(cl->mechanism, &job->cfg.mechanisms, err) != XS_OK)
+        return err->code;
+    if ((cl->cert != NULL) != (cl->key != NULL))
+        return xs_seterr(err, XS_EUSAGE, "--%s needs --%s",
+                         cl->cert != NULL ? "cert" : "key",
+                         cl->cert != NULL ? "key" : "cert");
+    if (cl->cert == NULL)
+        return XS_OK;
+    enum xs_err e =
+        read_pem("cert", cl->cert, 0, &c->cert_pem, &c->cert_len, err);
+    if (e == XS_OK)
+        e = read_pem("key", cl->key, 1, &c->key_pem, &c->key_len, err);
+    if (e != XS_OK)
+        return e;
+    job->tls.cert_pem = c->cert_pem;
+    job->tls.cert_len = c->cert_len;
+    job->tls.key_pem = c->key_pem;
+    job->tls.key_len = c->key_len;
+    job->cfg.client_cert = 1;
+    return tls_check_client_cert(&job->tls, err);
+}
+
 static enum xs_err build_job(struct cli *c, struct xs_error *err)
 {
     struct settings *cl = &c->cl;
@@ -781,6 +846,8 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
         return xs_seterr(err, XS_ENOINPUT, "cannot read --cafile %s: %s",
                          cl->cafile, strerror(errno));
 
+    if ((e = client_auth(c, err)) != XS_OK)
+        return e;
     if ((e = open_uploads(c, err)) != XS_OK)
         return e;
     job->roster = cl->roster;
@@ -808,6 +875,8 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     job->cfg.resource = cl->resource != NULL ? cl->resource : c->me.resource;
     job->cfg.allow_plain = !cl->insecure;
     job->cfg.timeout_s = c->timeout;
+    /* On unless turned off; run() keeps it for a plain send only. */
+    job->cfg.pipeline_bind = !opt_isset(cl, O_PIPELINING) || cl->pipelining;
     if (cl->debug)
         job->cfg.trace = trace_cb;
     return XS_OK;
@@ -1021,6 +1090,8 @@ static enum xs_err get_password(struct cli *c, struct xs_error *err)
         e = pw_from_file(cf->password_file, out, err);
     else if (cf->password != NULL)
         *out = xstrdup(cf->password), e = XS_OK;
+    else if (c->job.cfg.client_cert)
+        return XS_OK; /* EXTERNAL needs none; no prompt */
     else if ((e = pw_prompt(cl->jid, out, err)) == XS_OK) {
         deadline = xs_now_ms() + (long long)c->timeout * 1000;
         c->job.cfg.deadline = deadline;
@@ -1246,6 +1317,11 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         return err->code;
     struct xs_io io;
     transport_io(t, &io);
+    /* The bind request goes with the message when sending is the first
+     * job (the others want the server's features first). */
+    if (job->plan.n > 0 || job->roster || job->nup > 0 || job->raw != NULL ||
+        job->nr == 0)
+        job->cfg.pipeline_bind = 0;
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);
     e = xmpp_login(s, err);
     if (e == XS_OK && job->plan.n > 0)
@@ -1304,6 +1380,11 @@ static int finish(struct cli *c, int rc)
 {
     xs_free_secret(c->password);
     xs_free_secret(c->env_password);
+    free(c->cert_pem);
+    if (c->key_pem != NULL) {
+        xs_wipe(c->key_pem, c->key_len);
+        free(c->key_pem);
+    }
     xs_free_secret(c->body);
     xs_free_secret(c->san_body);
     free(c->san_subject);

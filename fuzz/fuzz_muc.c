@@ -61,7 +61,9 @@ static int contains(const char *hay, size_t n, const char *needle)
 static void trace_check(void *ud, char dir, const char *d, size_t n)
 {
     (void)ud;
-    if ((dir != XMPP_TRACE_SENT && dir != XMPP_TRACE_RECV) || n == 0)
+    if ((dir != XMPP_TRACE_SENT && dir != XMPP_TRACE_RECV &&
+         dir != XMPP_TRACE_NOTE) ||
+        n == 0)
         abort();
     if (dir == XMPP_TRACE_SENT && contains(d, n, ROOM_PASSWORD))
         abort();

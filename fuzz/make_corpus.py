@@ -151,12 +151,51 @@ def iq_result(iq_id):
 END = "</stream:stream>"
 
 
+DIGEST_NONCE = "OA6MG9tEQGm2hh"
+DIGEST_CHALLENGE = ('nonce="%s",qop="auth",charset=utf-8,algorithm=md5-sess'
+                    % DIGEST_NONCE)
+
+
+def digest_md5(nonce, prefix, user=USER, password=PASSWORD, realm="",
+               cnonce=CNONCE, uri="xmpp/" + DOMAIN):
+    """RFC 2831 response value (prefix "AUTHENTICATE") or rspauth ("")."""
+    def md5(b):
+        return hashlib.md5(b).digest()
+    a1 = md5(("%s:%s:%s" % (user, realm, password)).encode()) + \
+        (":%s:%s" % (nonce, cnonce)).encode()
+    a2 = "%s:%s" % (prefix, uri)
+    return md5(("%s:%s:00000001:%s:auth:%s" % (
+        md5(a1).hex(), nonce, cnonce, md5(a2.encode()).hex())).encode()).hex()
+
+
+def digest_seeds():
+    """fuzz_digest: flags, challenge, NUL, rspauth (the first RFC 2831
+    example), and mechanism lists."""
+    ex = ('realm="elwood.innosoft.com",nonce="OA6MG9tEQGm2hh",qop="auth",'
+          'algorithm=md5-sess,charset=utf-8')
+    rsp = digest_md5("OA6MG9tEQGm2hh", "", user="chris", password="secret",
+                     realm="elwood.innosoft.com", cnonce="OA6MHXh6VqTrRk",
+                     uri="imap/elwood.innosoft.com")
+    assert rsp == "ea40f60335c427b5527b84dbabcdfffd", rsp
+    return {
+        "rfc2831": b"\x0e" + ex.encode() + b"\0rspauth=" + rsp.encode(),
+        "mechs": b"\x0eSCRAM-SHA-1,PLAIN,DIGEST-MD5,EXTERNAL\0",
+        "ejabberd": b"\x0a" + DIGEST_CHALLENGE.encode() + b"\0rspauth=00",
+    }
+
+
 def login(mech="SCRAM-SHA-1", mechs=("SCRAM-SHA-1", "PLAIN"), iters=10000,
           features=F_BIND_PROSODY, final_as_challenge=False, sfinal=None):
     """Segments (pre-TLS, post-TLS up to the bind result)."""
     pre = header("abf85c09-f7c0-403e-afab-b4f2a8d43770") + F_TLS + PROCEED
     post = header("79122c31-4d4b-484e-afe6-d543466eacb9", JID) + f_sasl(*mechs)
     if mech == "PLAIN":
+        post += sasl_el("success", None)
+    elif mech == "DIGEST-MD5":
+        # ejabberd's challenge (no realm); rspauth in a second challenge
+        post += sasl_el("challenge", DIGEST_CHALLENGE.encode())
+        post += sasl_el("challenge",
+                        ("rspauth=" + digest_md5(DIGEST_NONCE, "")).encode())
         post += sasl_el("success", None)
     else:
         sf, _, sfin = scram(mech, SNONCE, SALT, iters)
@@ -205,6 +244,10 @@ def session_seeds():
             + iq_result("xs-3") + "<a xmlns='urn:xmpp:sm:3' h='2'/>" + END)
     s["prosody-send-sm"] = (0, pre, post + sent)
     s["prosody-send-sm-trace-chunk7"] = (TRACE | chunk(4), pre, post + sent)
+    # DIGEST-MD5 as the only mechanism (needs a verified connection: the
+    # PLAIN flag); the rspauth is checked before <success/>.
+    pre_d, post_d = login("DIGEST-MD5", ("DIGEST-MD5", "X-OAUTH2"))
+    s["digest-md5-send-trace"] = (PLAIN | TRACE, pre_d, post_d + sent)
     # Two recipients, the second bounces (Prosody without s2s).
     two = ("<enabled xmlns='urn:xmpp:sm:3'/>"
            + bounce("xs-3", "romeo@example.net", "not-allowed",
@@ -595,6 +638,7 @@ def main():
     n += write(outdir, "fuzz_jid", jid_seeds())
     n += write(outdir, "fuzz_config", config_seeds())
     n += write(outdir, "fuzz_muc", muc_seeds())
+    n += write(outdir, "fuzz_digest", digest_seeds())
     print("make_corpus.py: %d seeds in %s" % (n, outdir))
 
 

@@ -1254,3 +1254,89 @@ assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
         bob@localhost
     assert_xs_error "cannot connect"
 }
+
+@test "--mechanism, --cert and --key: checked before connecting; a certificate needs no password" {
+    require_cmd certtool
+    local pki=$BATS_TEST_TMPDIR/pki
+    timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" ca "$pki" &&
+        timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" client "$pki" alice@localhost ||
+        fail "cannot make the test certificate"
+    local cert=$pki/alice@localhost.crt key=$pki/alice@localhost.key
+    local noacct=(-j alice@localhost --server 127.0.0.1:1 --timeout 10)
+    run -64 --separate-stderr xs "${ACCT[@]}" --mechanism SCRAM-SHA-1,X-FOO \
+        -m hi bob@localhost
+    assert_xs_error "unknown mechanism 'X-FOO'"
+    run -64 --separate-stderr xs "${ACCT[@]}" --mechanism '' -m hi bob@localhost
+    assert_xs_error "--mechanism"
+    write_config 600 'mechanism SCRAM-SHA-1,X-FOO'
+    run -78 --separate-stderr xs -f "$CONF" "${ACCT[@]}" -m hi bob@localhost
+    assert_xs_error "config:1: invalid mechanism"
+    run -64 --separate-stderr xs "${ACCT[@]}" --cert "$cert" -m hi bob@localhost
+    assert_xs_error "--cert needs --key"
+    run -64 --separate-stderr xs "${ACCT[@]}" --key "$key" -m hi bob@localhost
+    assert_xs_error "--key needs --cert"
+    run -66 --separate-stderr xs "${ACCT[@]}" --cert "$pki/none.crt" \
+        --key "$key" -m hi bob@localhost
+    assert_xs_error "none.crt"
+    chmod 640 "$key"
+    run -78 --separate-stderr xs "${ACCT[@]}" --cert "$cert" --key "$key" \
+        -m hi bob@localhost
+    assert_xs_error "chmod 600"
+    chmod 600 "$key"
+    # A key that is not the certificate's: 78 before any connection.
+    timeout 60 sh "$TESTS_DIR/lib/mkcert.sh" client "$pki" bob@localhost
+    run -78 --separate-stderr xs "${ACCT[@]}" --cert "$cert" \
+        --key "$pki/bob@localhost.key" -m hi bob@localhost
+    assert_xs_error "--cert and --key"
+    # No password anywhere, no terminal: with a certificate that is no
+    # error, the run gets as far as connecting (75).
+    run -75 --separate-stderr xs "${noacct[@]}" --cert "$cert" --key "$key" \
+        -m hi bob@localhost </dev/null
+    assert_xs_error "cannot connect"
+    # The same from the config file; the command line's --cert and --key
+    # replace both of the file's.
+    write_config 600 "cert $cert" "key $pki/bob@localhost.key"
+    run -78 --separate-stderr xs -f "$CONF" "${noacct[@]}" -m hi \
+        bob@localhost </dev/null
+    assert_xs_error "--cert and --key"
+    run -75 --separate-stderr xs -f "$CONF" "${noacct[@]}" --cert "$cert" \
+        --key "$key" -m hi bob@localhost </dev/null
+    assert_xs_error "cannot connect"
+}
+
+@test "completion: bash completes options from --help, closed sets and files; make install puts both files in place" {
+    local comp="$TESTS_DIR/../completions/xmppsend.bash" d=$BATS_TEST_TMPDIR
+    # complete1 WORD...: COMPREPLY for the last word, one per line
+    complete1() {
+        timeout 30 bash -c '
+            source "$1"; shift
+            COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+            _xmppsend; printf "%s\n" "${COMPREPLY[@]}"' _ "$comp" "$@"
+    }
+    run -0 complete1 "$XMPPSEND" --rost
+    [ "$(printf '%s\n' "$output" | sort | tr '\n' ' ')" = "--roster --roster-add --roster-remove " ] ||
+        fail "got: $output"
+    run -0 complete1 "$XMPPSEND" --no-p
+    [ "$output" = "--no-pipelining" ] || fail "got: $output"
+    run -0 complete1 "$XMPPSEND" --type ''
+    [ "$(printf '%s\n' "$output" | tr '\n' ' ')" = "chat normal headline " ] ||
+        fail "got: $output"
+    touch "$d/report.txt"
+    run -0 complete1 "$XMPPSEND" -u "$d/rep"
+    [ "$output" = "$d/report.txt" ] || fail "got: $output"
+    # A value of the user's own: nothing offered.
+    run -0 complete1 "$XMPPSEND" -m ''
+    [ -z "$output" ] || fail "got: $output"
+    # Every option --help lists is offered for "--".
+    run -0 complete1 "$XMPPSEND" --
+    local want
+    want=$("$XMPPSEND" --help | grep -oE '^ +(-[A-Za-z], )?--[a-z-]+' | grep -oE -- '--[a-z-]+' | sort)
+    for o in $want; do
+        grep -qx -- "$o" <<<"$output" || fail "$o not offered"
+    done
+    # -o all: install what the suite built; never build from a test.
+    run -0 timeout 60 make -s -o all -C "$TESTS_DIR/.." install DESTDIR="$d/root" PREFIX=/usr
+    [ -f "$d/root/usr/share/bash-completion/completions/xmppsend" ]
+    [ -f "$d/root/usr/share/zsh/vendor-completions/_xmppsend" ]
+    [ -x "$d/root/usr/bin/xmppsend" ]
+}

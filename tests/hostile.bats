@@ -131,8 +131,36 @@ setup_file() {
     run_scenario close-stream-during-sasl
 }
 
+@test "hostile: digest-challenge-garbage" {
+    run_scenario digest-challenge-garbage
+}
+
+@test "hostile: digest-no-qop-auth" {
+    run_scenario digest-no-qop-auth
+}
+
+@test "hostile: digest-success-without-rspauth" {
+    run_scenario digest-success-without-rspauth
+}
+
+@test "hostile: digest-unverified" {
+    run_scenario digest-unverified
+}
+
+@test "hostile: digest-wrong-rspauth" {
+    run_scenario digest-wrong-rspauth
+}
+
+@test "hostile: external-unverified" {
+    run_scenario external-unverified
+}
+
 @test "hostile: limits-exceeded" {
     run_scenario limits-exceeded
+}
+
+@test "hostile: mechanism-not-offered" {
+    run_scenario mechanism-not-offered
 }
 
 @test "hostile: muc-spoofed-self-presence" {
@@ -169,6 +197,18 @@ setup_file() {
 
 @test "hostile: ok-bounce-wrong-from" {
     run_scenario ok-bounce-wrong-from
+}
+
+@test "hostile: ok-digest-md5" {
+    run_scenario ok-digest-md5
+}
+
+@test "hostile: ok-digest-md5-rspauth-in-success" {
+    run_scenario ok-digest-md5-rspauth-in-success
+}
+
+@test "hostile: ok-external" {
+    run_scenario ok-external
 }
 
 @test "hostile: ok-incoming-iq" {
@@ -225,6 +265,18 @@ setup_file() {
 
 @test "hostile: ok-session-optional" {
     run_scenario ok-session-optional
+}
+
+@test "hostile: ok-pipelined-bind" {
+    run_scenario ok-pipelined-bind
+}
+
+@test "hostile: ok-pipelined-session-required" {
+    run_scenario ok-pipelined-session-required
+}
+
+@test "hostile: pipelined-bind-error" {
+    run_scenario pipelined-bind-error
 }
 
 @test "hostile: ok-session-required" {

@@ -54,3 +54,7 @@ run_unit() {
 @test "unit: test_lines (line mode: re-send with the original id after a drop)" {
     run_unit test_lines
 }
+
+@test "unit: test_digest (DIGEST-MD5 RFC 2831 examples, hostile challenges, --mechanism choice)" {
+    run_unit test_digest
+}

@@ -48,10 +48,12 @@ escaped variable value (or, for set-re variables, inserted as is).
   send-repeat N TEXT  send TEXT N times (streamed in 64 KiB pieces);
                       ${i} in TEXT numbers the copies from 0
   slow BPS TEXT       send TEXT at BPS bytes per second
-  starttls CERT [tls1.1|tls1.2]
+  starttls CERT [tls1.1|tls1.2] [client-cert]
                       TLS server handshake with CERT.crt and CERT.key
                       from --cert-dir; tls1.1 allows TLS 1.1 only, tls1.2
-                      nothing above TLS 1.2
+                      nothing above TLS 1.2; client-cert asks for a client
+                      certificate signed by ca.crt beside CERT (for the
+                      external step)
   plain               read <auth mechanism='PLAIN'>, check the
                       credentials, answer <success/> or <failure/>
   scram [KEY=VALUE...]
@@ -91,6 +93,21 @@ escaped variable value (or, for set-re variables, inserted as is).
                       exchange then fails (<failure><not-authorized/>),
                       which is expected, not a violation
                       Answering an invalid server-first is a violation.
+  digest [KEY=VALUE...]
+                      read <auth mechanism='DIGEST-MD5'>, act as an
+                      RFC 2831 server and check the client's response
+                      (password, digest-uri xmpp/${domain}, qop=auth).
+                      Keys (defaults first):
+        challenge=TEXT  send TEXT as the challenge instead (answering
+                      it is a violation)
+        rspauth=correct correct: rspauth in a <challenge>, <success/>
+                      after the empty <response/>; wrong: a wrong
+                      rspauth there; success: rspauth in <success>;
+                      missing: <success/> without rspauth
+  external            read <auth mechanism='EXTERNAL'> (empty initial
+                      response) and answer <success/> when a client
+                      certificate was presented (starttls client-cert),
+                      else <failure/> and a violation
   close               close the connection (FIN) and end the script
   reset               abort the connection with a TCP RST and end it
 
@@ -521,6 +538,10 @@ class Server:
         base = os.path.join(self.opts.cert_dir, args[0])
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(base + ".crt", base + ".key")
+        if "client-cert" in args[1:]:
+            ctx.verify_mode = ssl.CERT_OPTIONAL
+            ctx.load_verify_locations(
+                os.path.join(os.path.dirname(base), "ca.crt"))
         if "tls1.1" in args[1:]:
             ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
             ctx.minimum_version = ssl.TLSVersion.TLSv1_1
@@ -550,6 +571,11 @@ class Server:
             self.cb["tls-exporter"] = exporter
         if tls.version() == "TLSv1.2":
             self.cb["tls-unique"] = tls.get_channel_binding("tls-unique")
+        self.peer_cert = tls.getpeercert() if "client-cert" in args[1:] \
+            else None
+        if self.peer_cert:
+            self.log("tls: client certificate %r"
+                     % (self.peer_cert.get("subject"),))
 
     # -- SASL ------------------------------------------------------------
     def read_auth(self):
@@ -748,6 +774,92 @@ class Server:
                        % (SASL_NS, mode[8:])).encode())
         elif mode != "none":
             raise ScenarioError("unknown final=" + mode)
+
+
+def digest_step(self, rest):
+    """The digest step (see the top of the file)."""
+    opt = dict(w.partition("=")[::2] for w in rest.split())
+    mech, data = self.read_auth()
+    if mech != "DIGEST-MD5":
+        self.violation("%s: client chose %s, expected DIGEST-MD5"
+                       % (self.where, mech))
+        self.send(("<failure xmlns='%s'><invalid-mechanism/></failure>"
+                   % SASL_NS).encode())
+        raise Stop("unexpected mechanism " + mech)
+    if data:
+        self.violation("%s: initial response with DIGEST-MD5" % self.where)
+    nonce = base64.b64encode(secrets.token_bytes(12)).decode()
+    valid = "challenge" not in opt
+    challenge = self.subst(opt["challenge"]) if not valid else \
+        'nonce="%s",qop="auth",charset=utf-8,algorithm=md5-sess' % nonce
+    self.send(self.sasl("challenge", challenge.encode()).encode())
+    resp = self.read_response()
+    if not valid:
+        self.violation("%s: client answered an invalid challenge"
+                       % self.where)
+        self.send(("<failure xmlns='%s'><not-authorized/></failure>"
+                   % SASL_NS).encode())
+        raise Stop("client answered an invalid challenge")
+    kv = dict((m.group(1).decode(), (m.group(2) or m.group(3)).decode())
+              for m in re.finditer(rb'([a-z-]+)=(?:"((?:[^"\\]|\\.)*)"'
+                                   rb'|([^,]*))', resp))
+
+    def md5(b):
+        return hashlib.md5(b).digest()
+
+    def value(prefix):
+        a1 = md5(("%s:%s:%s" % (self.opts.user, kv.get("realm", ""),
+                                self.password)).encode()) + \
+            (":%s:%s" % (nonce, kv.get("cnonce", ""))).encode()
+        a2 = "%s:%s" % (prefix, kv.get("digest-uri", ""))
+        return md5(("%s:%s:%s:%s:auth:%s" % (
+            md5(a1).hex(), nonce, kv.get("nc", ""), kv.get("cnonce", ""),
+            md5(a2.encode()).hex())).encode()).hex()
+    ok = kv.get("username") == self.opts.user and \
+        kv.get("nonce") == nonce and kv.get("qop") == "auth" and \
+        kv.get("nc") == "00000001" and \
+        kv.get("digest-uri") == "xmpp/" + self.vars.get("domain", "") and \
+        hmac.compare_digest(kv.get("response", ""), value("AUTHENTICATE"))
+    if not ok:
+        self.violation("%s: wrong DIGEST-MD5 response %r"
+                       % (self.where, resp[:300]))
+        self.send(("<failure xmlns='%s'><not-authorized/></failure>"
+                   % SASL_NS).encode())
+        raise Stop("bad DIGEST-MD5 response")
+    self.log("digest: response ok")
+    good = ("rspauth=" + value("")).encode()
+    bad = ("rspauth=" + secrets.token_hex(16)).encode()
+    mode = opt.get("rspauth", "correct")
+    if mode in ("correct", "wrong"):
+        self.send(self.sasl("challenge", good if mode == "correct"
+                            else bad).encode())
+        self.read_response()
+        self.send(self.sasl("success").encode())
+    elif mode == "success":
+        self.send(self.sasl("success", good).encode())
+    elif mode == "missing":
+        self.send(self.sasl("success").encode())
+    else:
+        raise ScenarioError("unknown rspauth=" + mode)
+
+
+def external_step(self, rest):
+    """The external step (see the top of the file)."""
+    mech, data = self.read_auth()
+    if mech != "EXTERNAL" or data:
+        self.violation("%s: expected EXTERNAL with an empty response, got "
+                       "%s %r" % (self.where, mech, data[:80]))
+    if mech == "EXTERNAL" and getattr(self, "peer_cert", None):
+        self.send(self.sasl("success").encode())
+    else:
+        self.violation("%s: EXTERNAL without a client certificate"
+                       % self.where)
+        self.send(("<failure xmlns='%s'><not-authorized/></failure>"
+                   % SASL_NS).encode())
+
+
+Server.step_digest = digest_step
+Server.step_external = external_step
 
 
 def main():

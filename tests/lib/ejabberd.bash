@@ -29,6 +29,10 @@
 #                                With EJABBERD_TLS12=1 set, c2s speaks TLS
 #                                1.2 only (ejabberd 23.01 binds -PLUS to
 #                                tls-unique, which TLS 1.3 lacks).
+#                                With EJABBERD_TLS_VERIFY=1 set, the c2s
+#                                listener asks for client certificates
+#                                (tls_verify, c2s_cafile: the test CA)
+#                                and offers SASL EXTERNAL.
 #   ejabberd_stop DIR            stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   ejabberd_start_again DIR     start the stopped node of DIR again on the
@@ -148,6 +152,17 @@ ejabberd_upload_module() {
 EOF
 }
 
+# ejabberd_tls_verify DIR listener|top: with EJABBERD_TLS_VERIFY=1, the
+# config that makes c2s ask for client certificates (nothing otherwise)
+ejabberd_tls_verify() {
+    [[ ${EJABBERD_TLS_VERIFY-} == 1 ]] || return 0
+    if [[ $2 == listener ]]; then
+        echo "    tls_verify: true"
+    else
+        echo "c2s_cafile: \"$1/certs/ca.crt\""
+    fi
+}
+
 ejabberd_write_config() {
     local dir=$1 port=$2 api=$3 https=
     rm -f "$dir/https-port"
@@ -175,6 +190,7 @@ listen:
     protocol_options:
       - no_sslv3
       - no_tlsv1_3}
+$(ejabberd_tls_verify "$dir" listener)
   -
     port: $api
     ip: "127.0.0.1"
@@ -183,6 +199,7 @@ listen:
       /api: mod_http_api
 $(ejabberd_upload_listener "$dir" "$https")
 s2s_access: none
+$(ejabberd_tls_verify "$dir" top)
 auth_method: internal
 acl:
   loopback:

@@ -39,6 +39,7 @@ setup() {
 teardown() {
     srv_last_run
     if [ -n "${BG_PID-}" ]; then kill "$BG_PID" 2>/dev/null || true; fi
+    if [ -n "${RELAY_PID-}" ]; then kill "$RELAY_PID" 2>/dev/null || true; fi
 }
 
 # tagged USER: "ID<TAB>BODY" of each message stored for USER whose body
@@ -174,6 +175,60 @@ stored_ids() {
         fail "stored: $(tagged carol)"
     [ "$(stored_ids carol)" = "$(sent_ids carol@localhost "$out")" ] ||
         fail "stored ids $(stored_ids carol) / printed $(cat "$out")"
+}
+
+@test "-i: a reply lost on the network: the session is resumed (XEP-0198), the line not stored twice" {
+    local fifo=$BATS_TEST_TMPDIR/in out=$BATS_TEST_TMPDIR/out
+    local err=$BATS_TEST_TMPDIR/err pf=$BATS_TEST_TMPDIR/relay-port
+    local base t=4 i rport rpid want
+    # Under valgrind the login alone can take many seconds.
+    if [ -n "${XS_SLOW-}" ]; then t=30; fi
+    base=$(srv_stored_count carol)
+    timeout 900 python3 "$BATS_TEST_DIRNAME/relay.py" --to "$SRV_PORT" \
+        --port-file "$pf" --max-seconds 890 2>"$BATS_TEST_TMPDIR/relay.log" 3>&- &
+    RELAY_PID=$!
+    for ((i = 0; i < 100; i++)); do
+        [ -s "$pf" ] && break
+        sleep 0.1
+    done
+    read -r rport rpid <"$pf"
+    mkfifo "$fifo"
+    xs --server "127.0.0.1:$rport" --cafile "$SRV_CA" -j alice@localhost \
+        --password-file "$PW_FILE" --timeout "$t" -d -i carol@localhost \
+        <"$fifo" >"$out" 2>"$err" 3>&- &
+    BG_PID=$!
+    exec 5>"$fifo"
+    printf '%s 1\n' "$TAG" >&5
+    wait_count carol $((base + 1))
+    # From now on the server's answers on this connection are lost: line
+    # 2 reaches the server, its confirmation never reaches xmppsend,
+    # which gives up on the connection after --timeout and resumes.
+    kill -USR1 "$rpid"
+    sleep 0.5
+    printf '%s 2\n' "$TAG" >&5
+    wait_count carol $((base + 2))
+    for ((i = 0; i < (t + 30) * 4; i++)); do
+        grep -q 'session resumed' "$err" && break
+        sleep 0.25
+    done
+    printf '%s 3\n' "$TAG" >&5
+    exec 5>&-
+    bg_wait 0
+    kill "$RELAY_PID" 2>/dev/null || true
+    RELAY_PID=
+    want=$(printf '%s\n' "$TAG 1" "$TAG 2" "$TAG 3")
+    [ "$(tagged carol | cut -f2-)" = "$want" ] ||
+        fail "stored: $(tagged carol)"
+    [ "$(stored_ids carol)" = "$(sent_ids carol@localhost "$out")" ] ||
+        fail "stored ids $(stored_ids carol) / printed $(cat "$out")"
+    # The second connection resumed the first session (no new bind) and
+    # the server's count said it had line 2: it was not written again.
+    grep -q 'xmppsend: session resumed; the server had line 2: not sent again' "$err" ||
+        fail "no resumption note: $(grep -v '^[<>]' "$err" | head -5)"
+    [ "$(grep -c 'accept ' "$BATS_TEST_TMPDIR/relay.log")" -eq 2 ]
+    grep -q "<resumed " "$err" || fail "no <resumed/> in the trace"
+    [ "$(grep -c "<body>$TAG 2</body>" "$err")" -eq 1 ] ||
+        fail "line 2 written $(grep -c "<body>$TAG 2</body>" "$err") times"
 }
 
 @test "-i: a line longer than 1 MiB is refused (65), the others are sent" {

@@ -4,6 +4,9 @@
 #   mkcert.sh server DIR NAME [KIND]    DIR/NAME.key, DIR/NAME.crt signed by
 #                                       DIR/ca.*; KIND: valid (default),
 #                                       expired, selfsigned
+#   mkcert.sh client DIR JID            DIR/JID.key, DIR/JID.crt: a TLS
+#                                       client certificate for JID (in
+#                                       XmppAddr and CN), signed by DIR/ca.*
 # Keys are ECDSA P-256 so generation takes milliseconds.
 set -eu
 cmd=$1 dir=$2
@@ -44,8 +47,18 @@ server)
             --template "$tmpl" --outfile "$dir/$name.crt" 2>/dev/null
     fi
     ;;
+client)
+    jid=$3
+    certtool --generate-privkey --key-type=ecdsa --curve=secp256r1 \
+        --outfile "$dir/$jid.key" 2>/dev/null
+    printf 'cn = "%s"\nxmpp_name = "%s"\n' "$jid" "$jid" > "$tmpl"
+    printf '%s\n' tls_www_client signing_key 'expiration_days = 30' >> "$tmpl"
+    certtool --generate-certificate --load-privkey "$dir/$jid.key" \
+        --load-ca-certificate "$dir/ca.crt" --load-ca-privkey "$dir/ca.key" \
+        --template "$tmpl" --outfile "$dir/$jid.crt" 2>/dev/null
+    ;;
 *)
-    echo "usage: mkcert.sh ca DIR | server DIR NAME [valid|expired|selfsigned]" >&2
+    echo "usage: mkcert.sh ca DIR | server DIR NAME [valid|expired|selfsigned] | client DIR JID" >&2
     exit 64
     ;;
 esac

@@ -47,10 +47,10 @@ teardown() {
     run --separate-stderr -0 xsa -d -m "$body" bob@localhost
     # shellcheck disable=SC2154 # set by bats' run --separate-stderr
     assert_match "$stderr" \
-        '(^|'$'\n'')#: channel binding: SCRAM-SHA-(1|256|512)-PLUS with tls-unique('$'\n''|$)'
+        '(^|'$'\n'')\*: SASL: SCRAM-SHA-(1|256|512)-PLUS: chosen, channel binding tls-unique('$'\n''|$)'
     assert_match "$stderr" \
         '(^|'$'\n'")C: <auth [^>]*mechanism='SCRAM-SHA-(1|256|512)-PLUS'>\\[redacted\\]</auth>"
-    refute_match "$stderr" 'not using'
+    refute_match "$stderr" 'PLUS: (no |none |the server lists)'
     assert_match "$output" $'^sent\tbob@localhost\t'
     [ "$(srv_stored bob | grep -cF -- "$body")" -eq 1 ] ||
         fail "the server did not store the message"

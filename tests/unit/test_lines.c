@@ -28,8 +28,14 @@
     "</stream:features>"
 #define PONG(id) "<iq type='result' id='" id "' from='example.com'/>"
 
-/* A login, then 'tail': segment 0 before TLS, segment 1 after. */
-static void script(struct replay *rp, char *seg[2], const char *tail)
+#define F_BIND_SM                                                              \
+    "<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"        \
+    "<sm xmlns='urn:xmpp:sm:3'/></stream:features>"
+#define SM(x) "<" x " xmlns='urn:xmpp:sm:3'/>"
+
+/* SASL, then 'post' (from the restarted stream's header on): segment 0
+ * before TLS, segment 1 after. */
+static void script_post(struct replay *rp, char *seg[2], const char *post)
 {
     char *ch = b64_encode(SFIRST, strlen(SFIRST));
     char *ok = b64_encode(SFINAL_OK, strlen(SFINAL_OK));
@@ -37,14 +43,22 @@ static void script(struct replay *rp, char *seg[2], const char *tail)
     seg[1] = xasprintf(HDR F_SASL
                        "<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>%s"
                        "</challenge><success xmlns='urn:ietf:params:xml:ns:"
-                       "xmpp-sasl'>%s</success>" HDR F_BIND BOUND "%s",
-                       ch, ok, tail);
+                       "xmpp-sasl'>%s</success>%s",
+                       ch, ok, post);
     free(ch);
     free(ok);
     memset(rp, 0, sizeof *rp);
     rp->seg = (const char *const *)seg;
     rp->nseg = 2;
     rp->close_at = -1;
+}
+
+/* A login with bind, then 'tail'. */
+static void script(struct replay *rp, char *seg[2], const char *tail)
+{
+    char *post = xasprintf(HDR F_BIND BOUND "%s", tail);
+    script_post(rp, seg, post);
+    free(post);
 }
 
 struct fixture {
@@ -224,10 +238,123 @@ static void test_too_long_and_giving_up(void)
     buf_free(&in);
 }
 
+/*
+ * XEP-0198 resumption: the connection ends (EOF, no stream close) after
+ * "two" was written, before its confirmation.  The next login resumes
+ * the session; the server's h says whether it had "two".
+ */
+static void test_resume(void)
+{
+    for (int had = 0; had <= 1; had++) {
+        char *s1[2], *s2[2];
+        struct replay rp[2];
+        struct fixture f = {.rp = rp, .nrp = 2};
+        struct xs_error err = {0};
+        /* Session 1: <enable resume/>, "one" (xs-2, stanza 1), ping xs-3
+         * (2); "two" (xs-4, stanza 3) gets no answer. */
+        script_post(&rp[0], s1,
+                    HDR F_BIND_SM BOUND "<enabled xmlns='urn:xmpp:sm:3' "
+                                        "id='sm-1' resume='true'/>" PONG(
+                                            "xs-3") "<a xmlns='urn:xmpp:sm:3' "
+                                                    "h='2'/>");
+        /* Session 2: resumed with h 3 (it had "two": only a ping, xs-1)
+         * or h 2 ("two" again as xs-4, stanza 3; ping xs-1); then
+         * "three" (xs-2, ping xs-3). */
+        script_post(
+            &rp[1], s2,
+            had ? HDR F_BIND_SM
+                "<resumed xmlns='urn:xmpp:sm:3' previd='sm-1' "
+                "h='3'/>" PONG("xs-1") "<a xmlns='urn:xmpp:sm:3' "
+                                       "h='5'/>" PONG("xs-3")
+                : HDR F_BIND_SM
+                "<resumed xmlns='urn:xmpp:sm:3' previd='sm-1' "
+                "h='2'/>" PONG("xs-1") "<a xmlns='urn:xmpp:sm:3' "
+                                       "h='3'/><a xmlns='urn:xmpp:sm:3' "
+                                       "h='5'/>" PONG("xs-3"));
+        const char in[] = "one\ntwo\nthree\n";
+        CHECK_EQ_INT(run_lines(&f, in, strlen(in), &err), XS_OK);
+        CHECK_EQ_INT(f.connects, 2);
+        CHECK_EQ_INT(f.nsent, 3);
+        CHECK_EQ_STR(f.ids[1], "xs-4");
+        const struct buf *w1 = replay_written(&rp[0]);
+        const struct buf *w2 = replay_written(&rp[1]);
+        CHECK_EQ_INT(count_of(w1, "<enable xmlns='urn:xmpp:sm:3' "
+                                  "resume='true'/>"),
+                     1);
+        CHECK_EQ_INT(count_of(w1, "<body>two</body>"), 1);
+        /* Left without a close: the server keeps the session. */
+        CHECK_EQ_INT(count_of(w1, "</stream:stream>"), 0);
+        /* h: the server's stanzas we handled (one ping reply). */
+        CHECK_EQ_INT(count_of(w2, "<resume xmlns='urn:xmpp:sm:3' h='1' "
+                                  "previd='sm-1'/>"),
+                     1);
+        CHECK_EQ_INT(count_of(w2, "<bind"), 0);
+        CHECK_EQ_INT(count_of(w2, "<enable"), 0);
+        CHECK_EQ_INT(count_of(w2, "<body>one</body>"), 0);
+        CHECK_EQ_INT(count_of(w2, "id='xs-4'><body>two</body>"), had ? 0 : 1);
+        CHECK_EQ_INT(count_of(w2, "id='xs-2'><body>three</body>"), 1);
+        CHECK_EQ_INT(count_of(w2, "</stream:stream>"), 1);
+        for (int i = 0; i < 2; i++) {
+            buf_free(&rp[i].written);
+            free(s1[i]);
+            free(s2[i]);
+        }
+    }
+}
+
+/* The server no longer has the session: <failed/>, then bind and the
+ * line again with its id; a <resumed/> for another id is refused. */
+static void test_resume_failed(void)
+{
+    char *s1[2], *s2[2];
+    struct replay rp[2];
+    struct fixture f = {.rp = rp, .nrp = 2};
+    struct xs_error err = {0};
+    script_post(&rp[0], s1,
+                HDR F_BIND_SM BOUND
+                "<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='1'/>" PONG(
+                    "xs-3") "<a xmlns='urn:xmpp:sm:3' h='2'/>");
+    script_post(&rp[1], s2, HDR F_BIND_SM SM("failed") BOUND PONG("xs-2"));
+    const char in[] = "one\ntwo\n";
+    CHECK_EQ_INT(run_lines(&f, in, strlen(in), &err), XS_OK);
+    CHECK_EQ_INT(f.nsent, 2);
+    const struct buf *w2 = replay_written(&rp[1]);
+    CHECK_EQ_INT(count_of(w2, "previd='sm-1'"), 1);
+    CHECK_EQ_INT(count_of(w2, "<bind"), 1);
+    CHECK_EQ_INT(count_of(w2, "id='xs-4'><body>two</body>"), 1);
+    for (int i = 0; i < 2; i++) {
+        buf_free(&rp[i].written);
+        free(s1[i]);
+        free(s2[i]);
+    }
+
+    /* Resumed, but another session's id: a protocol error (XS_EPROTO
+     * is not retried). */
+    struct fixture g = {.rp = rp, .nrp = 2};
+    script_post(&rp[0], s1,
+                HDR F_BIND_SM BOUND
+                "<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='1'/>" PONG(
+                    "xs-3") "<a xmlns='urn:xmpp:sm:3' h='2'/>");
+    script_post(&rp[1], s2,
+                HDR F_BIND_SM
+                "<resumed xmlns='urn:xmpp:sm:3' previd='sm-2' h='3'/>");
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(run_lines(&g, in, strlen(in), &err), XS_EPROTO);
+    CHECK(strstr(err.msg, "resumed another session") != NULL);
+    CHECK_EQ_INT(g.nsent, 1);
+    for (int i = 0; i < 2; i++) {
+        buf_free(&rp[i].written);
+        free(s1[i]);
+        free(s2[i]);
+    }
+}
+
 int main(void)
 {
     test_resend_after_drop();
     test_too_long_and_giving_up();
+    test_resume();
+    test_resume_failed();
     xml_cleanup();
     TEST_DONE("test_lines");
     return 0;

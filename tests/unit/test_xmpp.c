@@ -1218,7 +1218,7 @@ static void test_channel_binding_plan(void)
     plan_run(f_plus, 0, &o);
     CHECK_EQ_INT(o.e, XS_OK);
     CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1'>" B64_N));
-    CHECK(contains(&o.notes, "not using SCRAM-SHA-1-PLUS: no channel "
+    CHECK(contains(&o.notes, "SASL: SCRAM-SHA-1-PLUS: no channel "
                              "binding on this connection"));
     plan_free(&o);
 
@@ -1228,7 +1228,7 @@ static void test_channel_binding_plan(void)
     plan_run(f_plus, 1, &o);
     CHECK_EQ_INT(o.e, XS_OK);
     CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1'>" B64_N));
-    CHECK(contains(&o.notes, "not using SCRAM-SHA-1-PLUS: the server lists "
+    CHECK(contains(&o.notes, "SASL: SCRAM-SHA-1-PLUS: the server lists "
                              "no channel-binding types (XEP-0440) and TLS "
                              "1.3 has no tls-unique"));
     plan_free(&o);
@@ -1240,8 +1240,9 @@ static void test_channel_binding_plan(void)
              1, &o);
     CHECK_EQ_INT(o.e, XS_EPROTO);
     CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1-PLUS'>" B64_P));
-    CHECK(contains(&o.notes,
-                   "channel binding: SCRAM-SHA-1-PLUS with tls-exporter"));
+    CHECK(contains(
+        &o.notes,
+        "SASL: SCRAM-SHA-1-PLUS: chosen, channel binding tls-exporter"));
     plan_free(&o);
 
     /* No -PLUS, no list, but a channel: y (proof differs likewise). */
@@ -1260,7 +1261,7 @@ static void test_channel_binding_plan(void)
     CHECK(contains(&o.written, "mechanism='SCRAM-SHA-1'>" B64_N));
     CHECK(!contains(&o.written, "<response"));
     CHECK(strstr(o.err.msg, "XEP-0474") != NULL);
-    CHECK(contains(&o.notes, "not using SCRAM-SHA-1-PLUS: none of the "
+    CHECK(contains(&o.notes, "SASL: SCRAM-SHA-1-PLUS: none of the "
                              "channel-binding types the server lists"));
     plan_free(&o);
 

@@ -1,0 +1,53 @@
+# bash completion for xmppsend                               -*- shell-script -*-
+# SPDX-License-Identifier: MIT
+# Options come from `xmppsend --help` (so they never go stale); values
+# where they are a closed set or a file.  Recipients are not completed:
+# xmppsend never caches a roster.
+
+_xmppsend_options() {
+    # One --help per shell; the binary is the one being completed.
+    if [[ -z ${_xmppsend_opts-} ]]; then
+        _xmppsend_opts=$("$1" --help 2>/dev/null |
+            grep -oE '(^|[ ,])--?[A-Za-z][A-Za-z-]*' |
+            sed 's/^[ ,]*//' | sort -u | tr '\n' ' ')
+    fi
+    printf '%s\n' "$_xmppsend_opts"
+}
+
+_xmppsend() {
+    local cur prev
+    cur=${COMP_WORDS[COMP_CWORD]}
+    prev=${COMP_WORDS[COMP_CWORD - 1]}
+    case $prev in
+    -f | --config | --cafile | --cert | --key | --password-file | \
+        --message-file | -u | --upload)
+        compopt -o filenames 2>/dev/null
+        mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+        return
+        ;;
+    --type)
+        mapfile -t COMPREPLY < <(compgen -W 'chat normal headline' -- "$cur")
+        return
+        ;;
+    --mechanism)
+        mapfile -t COMPREPLY < <(compgen -W 'SCRAM-SHA-512 SCRAM-SHA-256
+            SCRAM-SHA-1 PLAIN DIGEST-MD5 EXTERNAL' -- "$cur")
+        return
+        ;;
+    --password-command)
+        mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+        return
+        ;;
+    -m | --message | -s | --subject | -p | --password | -j | --jid | \
+        --pin | --resource | --room-password | --server | --thread | \
+        --timeout | --nick | --name | --group | --wait | -c | --chatroom | \
+        --roster-add | --roster-remove | --subscribe | --approve | \
+        --unsubscribe | --deny)
+        return # a value of the user's own
+        ;;
+    esac
+    if [[ $cur == -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$(_xmppsend_options "${COMP_WORDS[0]}")" -- "$cur")
+    fi
+}
+complete -F _xmppsend xmppsend
