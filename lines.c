@@ -383,7 +383,8 @@ enum xs_err lines_net_connect(void *ud,
     int fd = -1;
     lines_net_disconnect(n);
     enum xs_err e =
-        net_connect(n->domain, n->host, n->port, deadline, &fd, err);
+        net_connect(n->domain, n->host, n->port, (enum net_tls)n->tls_mode,
+                    deadline, &fd, &n->tls->direct, err);
     if (e != XS_OK)
         return e;
     n->tls->deadline = deadline;

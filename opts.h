@@ -46,6 +46,7 @@ enum opt_id {
     O_SKIP_EMPTY,
     O_THREAD,
     O_TIMEOUT,
+    O_TLS,
     O_TYPE,
     /* roster and subscription actions (roster.c) */
     O_ROSTER_ADD,
@@ -113,6 +114,7 @@ struct settings {
     int each_line;                         /* -i: line mode (lines.c) */
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;
+    char *tls; /* --tls: direct or starttls (net.h enum net_tls) */
     unsigned long long
         set;           /* bit (1ULL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */

@@ -18,6 +18,8 @@ struct tls_opts {
     const unsigned char *pin; /* TLS_PIN_LEN bytes, or NULL */
     int insecure;             /* no verification at all */
     long long deadline;       /* the run's, xs_now_ms() clock; 0: none */
+    int direct;               /* 1: direct TLS (XEP-0368): the handshake
+                                 runs in transport_new, with ALPN */
 };
 
 struct transport; /* opaque */
@@ -27,10 +29,12 @@ struct transport; /* opaque */
  * whatever the outcome: transport_free closes it, and so does a failed
  * transport_new before it returns NULL (the caller must not close it
  * again).  Loads the trust anchors.  The deadline in 'o' bounds the TLS
- * close (at most 1 s without one).
+ * close (at most 1 s without one).  With o->direct the TLS handshake
+ * (ALPN xmpp-client, SNI, verification as for STARTTLS) runs here,
+ * within the deadline, and transport_io's starttls is NULL.
  * Used error codes: XS_ENOINPUT (cafile unreadable or without
  * certificates), XS_ECONFIG (no system trust store), XS_ESOFTWARE
- * (GnuTLS set-up).
+ * (GnuTLS set-up); with o->direct also those of xs_io.starttls.
  */
 struct transport *
 transport_new(int fd, const struct tls_opts *o, struct xs_error *err);

@@ -5,6 +5,8 @@
  *
  *   1. stream header + <starttls/> (one flight), features 4.2, 4.3
  *   2. <proceed/> (STARTTLS offered, or abort), TLS     5.4
+ *      (direct TLS, XEP-0368: the transport is TLS from the start and
+ *      1-2 are skipped)
  *      (no <starttls/> offered: abort, nothing else sent; any byte after
  *      <proceed/> before the handshake: abort, injection)
  *   3. new stream header, features with <mechanisms/>   5.4.3.3
@@ -956,7 +958,14 @@ const char *xmpp_bound_jid(const struct xmpp_session *s)
 
 enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
 {
-    enum xs_err e = starttls(s, err);
+    enum xs_err e = XS_OK;
+    /* Direct TLS (XEP-0368): the transport is TLS already and the first
+     * stream header goes over it; steps 1-2 do not happen. */
+    static const char note_direct[] = "direct TLS (XEP-0368): no STARTTLS";
+    if (s->io->starttls == NULL)
+        trace(s, XMPP_TRACE_NOTE, note_direct, sizeof note_direct - 1);
+    else
+        e = starttls(s, err);
     if (e == XS_OK)
         e = authenticate(s, err);
     if (e == XS_OK)

@@ -19,6 +19,7 @@
 /* Direction tags for the debug trace. */
 #define XMPP_TRACE_SENT 'C'
 #define XMPP_TRACE_RECV 'S'
+#define XMPP_TRACE_NOTE '*' /* what the session did, in words */
 
 struct xmpp_config {
     const char *jid;      /* account JID (validated by the caller) */

@@ -445,10 +445,10 @@ static size_t __attribute__((noinline)) scribble_and_wait(unsigned secs)
 
 static void __attribute__((noinline)) test_resolve_abandoned(const char *name)
 {
-    int fd = -1;
+    int fd = -1, direct = 0;
     struct xs_error err = {0};
-    enum xs_err e =
-        net_connect("slow.test", name, 5222, xs_now_ms() + 300, &fd, &err);
+    enum xs_err e = net_connect("slow.test", name, 5222, NET_TLS_AUTO,
+                                xs_now_ms() + 300, &fd, &direct, &err);
     if (e != XS_ETEMP)
         fprintf(stderr, "net_connect: %d %s\n", (int)e, err.msg);
     CHECK_EQ_INT(e, XS_ETEMP);
