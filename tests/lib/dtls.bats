@@ -68,6 +68,7 @@ xsd() {
     [[ $output == $'sent\tbob@localhost\t'* ]] || fail "no 'sent' line"
     # The trace: direct TLS, no STARTTLS, and the first thing we sent is
     # the stream header with from= (only ever sent encrypted).
+    # shellcheck disable=SC2154 # set by bats' run --separate-stderr
     [[ $stderr == *'*: direct TLS (XEP-0368)'* ]] ||
         fail "the trace does not say direct TLS"
     [[ $stderr != *'<starttls'* ]] || fail "<starttls/> sent"

@@ -164,7 +164,7 @@ EOF
 }
 
 ejabberd_write_config() {
-    local dir=$1 port=$2 api=$3 https= dtls=
+    local dir=$1 port=$2 api=$3 https='' dtls=''
     rm -f "$dir/https-port" "$dir/dtls-port"
     if [[ -n ${EJABBERD_DIRECT_TLS-} ]]; then
         dtls=$(ejabberd_free_port) && [[ $dtls =~ ^[0-9]+$ ]] || return 1

@@ -103,7 +103,7 @@ EOF
 }
 
 prosody_write_config() {
-    local dir=$1 port=$2 upload https= dtls=
+    local dir=$1 port=$2 upload https='' dtls=''
     rm -f "$dir/https-port" "$dir/dtls-port"
     upload=$(prosody_upload_config "$dir") || return 1
     [[ -e $dir/https-port ]] && https=$(<"$dir/https-port")
