@@ -452,12 +452,11 @@ static struct net_srv rec(const char *t, unsigned prio, unsigned w, int direct)
 static const char *order_of(const struct net_srv *r, size_t n)
 {
     static char out[256];
+    size_t len = 0;
     out[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0)
-            strcat(out, " ");
-        strcat(out, r[i].target);
-    }
+    for (size_t i = 0; i < n && len < sizeof out; i++)
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s%s",
+                                i > 0 ? " " : "", r[i].target);
     return out;
 }
 
