@@ -547,6 +547,17 @@ static enum xs_err starttls(struct xmpp_session *s, struct xs_error *err)
     enum xs_err e = flush(s, "opening the stream", err);
     if (e == XS_OK)
         e = wait_features(s, "waiting for stream features", &f, err);
+    if (e == XS_ETEMP && s->total_read == 0 && !s->timed_out) {
+        /* Closed at our header without a byte: what a direct TLS port
+         * does with plain text (XEP-0368). */
+        char was[sizeof err->msg];
+        snprintf(was, sizeof was, "%s", err->msg);
+        err->code = XS_OK; /* xs_seterr keeps the first error */
+        xs_seterr(err, XS_ETEMP,
+                  "%s, before any answer (a direct TLS port? try --tls "
+                  "direct)",
+                  was);
+    }
     if (e != XS_OK)
         return e;
     int offered = xnode_child(f, "starttls", NS_TLS) != NULL;

@@ -94,12 +94,13 @@ xsd() {
     [[ $stderr == "xmppsend: "* && $stderr != *$'\n'* ]] ||
         fail "not one error line"
     assert_match "$stderr" 'not a direct TLS port.*--tls starttls'
-    # A stream header to the direct TLS port: the server closes (75, as
-    # any connection lost).
+    # A stream header to the direct TLS port: the server closes or resets
+    # without a byte (75, as any connection lost, with a hint).
     run --separate-stderr -75 xsd "$SRV_DTLS_PORT" --tls starttls \
         -m "wrong $(unique)" bob@localhost
     [[ $stderr == "xmppsend: "* && $stderr != *$'\n'* ]] ||
         fail "not one error line"
+    assert_match "$stderr" 'before any answer.*--tls direct'
     after=$(srv_stored_count bob)
     [ "$before" = "$after" ] || fail "stored: $before -> $after"
 }
