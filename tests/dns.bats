@@ -501,3 +501,21 @@ SRVS_NAME=_xmpps-client._tcp.localhost
     assert_sent
     ! grep -q ' SRV ' "$D/dns.log" || fail "SRV looked up: $(cat "$D/dns.log")"
 }
+
+@test "dns: --tls starttls asks only _xmpp-client, --tls direct only _xmpps-client" {
+    # No records at all: the fallback is DOMAIN:5222 (STARTTLS) or
+    # DOMAIN:5223 (direct TLS), where the listener logs the connection.
+    local kind name port
+    for kind in starttls direct; do
+        name=$SRV_NAME port=5222
+        [ "$kind" = starttls ] || name=$SRVS_NAME port=5223
+        rm -f "$D/dns.log" "$D/listen.log" "$D/listen.ready"
+        dns_run - "$port" -- --tls "$kind"
+        assert_failed 75 'connect|closed|reset'
+        local names
+        names=$(awk '$3 == "SRV" { print $2 }' "$D/dns.log" | sort -u)
+        [ "$names" = "$name" ] || fail "--tls $kind: SRV queries: $names"
+        [ "$(wc -l <"$D/listen.log")" -eq 1 ] ||
+            fail "--tls $kind: no connection on $port"
+    done
+}
