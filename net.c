@@ -462,9 +462,9 @@ enum xs_err net_connect(const char *domain,
     *fd = -1;
     *direct = 0;
     if (host != NULL) {
-        unsigned p = port > 0 ? (unsigned)port
-                              : (tls == NET_TLS_DIRECT ? NET_XMPPS_PORT
-                                                       : NET_XMPP_PORT);
+        unsigned p =
+            port > 0 ? (unsigned)port
+                     : (tls == NET_TLS_DIRECT ? NET_XMPPS_PORT : NET_XMPP_PORT);
         *direct = tls == NET_TLS_DIRECT ||
                   (tls == NET_TLS_AUTO && p == NET_XMPPS_PORT);
         return connect_host(host, p, deadline, fd, err);

@@ -752,8 +752,8 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
         opts_parse_server(cl->server, &job->host, &job->port, err) != XS_OK)
         return err->code;
     if (cl->tls != NULL) /* checked by opts_check */
-        job->tls_mode = strcmp(cl->tls, "direct") == 0 ? NET_TLS_DIRECT
-                                                       : NET_TLS_STARTTLS;
+        job->tls_mode =
+            strcmp(cl->tls, "direct") == 0 ? NET_TLS_DIRECT : NET_TLS_STARTTLS;
     if (jid_parse(cl->jid, &c->me, &why) != 0 || c->me.local == NULL)
         return xs_seterr(err, XS_EDATA, "invalid account JID '%s': %s", cl->jid,
                          why ? why : "no localpart");

@@ -465,9 +465,9 @@ static void test_srv_order(void)
     /* Priority first, whatever the kind; direct TLS first within a
      * priority even against a heavier STARTTLS record; kinds never mix
      * within a priority. */
-    struct net_srv r[6] = {rec("s20", 20, 0, 0), rec("d30", 30, 0, 1),
+    struct net_srv r[6] = {rec("s20", 20, 0, 0),   rec("d30", 30, 0, 1),
                            rec("s10", 10, 900, 0), rec("d10", 10, 1, 1),
-                           rec("s5", 5, 0, 0), rec("d20", 20, 0, 1)};
+                           rec("s5", 5, 0, 0),     rec("d20", 20, 0, 1)};
     net_srv_order(r, 6, NULL, NULL);
     CHECK_EQ_STR(order_of(r, 6), "s5 d10 s10 d20 s20 d30");
 
