@@ -450,24 +450,41 @@ static enum xs_err connect_host(const char *host,
                      port, strerror(last));
 }
 
+/* Connect to host:port and hand the socket to 'ready'; *connected tells
+ * whether a failure came from 'ready'. */
+static enum xs_err connect_ready(const char *host,
+                                 unsigned port,
+                                 int direct,
+                                 long long deadline,
+                                 net_ready_fn ready,
+                                 void *ud,
+                                 int *connected,
+                                 struct xs_error *err)
+{
+    int fd = -1;
+    enum xs_err e = connect_host(host, port, deadline, &fd, err);
+    *connected = e == XS_OK;
+    return e == XS_OK ? ready(ud, fd, direct, err) : e;
+}
+
 enum xs_err net_connect(const char *domain,
                         const char *host,
                         int port,
                         enum net_tls tls,
                         long long deadline,
-                        int *fd,
-                        int *direct,
+                        net_ready_fn ready,
+                        void *ud,
                         struct xs_error *err)
 {
-    *fd = -1;
-    *direct = 0;
+    int connected = 0;
     if (host != NULL) {
         unsigned p =
             port > 0 ? (unsigned)port
                      : (tls == NET_TLS_DIRECT ? NET_XMPPS_PORT : NET_XMPP_PORT);
-        *direct = tls == NET_TLS_DIRECT ||
-                  (tls == NET_TLS_AUTO && p == NET_XMPPS_PORT);
-        return connect_host(host, p, deadline, fd, err);
+        int direct = tls == NET_TLS_DIRECT ||
+                     (tls == NET_TLS_AUTO && p == NET_XMPPS_PORT);
+        return connect_ready(host, p, direct, deadline, ready, ud, &connected,
+                             err);
     }
 
     struct net_srv *recs = xcalloc(2 * MAX_SRV, sizeof *recs);
@@ -486,21 +503,32 @@ enum xs_err net_connect(const char *domain,
     } else if (n == 0) {
         /* No SRV answer: the domain itself (RFC 6120 3.2.2), on 5223
          * only when direct TLS was asked for. */
-        *direct = tls == NET_TLS_DIRECT;
-        e = connect_host(domain, *direct ? NET_XMPPS_PORT : NET_XMPP_PORT,
-                         deadline, fd, err);
+        int direct = tls == NET_TLS_DIRECT;
+        e = connect_ready(domain, direct ? NET_XMPPS_PORT : NET_XMPP_PORT,
+                          direct, deadline, ready, ud, &connected, err);
     } else {
-        /* Every target in order; the last error is the one reported. */
+        /* Every target in order, also after a failed direct TLS
+         * handshake (XEP-0368).  Reported: the first failure of a
+         * target that took the connection (what a server did), else
+         * the last one. */
+        struct xs_error kept = {0};
         e = XS_ETEMP;
         for (int i = 0; i < n; i++) {
             struct xs_error one = {0};
-            e = connect_host(recs[i].target, recs[i].port, deadline, fd, &one);
-            if (e == XS_OK) {
-                *direct = recs[i].direct;
+            e = connect_ready(recs[i].target, recs[i].port, recs[i].direct,
+                              deadline, ready, ud, &connected, &one);
+            if (e == XS_OK)
                 break;
-            }
-            if (i == n - 1 || ms_left(deadline) == 0) {
-                xs_seterr(err, one.code, "%s", one.msg);
+            /* Our own side (CA file, GnuTLS): no other target helps. */
+            int ours = connected && e != XS_ETEMP && e != XS_EPROTO &&
+                       e != XS_EREFUSED;
+            if (connected && kept.code == XS_OK)
+                kept = one;
+            if (ours || i == n - 1 || ms_left(deadline) == 0) {
+                const struct xs_error *w =
+                    !ours && kept.code != XS_OK ? &kept : &one;
+                e = xs_seterr(err, w->code != XS_OK ? w->code : e, "%s",
+                              w->msg);
                 break;
             }
         }

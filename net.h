@@ -19,26 +19,39 @@
 enum net_tls { NET_TLS_AUTO = 0, NET_TLS_STARTTLS, NET_TLS_DIRECT };
 
 /*
- * Connect to the XMPP service of 'domain'.  With 'host' (from --server)
- * connect to host:port without SRV: port 0 is 5223 with 'tls' DIRECT,
- * else 5222; the connection is direct TLS when 'tls' says so, or with
- * AUTO when the port is 5223.  Otherwise look up _xmpps-client._tcp and
- * _xmpp-client._tcp.DOMAIN ('tls' DIRECT or STARTTLS: only that one)
- * and try the targets in net_srv_order's order, each with its kind;
- * with no SRV answer, fall back to DOMAIN:5222 (5223 with direct TLS
- * asked for).  Tries every address of every target until the deadline.
- * On success *fd is a connected blocking TCP socket with TCP_NODELAY and
- * *direct is 1 when TLS must start at once (direct TLS), else 0.
+ * What net_connect does with a connected socket 'fd' (blocking TCP with
+ * TCP_NODELAY; 'direct': 1 when TLS must start at once, XEP-0368): set
+ * up the transport over it, consuming fd whatever the outcome.  XS_OK,
+ * or an error code with 'err' set.
+ */
+typedef enum xs_err (*net_ready_fn)(void *ud,
+                                    int fd,
+                                    int direct,
+                                    struct xs_error *err);
+
+/*
+ * Connect to the XMPP service of 'domain' and hand the socket to
+ * 'ready'.  With 'host' (from --server) connect to host:port without
+ * SRV: port 0 is 5223 with 'tls' DIRECT, else 5222; the connection is
+ * direct TLS when 'tls' says so, or with AUTO when the port is 5223.
+ * Otherwise look up _xmpps-client._tcp and _xmpp-client._tcp.DOMAIN
+ * ('tls' DIRECT or STARTTLS: only that one) and try the targets in
+ * net_srv_order's order, each with its kind, going on to the next one
+ * when a target cannot be reached or 'ready' fails with XS_ETEMP,
+ * XS_EPROTO or XS_EREFUSED (a direct TLS handshake); with no SRV answer,
+ * fall back to DOMAIN:5222 (5223 with direct TLS asked for).  Tries
+ * every address of every target until the deadline.
  * Used error codes: XS_ENOHOST (name does not resolve, service not
- * offered), XS_ETEMP (refused, unreachable, timed out, DNS temporary).
+ * offered), XS_ETEMP (refused, unreachable, timed out, DNS temporary),
+ * and those of 'ready'.
  */
 enum xs_err net_connect(const char *domain,
                         const char *host,
                         int port,
                         enum net_tls tls,
                         long long deadline,
-                        int *fd,
-                        int *direct,
+                        net_ready_fn ready,
+                        void *ud,
                         struct xs_error *err);
 
 /* One SRV record; 'direct': from _xmpps-client (XEP-0368). */

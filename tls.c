@@ -118,6 +118,14 @@ fail:
     return NULL;
 }
 
+enum xs_err transport_ready(void *ud, int fd, int direct, struct xs_error *err)
+{
+    struct transport_slot *slot = ud;
+    slot->o->direct = direct;
+    slot->t = transport_new(fd, slot->o, err);
+    return slot->t != NULL ? XS_OK : err->code;
+}
+
 void transport_free(struct transport *t)
 {
     if (t == NULL)

@@ -39,6 +39,15 @@ struct transport; /* opaque */
 struct transport *
 transport_new(int fd, const struct tls_opts *o, struct xs_error *err);
 
+/* net_connect's ready function (net.h): transport_new over the socket
+ * with o->direct from the target; 'ud' is a struct transport_slot,
+ * whose 't' it sets. */
+struct transport_slot {
+    struct tls_opts *o;
+    struct transport *t;
+};
+enum xs_err transport_ready(void *ud, int fd, int direct, struct xs_error *err);
+
 /* Fill 'io' with the transport's functions. */
 void transport_io(struct transport *t, struct xs_io *io);
 

@@ -1234,22 +1234,19 @@ static enum xs_err run_lines(struct job *job, struct xs_error *err)
 
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
-    int fd = -1;
     if (job->tls.insecure)
         msg("warning: --insecure: the server's certificate is not "
             "verified; anyone on the path can read and change this "
             "session");
     if (job->each_line)
         return run_lines(job, err);
+    struct transport_slot slot = {&job->tls, NULL};
     enum xs_err e =
         net_connect(job->tls.domain, job->host, job->port, job->tls_mode,
-                    job->cfg.deadline, &fd, &job->tls.direct, err);
+                    job->cfg.deadline, transport_ready, &slot, err);
     if (e != XS_OK)
         return e;
-    /* transport_new consumes the fd, also when it fails. */
-    struct transport *t = transport_new(fd, &job->tls, err);
-    if (t == NULL)
-        return err->code;
+    struct transport *t = slot.t;
     struct xs_io io;
     transport_io(t, &io);
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);

@@ -124,7 +124,9 @@ dns_inside() {
     fi
     if [ "$listen" != - ]; then
         local target=-
-        [ "$scn" = - ] || target=$d/port
+        # LISTEN_CLOSES=1: the listener closes each connection at once
+        # even when a fake server runs.
+        [ "$scn" = - ] || [ -n "${LISTEN_CLOSES-}" ] || target=$d/port
         timeout 60 python3 -c "$(listener_py)" "$listen" "$d/listen.log" \
             "$target" "$d/listen.ready" 50 >"$d/listen.out" 2>&1 &
         lpid=$!
@@ -471,23 +473,39 @@ SRVS_NAME=_xmpps-client._tcp.localhost
         fail "no ALPN xmpp-client: $(cat "$D/server.log")"
 }
 
-@test "dns: priority across kinds, and the next target after a refusal" {
-    # Direct TLS at priority 0 refuses (port 1 is closed); STARTTLS at 10 is
-    # the fake server; direct TLS at 20 (the listener) is never reached.
-    dns_run "$OK_SCENARIO" 5269 \
+@test "dns: priority across kinds; the next target after a refusal or a failed TLS handshake" {
+    # Direct TLS at priority 0 is the listener, which takes the connection
+    # and closes it (the TLS handshake fails); direct TLS at 5 refuses
+    # (port 1 is closed); STARTTLS at 10 is the fake server; direct TLS at
+    # 20 (the listener again) is never reached.
+    LISTEN_CLOSES=1 dns_run "$OK_SCENARIO" 5269 \
         --srv "$SRVS_NAME" 20 0 5269 other.localhost \
         --srv "$SRV_NAME" 10 0 "$PORT" xmpp.localhost \
-        --srv "$SRVS_NAME" 0 0 1 dead.localhost \
+        --srv "$SRVS_NAME" 5 0 1 dead.localhost \
+        --srv "$SRVS_NAME" 0 0 5269 first.localhost \
         --a other.localhost 127.0.0.1 --a xmpp.localhost 127.0.0.1 \
-        --a dead.localhost 127.0.0.1
+        --a dead.localhost 127.0.0.1 --a first.localhost 127.0.0.1
     assert_sent
     assert_srv_query
-    refute_connection
+    [ "$(wc -l <"$D/listen.log")" -eq 1 ] ||
+        fail "expected one connection to the listener: $(cat "$D/listen.log")"
     local order
-    order=$(awk '$3 == "A" { print $2 }' "$D/dns.log" | uniq | head -n 2 |
+    order=$(awk '$3 == "A" { print $2 }' "$D/dns.log" | uniq | head -n 3 |
         tr '\n' ' ')
-    [ "$order" = "dead.localhost xmpp.localhost " ] ||
+    [ "$order" = "first.localhost dead.localhost xmpp.localhost " ] ||
         fail "targets resolved in the order: $order"
+}
+
+@test "dns: every target fails: the TLS failure is reported, not the refusal" {
+    # Direct TLS at 0 on the listener (closes: handshake fails), STARTTLS
+    # at 10 refuses: the reason given is the first target's.
+    LISTEN_CLOSES=1 dns_run - 5269 \
+        --srv "$SRVS_NAME" 0 0 5269 first.localhost \
+        --srv "$SRV_NAME" 10 0 1 dead.localhost \
+        --a first.localhost 127.0.0.1 --a dead.localhost 127.0.0.1
+    assert_failed 75 'TLS handshake'
+    [ "$(wc -l <"$D/listen.log")" -eq 1 ] ||
+        fail "expected one connection to the listener: $(cat "$D/listen.log")"
 }
 
 @test "dns: --server HOST:5223 is direct TLS without --tls; no SRV lookup" {
