@@ -5,10 +5,10 @@
  *
  *   1. stream header + <starttls/> (one flight), features 4.2, 4.3
  *   2. <proceed/> (STARTTLS offered, or abort), TLS     5.4
- *      (direct TLS, XEP-0368: the transport is TLS from the start and
- *      1-2 are skipped)
  *      (no <starttls/> offered: abort, nothing else sent; any byte after
  *      <proceed/> before the handshake: abort, injection)
+ *      (direct TLS, XEP-0368: the transport is TLS from the start and
+ *      1-2 are skipped)
  *   3. new stream header, features with <mechanisms/>   5.4.3.3
  *   4. SASL: SCRAM-SHA-512/256/1, else PLAIN            6.4
  *      (the server's v= signature is verified before anything else)
