@@ -86,6 +86,7 @@ struct xmpp_session {
     int closed_sent;   /* our </stream:stream> went out */
     int started;       /* logged in: jobs may run, the close is due */
     char bind_id[24];  /* a pipelined bind request not yet answered */
+    int cert_identity; /* EXTERNAL: the account is the certificate's */
     struct xs_error settle_err; /* its failure, for the next flight */
     enum sm_state sm_state;
     char *sm_id;             /* XEP-0198 resumption id, NULL: none */
@@ -932,6 +933,7 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
                          "server offers no acceptable authentication "
                          "mechanism (need SCRAM-SHA-1/256/512%s)",
                          s->cfg.allow_plain ? " or PLAIN" : "");
+    s->cert_identity = mech == SASL_EXTERNAL;
     e = mech == SASL_PLAIN        ? plain(s, err)
         : mech == SASL_EXTERNAL   ? external(s, err)
         : mech == SASL_DIGEST_MD5 ? digest_md5(s, err)
@@ -1257,7 +1259,9 @@ static enum xs_err secure_and_authenticate(struct xmpp_session *s,
 enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
 {
     enum xs_err e = secure_and_authenticate(s, err);
-    if (e == XS_OK && s->cfg.pipeline_bind) {
+    /* Not after EXTERNAL: the certificate may stand for another account
+     * than ours, and nothing may go out before the bound JID says. */
+    if (e == XS_OK && s->cfg.pipeline_bind && !s->cert_identity) {
         /* Header and bind go out with the first job (bind_settle). */
         emit_header(s, 1);
         emit_bind(s, s->bind_id, sizeof s->bind_id);
