@@ -156,6 +156,12 @@ void settings_merge(struct settings *cl, struct settings *cf)
             cf->set &= ~(1ULL << pair[i]);
         }
     }
+    /* The file's tls is for the file's server, not for --server's. */
+    if (opt_isset(cl, O_SERVER) && opt_isset(cf, O_TLS)) {
+        xs_free_secret(cf->tls);
+        cf->tls = NULL;
+        cf->set &= ~(1ULL << O_TLS);
+    }
     for (int i = 0; i < O_COUNT; i++) {
         const struct opt *o = &opt_table[i];
         if (!o->config || i == O_PASSWORD || i == O_PASSWORD_COMMAND ||

@@ -33,7 +33,9 @@ struct xs_io {
      * certificate verification against the JID's domain.
      * Used error codes: XS_EREFUSED (certificate, policy), XS_ETEMP
      * (timeout, reset), XS_EPROTO (cleartext waiting before the
-     * handshake), XS_EIO.
+     * handshake), XS_EIO.  NULL: the connection is TLS from its first
+     * byte (XEP-0368 direct TLS), verified already; the session sends
+     * no <starttls/>.
      */
     enum xs_err (*starttls)(void *ctx, int timeout_ms, struct xs_error *err);
     /* Orderly shutdown of the write side (TLS close_notify); no wait. */

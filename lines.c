@@ -455,17 +455,15 @@ enum xs_err lines_net_connect(void *ud,
                               struct xs_error *err)
 {
     struct lines_net *n = ud;
-    int fd = -1;
     lines_net_disconnect(n);
+    n->tls->deadline = deadline;
+    struct transport_slot slot = {n->tls, NULL};
     enum xs_err e =
-        net_connect(n->domain, n->host, n->port, deadline, &fd, err);
+        net_connect(n->domain, n->host, n->port, (enum net_tls)n->tls_mode,
+                    deadline, transport_ready, &slot, err);
     if (e != XS_OK)
         return e;
-    n->tls->deadline = deadline;
-    /* transport_new consumes the fd, also when it fails. */
-    n->t = transport_new(fd, n->tls, err);
-    if (n->t == NULL)
-        return err->code;
+    n->t = slot.t;
     transport_io(n->t, io);
     return XS_OK;
 }

@@ -77,6 +77,7 @@ struct lines_net {
     const char *domain;
     const char *host;
     int port;
+    int tls_mode; /* enum net_tls: --tls */
     struct tls_opts *tls;
     struct transport *t; /* the current connection, or NULL */
 };

@@ -2,10 +2,13 @@
 /*
  * net.c - name resolution and TCP, bounded by the run's deadline.
  *
- * SRV (RFC 6120 3.2.1, RFC 2782): records sorted by priority, weighted
- * random order within a priority; a single "." target means the service
- * is not offered.  Only when there is no usable SRV answer does the
- * domain itself on port 5222 get tried (3.2.2).  getaddrinfo runs
+ * SRV (RFC 6120 3.2.1, RFC 2782, XEP-0368): the records of
+ * _xmpps-client (direct TLS) and _xmpp-client (STARTTLS), looked up at
+ * the same time, merged and sorted by priority, direct TLS first within
+ * a priority, weighted random order within a priority and kind; a single
+ * "." target means the service is not offered.  Only when there is no
+ * usable SRV answer does the domain itself on port 5222 get tried
+ * (3.2.2).  getaddrinfo runs
  * through getaddrinfo_a so a dead resolver cannot outlast the deadline.
  */
 #define _GNU_SOURCE
@@ -30,12 +33,7 @@
 #include "net.h"
 #include "io.h"
 
-#define MAX_SRV 16
-
-struct srv {
-    char target[NS_MAXDNAME];
-    unsigned prio, weight, port;
-};
+#define MAX_SRV 16 /* per SRV name */
 
 static int ms_left(long long deadline)
 {
@@ -58,27 +56,42 @@ int net_wait(int fd, int writable, int timeout_ms)
 
 static int cmp_srv(const void *a, const void *b)
 {
-    const struct srv *x = a, *y = b;
+    const struct net_srv *x = a, *y = b;
     if (x->prio != y->prio)
         return x->prio < y->prio ? -1 : 1;
-    /* Weight 0 first within a priority (RFC 2782), then the draw. */
+    /* Direct TLS first within a priority (XEP-0368: it saves two round
+     * trips), then weight 0 first (RFC 2782), then the draw. */
+    if (x->direct != y->direct)
+        return x->direct ? -1 : 1;
     return (x->weight != 0) - (y->weight != 0);
 }
 
-/* RFC 2782 weighted selection within each run of equal priority. */
-static void srv_order(struct srv *r, size_t n)
+static unsigned random_draw(void *ud)
 {
+    unsigned rnd = 0;
+    (void)ud;
+    if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+        rnd = 0;
+    return rnd;
+}
+
+/* RFC 2782 weighted selection within each run of equal priority and
+ * kind. */
+void net_srv_order(struct net_srv *r,
+                   size_t n,
+                   unsigned (*draw)(void *ud),
+                   void *ud)
+{
+    if (draw == NULL)
+        draw = random_draw;
     qsort(r, n, sizeof *r, cmp_srv);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         unsigned long sum = 0;
-        while (j < n && r[j].prio == r[i].prio)
+        while (j < n && r[j].prio == r[i].prio && r[j].direct == r[i].direct)
             sum += r[j++].weight;
         for (size_t k = i; k + 1 < j; k++) {
-            unsigned rnd = 0;
-            if (getrandom(&rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
-                rnd = 0;
-            unsigned long pick = sum ? rnd % (sum + 1) : 0, run = 0;
+            unsigned long pick = sum ? draw(ud) % (sum + 1) : 0, run = 0;
             size_t sel = k;
             for (size_t m = k; m < j; m++) {
                 run += r[m].weight;
@@ -87,7 +100,7 @@ static void srv_order(struct srv *r, size_t n)
                     break;
                 }
             }
-            struct srv t = r[k];
+            struct net_srv t = r[k];
             r[k] = r[sel];
             r[sel] = t;
             sum -= r[k].weight;
@@ -96,7 +109,8 @@ static void srv_order(struct srv *r, size_t n)
     }
 }
 
-static int srv_parse(const unsigned char *ans, int len, struct srv *out);
+static int
+srv_parse(const unsigned char *ans, int len, int direct, struct net_srv *out);
 
 /*
  * One SRV query in a helper thread, so that a resolver that never
@@ -136,9 +150,19 @@ static void *srv_thread(void *arg)
     return NULL;
 }
 
-/* Run the query; answer length, or -1 (no answer, or out of time). */
-static int srv_query(struct srv_job *j, long long deadline)
+/* Start the query of PREFIX.DOMAIN in its own thread; NULL when it
+ * cannot be asked (name too long, no thread). */
+static struct srv_job *
+srv_start(const char *prefix, const char *domain, long long deadline)
 {
+    struct srv_job *j = xcalloc(1, sizeof *j);
+    if (snprintf(j->qname, sizeof j->qname, "%s.%s", prefix, domain) >=
+        (int)sizeof j->qname) {
+        free(j);
+        return NULL;
+    }
+    int secs = (ms_left(deadline) + 999) / 1000;
+    j->retrans = secs < 1 ? 1 : (secs > 5 ? 5 : secs);
     pthread_condattr_t ca;
     pthread_t t;
     pthread_condattr_init(&ca);
@@ -146,9 +170,30 @@ static int srv_query(struct srv_job *j, long long deadline)
     pthread_cond_init(&j->cv, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&j->mu, NULL);
-    if (pthread_create(&t, NULL, srv_thread, j) != 0)
-        return -1;
+    if (pthread_create(&t, NULL, srv_thread, j) != 0) {
+        pthread_mutex_destroy(&j->mu);
+        pthread_cond_destroy(&j->cv);
+        free(j);
+        return NULL;
+    }
     pthread_detach(t);
+    return j;
+}
+
+/*
+ * Wait for the answer of 'j' (NULL: none) and parse it into 'out', each
+ * record marked 'direct'.  Returns the number of records (0: no usable
+ * answer), -1 when the service is explicitly absent ("."), -2 when the
+ * deadline passed (the thread then frees the job; otherwise it is freed
+ * here).
+ */
+static int srv_finish(struct srv_job *j,
+                      int direct,
+                      struct net_srv *out,
+                      long long deadline)
+{
+    if (j == NULL)
+        return 0;
     struct timespec ts = {(time_t)(deadline / 1000),
                           (long)(deadline % 1000) * 1000000L};
     pthread_mutex_lock(&j->mu);
@@ -157,38 +202,50 @@ static int srv_query(struct srv_job *j, long long deadline)
     int done = j->done;
     j->abandoned = !done;
     pthread_mutex_unlock(&j->mu);
-    return done ? j->len : -2;
-}
-
-/*
- * Look up _xmpp-client._tcp.DOMAIN.  Returns the number of records
- * (0: no usable answer), -1 when the service is explicitly absent, -2
- * when the deadline passed.
- */
-static int srv_lookup(const char *domain, struct srv *out, long long deadline)
-{
-    struct srv_job *j = xcalloc(1, sizeof *j);
-    if (snprintf(j->qname, sizeof j->qname, "_xmpp-client._tcp.%s", domain) >=
-        (int)sizeof j->qname) {
-        free(j);
-        return 0;
-    }
-    int secs = (ms_left(deadline) + 999) / 1000;
-    j->retrans = secs < 1 ? 1 : (secs > 5 ? 5 : secs);
-    int len = srv_query(j, deadline);
-    if (len == -2)
-        return -2; /* the thread frees the job */
+    if (!done)
+        return -2;
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
+    int len = j->len;
     if (len > (int)sizeof j->ans) /* truncated: parse what we have */
         len = (int)sizeof j->ans;
-    int n = len < 0 ? 0 : srv_parse(j->ans, len, out);
+    int n = len < 0 ? 0 : srv_parse(j->ans, len, direct, out);
     free(j);
     return n;
 }
 
-/* Parse an SRV answer into 'out' (see srv_lookup for the result). */
-static int srv_parse(const unsigned char *ans, int len, struct srv *out)
+/*
+ * Look up _xmpps-client._tcp.DOMAIN (direct TLS, XEP-0368) and
+ * _xmpp-client._tcp.DOMAIN (STARTTLS) at the same time, or only the one
+ * 'want' names, and merge the records into 'out' (room for 2 * MAX_SRV)
+ * in the order to try them.  Returns their number, or -2 when the
+ * deadline passed; *absent is set when a name said "." (no such
+ * service: then no fallback to the domain itself).
+ */
+static int srv_lookup(const char *domain,
+                      enum net_tls want,
+                      struct net_srv *out,
+                      long long deadline,
+                      int *absent)
+{
+    struct srv_job *js = NULL, *jp = NULL;
+    if (want != NET_TLS_STARTTLS)
+        js = srv_start("_xmpps-client._tcp", domain, deadline);
+    if (want != NET_TLS_DIRECT)
+        jp = srv_start("_xmpp-client._tcp", domain, deadline);
+    int ns = srv_finish(js, 1, out, deadline);
+    int np = srv_finish(jp, 0, out + (ns > 0 ? ns : 0), deadline);
+    *absent = ns == -1 || np == -1;
+    if (ns == -2 || np == -2)
+        return -2;
+    int n = (ns > 0 ? ns : 0) + (np > 0 ? np : 0);
+    net_srv_order(out, (size_t)n, NULL, NULL);
+    return n;
+}
+
+/* Parse an SRV answer into 'out' (see srv_finish for the result). */
+static int
+srv_parse(const unsigned char *ans, int len, int direct, struct net_srv *out)
 {
     ns_msg m;
     if (ns_initparse(ans, len, &m) < 0)
@@ -201,10 +258,11 @@ static int srv_parse(const unsigned char *ans, int len, struct srv *out)
             continue;
         nsrv++;
         const unsigned char *rd = ns_rr_rdata(rr);
-        struct srv *s = &out[n];
+        struct net_srv *s = &out[n];
         s->prio = ns_get16(rd);
         s->weight = ns_get16(rd + 2);
         s->port = ns_get16(rd + 4);
+        s->direct = direct;
         if (ns_name_uncompress(ns_msg_base(m), ns_msg_end(m), rd + 6, s->target,
                                sizeof s->target) < 0)
             continue;
@@ -219,7 +277,6 @@ static int srv_parse(const unsigned char *ans, int len, struct srv *out)
     /* "." means "no service" only as the one record (RFC 2782). */
     if (n == 0 && dot && nsrv == 1)
         return -1;
-    srv_order(out, (size_t)n);
     return n;
 }
 
@@ -393,42 +450,85 @@ static enum xs_err connect_host(const char *host,
                      port, strerror(last));
 }
 
+/* Connect to host:port and hand the socket to 'ready'; *connected tells
+ * whether a failure came from 'ready'. */
+static enum xs_err connect_ready(const char *host,
+                                 unsigned port,
+                                 int direct,
+                                 long long deadline,
+                                 net_ready_fn ready,
+                                 void *ud,
+                                 int *connected,
+                                 struct xs_error *err)
+{
+    int fd = -1;
+    enum xs_err e = connect_host(host, port, deadline, &fd, err);
+    *connected = e == XS_OK;
+    return e == XS_OK ? ready(ud, fd, direct, err) : e;
+}
+
 enum xs_err net_connect(const char *domain,
                         const char *host,
                         int port,
+                        enum net_tls tls,
                         long long deadline,
-                        int *fd,
+                        net_ready_fn ready,
+                        void *ud,
                         struct xs_error *err)
 {
-    *fd = -1;
-    if (host != NULL)
-        return connect_host(host, port > 0 ? (unsigned)port : NET_XMPP_PORT,
-                            deadline, fd, err);
+    int connected = 0;
+    if (host != NULL) {
+        unsigned p =
+            port > 0 ? (unsigned)port
+                     : (tls == NET_TLS_DIRECT ? NET_XMPPS_PORT : NET_XMPP_PORT);
+        int direct = tls == NET_TLS_DIRECT ||
+                     (tls == NET_TLS_AUTO && p == NET_XMPPS_PORT);
+        return connect_ready(host, p, direct, deadline, ready, ud, &connected,
+                             err);
+    }
 
-    struct srv *recs = xcalloc(MAX_SRV, sizeof *recs);
-    int n = srv_lookup(domain, recs, deadline);
+    struct net_srv *recs = xcalloc(2 * MAX_SRV, sizeof *recs);
+    int absent = 0;
+    int n = srv_lookup(domain, tls, recs, deadline, &absent);
     enum xs_err e;
     if (n == -2) {
         e = xs_seterr(err, XS_ETEMP,
                       "timed out looking up the SRV records "
                       "of %s",
                       domain);
-    } else if (n < 0) {
+    } else if (n == 0 && absent) {
         e = xs_seterr(err, XS_ENOHOST,
                       "%s does not offer XMPP client service (SRV \".\")",
                       domain);
     } else if (n == 0) {
-        e = connect_host(domain, NET_XMPP_PORT, deadline, fd, err);
+        /* No SRV answer: the domain itself (RFC 6120 3.2.2), on 5223
+         * only when direct TLS was asked for. */
+        int direct = tls == NET_TLS_DIRECT;
+        e = connect_ready(domain, direct ? NET_XMPPS_PORT : NET_XMPP_PORT,
+                          direct, deadline, ready, ud, &connected, err);
     } else {
-        /* Every target in order; the last error is the one reported. */
+        /* Every target in order, also after a failed direct TLS
+         * handshake (XEP-0368).  Reported: the first failure of a
+         * target that took the connection (what a server did), else
+         * the last one. */
+        struct xs_error kept = {0};
         e = XS_ETEMP;
         for (int i = 0; i < n; i++) {
             struct xs_error one = {0};
-            e = connect_host(recs[i].target, recs[i].port, deadline, fd, &one);
+            e = connect_ready(recs[i].target, recs[i].port, recs[i].direct,
+                              deadline, ready, ud, &connected, &one);
             if (e == XS_OK)
                 break;
-            if (i == n - 1 || ms_left(deadline) == 0) {
-                xs_seterr(err, one.code, "%s", one.msg);
+            /* Our own side (CA file, GnuTLS): no other target helps. */
+            int ours = connected && e != XS_ETEMP && e != XS_EPROTO &&
+                       e != XS_EREFUSED;
+            if (connected && kept.code == XS_OK)
+                kept = one;
+            if (ours || i == n - 1 || ms_left(deadline) == 0) {
+                const struct xs_error *w =
+                    !ours && kept.code != XS_OK ? &kept : &one;
+                e = xs_seterr(err, w->code != XS_OK ? w->code : e, "%s",
+                              w->msg);
                 break;
             }
         }

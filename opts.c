@@ -43,6 +43,13 @@ static const char *check_type(const char *v)
     return NULL;
 }
 
+static const char *check_tls(const char *v)
+{
+    if (strcmp(v, "direct") != 0 && strcmp(v, "starttls") != 0)
+        return "direct or starttls";
+    return NULL;
+}
+
 static const char *check_pin(const char *v)
 {
     unsigned char pin[TLS_PIN_LEN];
@@ -249,6 +256,8 @@ const struct opt opt_table[O_COUNT] = {
     [O_TIMEOUT] = {"timeout", 0, OPT_STRING, "SECONDS", 1, 0, 0, S(timeout),
                    XS_EUSAGE, check_timeout,
                    "deadline for the run; with -i, per message (default 30)"},
+    [O_TLS] = {"tls", 0, OPT_STRING, "MODE", 1, 0, 0, S(tls), XS_EUSAGE,
+               check_tls, "direct (XEP-0368) or starttls (default: by port)"},
     [O_TYPE] = {"type", 0, OPT_STRING, "TYPE", 1, 0, 0, S(type), XS_EUSAGE,
                 check_type, "chat (default), normal or headline"},
     [O_ROSTER_ADD] = {"roster-add", 0, OPT_LIST, "JID", 0, 0, 0, 0, XS_EDATA,

@@ -50,6 +50,7 @@ enum opt_id {
     O_SKIP_EMPTY,
     O_THREAD,
     O_TIMEOUT,
+    O_TLS,
     O_TYPE,
     /* roster and subscription actions (roster.c) */
     O_ROSTER_ADD,
@@ -119,6 +120,7 @@ struct settings {
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;
     char *cert, *key, *mechanism; /* client certificate, SASL choice */
+    char *tls; /* --tls: direct or starttls (net.h enum net_tls) */
     unsigned long long
         set;           /* bit (1ULL << id): given (on or off, or a value) */
     int line[O_COUNT]; /* config file line, OPT_FROM_CLI or OPT_FROM_ENV */

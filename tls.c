@@ -37,6 +37,7 @@ struct transport {
     int insecure;
     long long deadline; /* of the run (tls_opts); 0: none */
     int first_byte;     /* first byte read in the handshake; -1: none */
+    int direct;         /* TLS from the first byte (XEP-0368) */
 };
 
 /* Longest wait for the close_notify to go out (less near the deadline). */
@@ -88,6 +89,9 @@ enum xs_err tls_check_client_cert(const struct tls_opts *o,
     return e;
 }
 
+static enum xs_err
+tls_handshake(struct transport *t, int timeout_ms, struct xs_error *err);
+
 struct transport *
 transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
 {
@@ -130,10 +134,30 @@ transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
     }
     if (client_cert(t->cred, o, err) != XS_OK)
         goto fail;
+    if (o->direct) {
+        /* XEP-0368: TLS from the first byte, bounded by the run's
+         * deadline (30 s without one). */
+        t->direct = 1;
+        int ms = o->deadline > 0 ? ms_until(o->deadline) : 30000;
+        if (ms == 0) {
+            xs_seterr(err, XS_ETEMP, "timed out before the TLS handshake");
+            goto fail;
+        }
+        if (tls_handshake(t, ms, err) != XS_OK)
+            goto fail;
+    }
     return t;
 fail:
     transport_free(t); /* closes fd: it is consumed on failure too */
     return NULL;
+}
+
+enum xs_err transport_ready(void *ud, int fd, int direct, struct xs_error *err)
+{
+    struct transport_slot *slot = ud;
+    slot->o->direct = direct;
+    slot->t = transport_new(fd, slot->o, err);
+    return slot->t != NULL ? XS_OK : err->code;
 }
 
 void transport_free(struct transport *t)
@@ -245,6 +269,12 @@ handshake_error(struct transport *t, int r, struct xs_error *err)
         gnutls_free(msg.data);
         return XS_EREFUSED;
     }
+    /* Direct TLS: a server that answers in cleartext is not a direct
+     * TLS port (an XMPP server on a STARTTLS port, say). */
+    if (t->direct && t->first_byte >= 0 && !is_record_type(t->first_byte))
+        return xs_seterr(err, XS_EPROTO,
+                         "server did not answer with TLS: not a direct TLS "
+                         "port? (try --tls starttls)");
     /* The first thing after <proceed/> must be a TLS record.  Anything
      * else is cleartext that arrived too late for the check before the
      * handshake (protocol.md 2.2). */
@@ -292,20 +322,14 @@ static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
     return send(t->fd, buf, n, MSG_NOSIGNAL);
 }
 
-static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
+/* The TLS handshake on t->fd, with SNI and verification against the
+ * JID's domain (or --pin); direct TLS also offers ALPN xmpp-client. */
+static enum xs_err
+tls_handshake(struct transport *t, int timeout_ms, struct xs_error *err)
 {
-    struct transport *t = ctx;
     const char *errpos = NULL;
     long long deadline = xs_now_ms() + timeout_ms;
-    char c;
 
-    /* A server may send nothing between <proceed/> and our ClientHello;
-     * bytes already waiting are an injection attempt (protocol.md 2.2).
-     * xmpp.c catches those that arrived with <proceed/> itself. */
-    if (recv(t->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
-        return xs_seterr(err, XS_EPROTO,
-                         "server sent cleartext bytes after <proceed/> "
-                         "(injection attempt); aborting");
     if (gnutls_init(&t->tls, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0 ||
         gnutls_set_default_priority_append(
             t->tls, "-VERS-TLS1.0:-VERS-TLS1.1:-VERS-DTLS-ALL", &errpos, 0) <
@@ -315,6 +339,14 @@ static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
     if (!is_ip(t->domain))
         gnutls_server_name_set(t->tls, GNUTLS_NAME_DNS, t->domain,
                                strlen(t->domain));
+    if (t->direct) {
+        /* XEP-0368: ALPN "xmpp-client".  A server that picks none is
+         * fine; GnuTLS refuses one that picks what we did not offer. */
+        static unsigned char name[] = "xmpp-client";
+        gnutls_datum_t alpn = {name, sizeof name - 1};
+        if (gnutls_alpn_set_protocols(t->tls, &alpn, 1, 0) < 0)
+            return xs_seterr(err, XS_ESOFTWARE, "cannot set up TLS ALPN");
+    }
     if (!t->insecure && !t->use_pin)
         gnutls_session_set_verify_cert(t->tls, t->domain, 0);
     gnutls_transport_set_ptr(t->tls, t);
@@ -334,6 +366,21 @@ static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
     if (t->use_pin)
         return check_pin(t, err);
     return XS_OK;
+}
+
+static enum xs_err do_starttls(void *ctx, int timeout_ms, struct xs_error *err)
+{
+    struct transport *t = ctx;
+    char c;
+
+    /* A server may send nothing between <proceed/> and our ClientHello;
+     * bytes already waiting are an injection attempt (protocol.md 2.2).
+     * xmpp.c catches those that arrived with <proceed/> itself. */
+    if (recv(t->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        return xs_seterr(err, XS_EPROTO,
+                         "server sent cleartext bytes after <proceed/> "
+                         "(injection attempt); aborting");
+    return tls_handshake(t, timeout_ms, err);
 }
 
 static long
@@ -466,7 +513,8 @@ void transport_io(struct transport *t, struct xs_io *io)
 {
     io->read = do_read;
     io->write = do_write;
-    io->starttls = do_starttls;
+    /* Direct TLS is up already: nothing for the session to start. */
+    io->starttls = t->direct ? NULL : do_starttls;
     io->shutdown = do_shutdown;
     io->channel_binding = do_channel_binding;
     io->tls_version = do_tls_version;

@@ -22,6 +22,8 @@ struct tls_opts {
      * memory (the caller reads and wipes the key); NULL: none. */
     const char *cert_pem, *key_pem;
     size_t cert_len, key_len;
+    int direct;               /* 1: direct TLS (XEP-0368): the handshake
+                                 runs in transport_new, with ALPN */
 };
 
 struct transport; /* opaque */
@@ -31,11 +33,14 @@ struct transport; /* opaque */
  * whatever the outcome: transport_free closes it, and so does a failed
  * transport_new before it returns NULL (the caller must not close it
  * again).  Loads the trust anchors.  The deadline in 'o' bounds the TLS
- * close (at most 1 s without one).
+ * close (at most 1 s without one).  With o->direct the TLS handshake
+ * (ALPN xmpp-client, SNI, verification as for STARTTLS) runs here,
+ * within the deadline, and transport_io's starttls is NULL.
  * Used error codes: XS_ENOINPUT (cafile unreadable or without
  * certificates), XS_ECONFIG (no system trust store; a client
  * certificate or key that GnuTLS refuses, or that do not match),
- * XS_ESOFTWARE (GnuTLS set-up).
+ * XS_ESOFTWARE (GnuTLS set-up); with o->direct also those of
+ * xs_io.starttls.
  */
 struct transport *
 transport_new(int fd, const struct tls_opts *o, struct xs_error *err);
@@ -47,6 +52,15 @@ transport_new(int fd, const struct tls_opts *o, struct xs_error *err);
  */
 enum xs_err tls_check_client_cert(const struct tls_opts *o,
                                   struct xs_error *err);
+
+/* net_connect's ready function (net.h): transport_new over the socket
+ * with o->direct from the target; 'ud' is a struct transport_slot,
+ * whose 't' it sets. */
+struct transport_slot {
+    struct tls_opts *o;
+    struct transport *t;
+};
+enum xs_err transport_ready(void *ud, int fd, int direct, struct xs_error *err);
 
 /* Fill 'io' with the transport's functions. */
 void transport_io(struct transport *t, struct xs_io *io);

@@ -7,6 +7,8 @@
  *   2. <proceed/> (STARTTLS offered, or abort), TLS     5.4
  *      (no <starttls/> offered: abort, nothing else sent; any byte after
  *      <proceed/> before the handshake: abort, injection)
+ *      (direct TLS, XEP-0368: the transport is TLS from the start and
+ *      1-2 are skipped)
  *   3. new stream header, features with <mechanisms/>   5.4.3.3
  *   4. SASL: SCRAM-SHA-512/256/1(-PLUS), else PLAIN     6.4
  *      (channel binding and XEP-0474 checks: plan_scram)
@@ -88,6 +90,7 @@ struct xmpp_session {
     int closed_sent;   /* our </stream:stream> went out */
     int started;       /* logged in: jobs may run, the close is due */
     char bind_id[24];  /* a pipelined bind request not yet answered */
+    int cert_identity; /* EXTERNAL: the account is the certificate's */
     struct xs_error settle_err; /* its failure, for the next flight */
     enum sm_state sm_state;
     char *sm_id;             /* XEP-0198 resumption id, NULL: none */
@@ -555,6 +558,17 @@ static enum xs_err starttls(struct xmpp_session *s, struct xs_error *err)
     enum xs_err e = flush(s, "opening the stream", err);
     if (e == XS_OK)
         e = wait_features(s, "waiting for stream features", &f, err);
+    if (e == XS_ETEMP && s->total_read == 0 && !s->timed_out) {
+        /* Closed at our header without a byte: what a direct TLS port
+         * does with plain text (XEP-0368). */
+        char was[sizeof err->msg];
+        snprintf(was, sizeof was, "%s", err->msg);
+        err->code = XS_OK; /* xs_seterr keeps the first error */
+        xs_seterr(err, XS_ETEMP,
+                  "%s, before any answer (a direct TLS port? try --tls "
+                  "direct)",
+                  was);
+    }
     if (e != XS_OK)
         return e;
     int offered = xnode_child(f, "starttls", NS_TLS) != NULL;
@@ -1128,6 +1142,7 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
                          "mechanism (need SCRAM-SHA-1/256/512%s)",
                          s->cfg.allow_plain ? " or PLAIN" : "");
     }
+    s->cert_identity = mech == SASL_EXTERNAL;
     /* The offer points into the features: freed after the exchange. */
     e = mech == SASL_PLAIN        ? plain(s, err)
         : mech == SASL_EXTERNAL   ? external(s, err)
@@ -1434,12 +1449,30 @@ const char *xmpp_bound_jid(const struct xmpp_session *s)
     return s->bound_jid;
 }
 
-enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
+/* Steps 1-4: TLS (unless the transport is direct TLS already) and
+ * SASL. */
+static enum xs_err secure_and_authenticate(struct xmpp_session *s,
+                                           struct xs_error *err)
 {
-    enum xs_err e = starttls(s, err);
+    enum xs_err e = XS_OK;
+    /* Direct TLS (XEP-0368): the transport is TLS already and the first
+     * stream header goes over it; steps 1-2 do not happen. */
+    static const char note_direct[] = "direct TLS (XEP-0368): no STARTTLS";
+    if (s->io->starttls == NULL)
+        trace(s, XMPP_TRACE_NOTE, note_direct, sizeof note_direct - 1);
+    else
+        e = starttls(s, err);
     if (e == XS_OK)
         e = authenticate(s, err);
-    if (e == XS_OK && s->cfg.pipeline_bind) {
+    return e;
+}
+
+enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
+{
+    enum xs_err e = secure_and_authenticate(s, err);
+    /* Not after EXTERNAL: the certificate may stand for another account
+     * than ours, and nothing may go out before the bound JID says. */
+    if (e == XS_OK && s->cfg.pipeline_bind && !s->cert_identity) {
         /* Header and bind go out with the first job (bind_settle). */
         emit_header(s, 1);
         emit_bind(s, s->bind_id, sizeof s->bind_id);
@@ -1461,9 +1494,7 @@ enum xs_err xmpp_login_resume(struct xmpp_session *s,
     *handled = 0;
     if (st == NULL || st->id == NULL)
         return xmpp_login(s, err);
-    enum xs_err e = starttls(s, err);
-    if (e == XS_OK)
-        e = authenticate(s, err);
+    enum xs_err e = secure_and_authenticate(s, err);
     if (e == XS_OK)
         e = resume_session(s, st, resumed, handled, err);
     if (e == XS_OK)

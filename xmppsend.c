@@ -372,6 +372,7 @@ struct job {
     struct tls_opts tls;
     char *host;
     int port;
+    enum net_tls tls_mode; /* --tls (net.h) */
     int roster;
     int each_line; /* -i: lines.c */
     struct xmpp_message m;
@@ -815,6 +816,9 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     if (cl->server != NULL &&
         opts_parse_server(cl->server, &job->host, &job->port, err) != XS_OK)
         return err->code;
+    if (cl->tls != NULL) /* checked by opts_check */
+        job->tls_mode =
+            strcmp(cl->tls, "direct") == 0 ? NET_TLS_DIRECT : NET_TLS_STARTTLS;
     if (jid_parse(cl->jid, &c->me, &why) != 0 || c->me.local == NULL)
         return xs_seterr(err, XS_EDATA, "invalid account JID '%s': %s", cl->jid,
                          why ? why : "no localpart");
@@ -1275,6 +1279,7 @@ static enum xs_err run_lines(struct job *job, struct xs_error *err)
     struct lines_net net = {.domain = job->tls.domain,
                             .host = job->host,
                             .port = job->port,
+                            .tls_mode = job->tls_mode,
                             .tls = &job->tls};
     struct lines_job lj = {.cfg = job->cfg,
                            .m = job->m,
@@ -1300,21 +1305,19 @@ static enum xs_err run_lines(struct job *job, struct xs_error *err)
 
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
-    int fd = -1;
     if (job->tls.insecure)
         msg("warning: --insecure: the server's certificate is not "
             "verified; anyone on the path can read and change this "
             "session");
     if (job->each_line)
         return run_lines(job, err);
-    enum xs_err e = net_connect(job->tls.domain, job->host, job->port,
-                                job->cfg.deadline, &fd, err);
+    struct transport_slot slot = {&job->tls, NULL};
+    enum xs_err e =
+        net_connect(job->tls.domain, job->host, job->port, job->tls_mode,
+                    job->cfg.deadline, transport_ready, &slot, err);
     if (e != XS_OK)
         return e;
-    /* transport_new consumes the fd, also when it fails. */
-    struct transport *t = transport_new(fd, &job->tls, err);
-    if (t == NULL)
-        return err->code;
+    struct transport *t = slot.t;
     struct xs_io io;
     transport_io(t, &io);
     /* The bind request goes with the message when sending is the first

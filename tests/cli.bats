@@ -248,6 +248,28 @@ man_long_options() {
     done
 }
 
+@test "--tls: only direct and starttls; a file's tls is not for --server's host" {
+    local t
+    for t in bogus DIRECT '' start; do
+        run --separate-stderr xs "${ACCT[@]}" --tls "$t" -m hi bob@localhost
+        check_exit 64 "--tls '$t'"
+        assert_match "$stderr" 'tls'
+    done
+    for t in direct starttls; do
+        run --separate-stderr xs "${ACCT[@]}" --tls "$t" -m hi bob@localhost
+        check_exit 75 "--tls $t"
+    done
+    # From the file: 78 with file:line while the file names the server ...
+    write_config 600 'jid alice@localhost' 'password pw' \
+        'server 127.0.0.1:1' 'tls bogus'
+    run -78 --separate-stderr xs -f "$CONF" -m hi bob@localhost
+    assert_xs_error "$CONF:4: .*tls"
+    # ... and ignored when --server comes from the command line.
+    run -75 --separate-stderr xs -f "$CONF" --server 127.0.0.1:1 \
+        -m hi bob@localhost
+    assert_xs_error
+}
+
 @test "--timeout: 0, -1, abc, 5x, empty and overflow are 64" {
     local v
     for v in 0 -1 abc 5x '' 99999999999999999999; do
@@ -581,7 +603,7 @@ man_long_options() {
     assert_xs_error "$CONF:3: .*timeout"
     local kv
     for kv in 'type bogus' 'pin sha256:00' 'server ::1:5222' 'server h:0' \
-        'jid a@b@c'; do
+        'jid a@b@c' 'tls both'; do
         write_config 600 'jid alice@localhost' 'password pw' \
             'server 127.0.0.1:1' "$kv"
         run --separate-stderr xs -f "$CONF" -m hi bob@localhost

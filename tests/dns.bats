@@ -124,7 +124,9 @@ dns_inside() {
     fi
     if [ "$listen" != - ]; then
         local target=-
-        [ "$scn" = - ] || target=$d/port
+        # LISTEN_CLOSES=1: the listener closes each connection at once
+        # even when a fake server runs.
+        [ "$scn" = - ] || [ -n "${LISTEN_CLOSES-}" ] || target=$d/port
         timeout 60 python3 -c "$(listener_py)" "$listen" "$d/listen.log" \
             "$target" "$d/listen.ready" 50 >"$d/listen.out" 2>&1 &
         lpid=$!
@@ -236,11 +238,14 @@ assert_failed() {
     report "${problems[@]}"
 }
 
-# assert_srv_query [NAME]: the DNS server saw the SRV query for NAME
-# (default $SRV_NAME) and no SRV query for any other name (no search-list
-# suffix, nothing else).
+# assert_srv_query [NAME]: the DNS server saw the SRV queries for NAME
+# (default $SRV_NAME, an _xmpp-client name) and its _xmpps-client twin
+# (XEP-0368 direct TLS) and no SRV query for any other name (no
+# search-list suffix, nothing else).
 assert_srv_query() {
-    local want=${1:-$SRV_NAME} names
+    local one=${1:-$SRV_NAME} want names
+    want=$(printf '%s\n' "$one" "${one/#_xmpp-client./_xmpps-client.}" |
+        sort -u)
     names=$(awk '$3 == "SRV" { print $2 }' "$D/dns.log" 2>/dev/null |
         sort -u)
     [ "$names" = "$want" ] || {
@@ -444,4 +449,91 @@ assert_ended_at_deadline() {
         --a other.localhost 127.0.0.1 --a xmpp.localhost 127.0.0.1
     assert_sent
     refute_connection
+}
+
+# Direct TLS (XEP-0368): _xmpps-client._tcp records merged with
+# _xmpp-client._tcp ones.  ok-direct-tls is a fake server that speaks TLS
+# from the first byte (and insists on ALPN xmpp-client); ok-session-optional
+# one that wants STARTTLS: which of them completed its script shows which
+# kind each target was tried with.
+
+SRVS_NAME=_xmpps-client._tcp.localhost
+
+@test "dns: direct TLS first at equal priority, whatever the weights" {
+    # The STARTTLS record has the larger weight and is listed first; its
+    # target is the listener, which must see no connection.
+    dns_run ok-direct-tls 5269 \
+        --srv "$SRV_NAME" 10 100 5269 other.localhost \
+        --srv "$SRVS_NAME" 10 0 "$PORT" xmpp.localhost \
+        --a other.localhost 127.0.0.1 --a xmpp.localhost 127.0.0.1
+    assert_sent
+    assert_srv_query
+    refute_connection
+    grep -q 'alpn=xmpp-client' "$D/server.log" ||
+        fail "no ALPN xmpp-client: $(cat "$D/server.log")"
+}
+
+@test "dns: priority across kinds; the next target after a refusal or a failed TLS handshake" {
+    # Direct TLS at priority 0 is the listener, which takes the connection
+    # and closes it (the TLS handshake fails); direct TLS at 5 refuses
+    # (port 1 is closed); STARTTLS at 10 is the fake server; direct TLS at
+    # 20 (the listener again) is never reached.
+    LISTEN_CLOSES=1 dns_run "$OK_SCENARIO" 5269 \
+        --srv "$SRVS_NAME" 20 0 5269 other.localhost \
+        --srv "$SRV_NAME" 10 0 "$PORT" xmpp.localhost \
+        --srv "$SRVS_NAME" 5 0 1 dead.localhost \
+        --srv "$SRVS_NAME" 0 0 5269 first.localhost \
+        --a other.localhost 127.0.0.1 --a xmpp.localhost 127.0.0.1 \
+        --a dead.localhost 127.0.0.1 --a first.localhost 127.0.0.1
+    assert_sent
+    assert_srv_query
+    [ "$(wc -l <"$D/listen.log")" -eq 1 ] ||
+        fail "expected one connection to the listener: $(cat "$D/listen.log")"
+    local order
+    order=$(awk '$3 == "A" { print $2 }' "$D/dns.log" | uniq | head -n 3 |
+        tr '\n' ' ')
+    [ "$order" = "first.localhost dead.localhost xmpp.localhost " ] ||
+        fail "targets resolved in the order: $order"
+}
+
+@test "dns: every target fails: the TLS failure is reported, not the refusal" {
+    # Direct TLS at 0 on the listener (closes: handshake fails), STARTTLS
+    # at 10 refuses: the reason given is the first target's.
+    LISTEN_CLOSES=1 dns_run - 5269 \
+        --srv "$SRVS_NAME" 0 0 5269 first.localhost \
+        --srv "$SRV_NAME" 10 0 1 dead.localhost \
+        --a first.localhost 127.0.0.1 --a dead.localhost 127.0.0.1
+    assert_failed 75 'TLS handshake'
+    [ "$(wc -l <"$D/listen.log")" -eq 1 ] ||
+        fail "expected one connection to the listener: $(cat "$D/listen.log")"
+}
+
+@test "dns: --server HOST:5223 is direct TLS without --tls; no SRV lookup" {
+    dns_run ok-direct-tls 5223 -- --server 127.0.0.1:5223 -d
+    # -d writes the trace to stderr: take it apart from the result
+    [ "$status" -eq 0 ] || fail "exit $status: $stderr"
+    [[ $stderr == *'direct TLS (XEP-0368)'* ]] ||
+        fail "the trace does not say direct TLS: $stderr"
+    [[ $stderr != *'<starttls'* ]] || fail "<starttls/> sent: $stderr"
+    stderr=
+    assert_sent
+    ! grep -q ' SRV ' "$D/dns.log" || fail "SRV looked up: $(cat "$D/dns.log")"
+}
+
+@test "dns: --tls starttls asks only _xmpp-client, --tls direct only _xmpps-client" {
+    # No records at all: the fallback is DOMAIN:5222 (STARTTLS) or
+    # DOMAIN:5223 (direct TLS), where the listener logs the connection.
+    local kind name port
+    for kind in starttls direct; do
+        name=$SRV_NAME port=5222
+        [ "$kind" = starttls ] || name=$SRVS_NAME port=5223
+        rm -f "$D/dns.log" "$D/listen.log" "$D/listen.ready"
+        dns_run - "$port" -- --tls "$kind"
+        assert_failed 75 'connect|closed|reset'
+        local names
+        names=$(awk '$3 == "SRV" { print $2 }' "$D/dns.log" | sort -u)
+        [ "$names" = "$name" ] || fail "--tls $kind: SRV queries: $names"
+        [ "$(wc -l <"$D/listen.log")" -eq 1 ] ||
+            fail "--tls $kind: no connection on $port"
+    done
 }

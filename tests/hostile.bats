@@ -211,6 +211,10 @@ setup_file() {
     run_scenario ok-external
 }
 
+@test "hostile: ok-direct-tls" {
+    run_scenario ok-direct-tls
+}
+
 @test "hostile: ok-incoming-iq" {
     run_scenario ok-incoming-iq
 }
@@ -705,6 +709,14 @@ setup_file() {
 
 @test "hostile: tls-cert-wrong-name" {
     run_scenario tls-cert-wrong-name
+}
+
+@test "hostile: tls-direct-cert-wrong-name" {
+    run_scenario tls-direct-cert-wrong-name
+}
+
+@test "hostile: tls-direct-cleartext-answer" {
+    run_scenario tls-direct-cleartext-answer
 }
 
 @test "hostile: tls-failure" {

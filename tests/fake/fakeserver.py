@@ -48,12 +48,15 @@ escaped variable value (or, for set-re variables, inserted as is).
   send-repeat N TEXT  send TEXT N times (streamed in 64 KiB pieces);
                       ${i} in TEXT numbers the copies from 0
   slow BPS TEXT       send TEXT at BPS bytes per second
-  starttls CERT [tls1.1|tls1.2] [client-cert]
+  starttls CERT [tls1.1|tls1.2] [client-cert] [alpn]
                       TLS server handshake with CERT.crt and CERT.key
                       from --cert-dir; tls1.1 allows TLS 1.1 only, tls1.2
                       nothing above TLS 1.2; client-cert asks for a client
                       certificate signed by ca.crt beside CERT (for the
-                      external step)
+                      external step); the server accepts ALPN xmpp-client
+                      and logs what the client offered; with alpn, a
+                      client that did not offer it is a violation (XEP-0368
+                      direct TLS: as the first step of a scenario)
   plain               read <auth mechanism='PLAIN'>, check the
                       credentials, answer <success/> or <failure/>
   scram [KEY=VALUE...]
@@ -548,6 +551,7 @@ class Server:
             ctx.maximum_version = ssl.TLSVersion.TLSv1_1
         if "tls1.2" in args[1:]:
             ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_alpn_protocols(["xmpp-client"])
         if self.buf:
             self.log("note: %d unread plaintext bytes before TLS dropped"
                      % len(self.buf))
@@ -563,7 +567,12 @@ class Server:
             self.eof = True
             raise Stop("TLS handshake failed: %s" % e)
         self.sock = tls
-        self.log("tls: %s %s" % (tls.version(), tls.cipher()[0]))
+        alpn = tls.selected_alpn_protocol()
+        self.log("tls: %s %s alpn=%s" % (tls.version(), tls.cipher()[0],
+                                         alpn or "none"))
+        if "alpn" in args[1:] and alpn != "xmpp-client":
+            self.violation("%s: client did not offer ALPN xmpp-client"
+                           % self.where)
         self.cb = {"tls-server-end-point":
                    hashlib.sha256(self.cert_der).digest()}
         exporter = tls_exporter(tls)

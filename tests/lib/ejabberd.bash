@@ -33,6 +33,10 @@
 #                                listener asks for client certificates
 #                                (tls_verify, c2s_cafile: the test CA)
 #                                and offers SASL EXTERNAL.
+#                                With EJABBERD_DIRECT_TLS=1 set, it also
+#                                has a direct TLS (XEP-0368) c2s listener
+#                                (tls: true) on another free port,
+#                                exported as EJABBERD_DTLS_PORT.
 #   ejabberd_stop DIR            stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   ejabberd_start_again DIR     start the stopped node of DIR again on the
@@ -141,6 +145,20 @@ ejabberd_upload_listener() {
 EOF
 }
 
+# ejabberd_dtls_listener DTLS: a direct TLS c2s listener on port DTLS
+# (nothing without DTLS)
+ejabberd_dtls_listener() {
+    [[ -n $1 ]] || return 0
+    cat <<EOF
+  -
+    port: $1
+    ip: "127.0.0.1"
+    module: ejabberd_c2s
+    tls: true
+    max_stanza_size: 262144
+EOF
+}
+
 ejabberd_upload_module() {
     [[ -n $2 ]] || return 0
     cat <<EOF
@@ -164,8 +182,12 @@ ejabberd_tls_verify() {
 }
 
 ejabberd_write_config() {
-    local dir=$1 port=$2 api=$3 https=
-    rm -f "$dir/https-port"
+    local dir=$1 port=$2 api=$3 https='' dtls=''
+    rm -f "$dir/https-port" "$dir/dtls-port"
+    if [[ -n ${EJABBERD_DIRECT_TLS-} ]]; then
+        dtls=$(ejabberd_free_port) && [[ $dtls =~ ^[0-9]+$ ]] || return 1
+        echo "$dtls" >"$dir/dtls-port"
+    fi
     if [[ -n ${EJABBERD_UPLOAD_MAX-} ]]; then
         https=$(ejabberd_free_port) && [[ $https =~ ^[0-9]+$ ]] || return 1
         echo "$https" >"$dir/https-port"
@@ -198,6 +220,7 @@ $(ejabberd_tls_verify "$dir" listener)
     request_handlers:
       /api: mod_http_api
 $(ejabberd_upload_listener "$dir" "$https")
+$(ejabberd_dtls_listener "$dtls")
 s2s_access: none
 $(ejabberd_tls_verify "$dir" top)
 auth_method: internal
@@ -327,6 +350,10 @@ ejabberd_start() {
     if [[ -e $dir/https-port ]]; then
         EJABBERD_HTTPS_PORT=$(<"$dir/https-port")
         export EJABBERD_HTTPS_PORT
+    fi
+    if [[ -e $dir/dtls-port ]]; then
+        EJABBERD_DTLS_PORT=$(<"$dir/dtls-port")
+        export EJABBERD_DTLS_PORT
     fi
 }
 

@@ -24,6 +24,10 @@
 #                                With PROSODY_TLS12=1 set, c2s speaks TLS
 #                                1.2 only (then Prosody 0.12 offers
 #                                SCRAM-SHA-1-PLUS with tls-unique).
+#                                With PROSODY_DIRECT_TLS=1 set, it also
+#                                listens for direct TLS (XEP-0368,
+#                                c2s_direct_tls_ports) on another free
+#                                port, exported as PROSODY_DTLS_PORT.
 #   prosody_stop DIR             stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   prosody_start_again DIR      start the stopped server of DIR again on
@@ -102,13 +106,17 @@ EOF
 }
 
 prosody_write_config() {
-    local dir=$1 port=$2 upload tls12='' https=
-    rm -f "$dir/https-port"
+    local dir=$1 port=$2 upload https='' dtls='' tls12=''
+    rm -f "$dir/https-port" "$dir/dtls-port"
     if [[ -n ${PROSODY_TLS12-} ]]; then
         tls12='ssl = { protocol = "tlsv1_2" } -- TLS 1.2 only (-PLUS)'
     fi
     upload=$(prosody_upload_config "$dir") || return 1
     [[ -e $dir/https-port ]] && https=$(<"$dir/https-port")
+    if [[ -n ${PROSODY_DIRECT_TLS-} ]]; then
+        dtls=$(prosody_free_port) && [[ $dtls =~ ^[0-9]+$ ]] || return 1
+        echo "$dtls" >"$dir/dtls-port"
+    fi
     cat >"$dir/prosody.cfg.lua" <<EOF
 -- throwaway test server written by tests/lib/prosody.bash
 run_as_root = true -- test instance only
@@ -122,7 +130,7 @@ log = { { levels = { min = "debug" }, to = "file", filename = "$dir/log/prosody.
 interfaces = { "127.0.0.1" }
 local_interfaces = { "127.0.0.1" }
 c2s_ports = { $port }
-c2s_direct_tls_ports = { }
+c2s_direct_tls_ports = { $dtls }
 legacy_ssl_ports = { }
 s2s_ports = { }
 component_ports = { }
@@ -226,6 +234,10 @@ prosody_start() {
     if [[ -e $dir/https-port ]]; then
         PROSODY_HTTPS_PORT=$(<"$dir/https-port")
         export PROSODY_HTTPS_PORT
+    fi
+    if [[ -e $dir/dtls-port ]]; then
+        PROSODY_DTLS_PORT=$(<"$dir/dtls-port")
+        export PROSODY_DTLS_PORT
     fi
     export PROSODY_CA=$dir/certs/ca.crt PROSODY_CFG=$dir/prosody.cfg.lua
 }

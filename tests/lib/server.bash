@@ -16,6 +16,8 @@
 #                            BYTES) over https on 127.0.0.1; SRV_HTTPS_PORT
 #                            is its port (URLs: https://localhost:PORT/...,
 #                            certificate from SRV_CA).
+#                            With SRV_DIRECT_TLS=1 set, it also listens for
+#                            direct TLS (XEP-0368) on 127.0.0.1:SRV_DTLS_PORT.
 #   srv_stop DIR             stop it by its saved PID
 #   srv_start_again DIR      start a stopped server again on the same port
 #                            with the same data (srv_stop + this: a restart)
@@ -63,7 +65,8 @@ srv_missing() {
 srv_start() {
     case $SRV_KIND in
     prosody)
-        PROSODY_UPLOAD_MAX=${SRV_UPLOAD_MAX-} prosody_start "$1" || return 1
+        PROSODY_UPLOAD_MAX=${SRV_UPLOAD_MAX-} \
+            PROSODY_DIRECT_TLS=${SRV_DIRECT_TLS-} prosody_start "$1" || return 1
         # Rosters are cached by the server: seed before alice ever logs in.
         prosody_seed_roster "$PROSODY_DIR" alice || {
             prosody_stop "$1"
@@ -71,15 +74,18 @@ srv_start() {
         }
         export SRV_DIR=$PROSODY_DIR SRV_PORT=$PROSODY_PORT SRV_CA=$PROSODY_CA
         export SRV_HTTPS_PORT=${PROSODY_HTTPS_PORT-}
+        export SRV_DTLS_PORT=${PROSODY_DTLS_PORT-}
         ;;
     ejabberd)
-        EJABBERD_UPLOAD_MAX=${SRV_UPLOAD_MAX-} ejabberd_start "$1" || return 1
+        EJABBERD_UPLOAD_MAX=${SRV_UPLOAD_MAX-} \
+            EJABBERD_DIRECT_TLS=${SRV_DIRECT_TLS-} ejabberd_start "$1" || return 1
         ejabberd_seed_roster "$EJABBERD_DIR" alice || {
             ejabberd_stop "$1"
             return 1
         }
         export SRV_DIR=$EJABBERD_DIR SRV_PORT=$EJABBERD_PORT SRV_CA=$EJABBERD_CA
         export SRV_HTTPS_PORT=${EJABBERD_HTTPS_PORT-}
+        export SRV_DTLS_PORT=${EJABBERD_DTLS_PORT-}
         ;;
     *) return 64 ;;
     esac

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_tls.c - unit tests for the transport (tls.c) and one of net.c:
- * --pin parsing, the socket being consumed by a failed transport_new,
+ * test_tls.c - unit tests for the transport (tls.c) and two of net.c:
+ * --pin parsing, the order of SRV targets (RFC 2782 weights, XEP-0368
+ * direct TLS first), the socket being consumed by a failed transport_new,
  * and STARTTLS against an in-process GnuTLS server on a socketpair with
  * certificates made on the fly: --pin (right, wrong, other name), the
  * message for an untrusted certificate, cleartext arriving after the
@@ -421,6 +422,97 @@ static void test_shutdown_deadline(struct cert *localhost)
 }
 
 /* ---------------------------------------------------------------- */
+/* SRV order (net_srv_order): RFC 2782 and XEP-0368                  */
+
+/* Draws from a fixed list, counting the calls. */
+struct draws {
+    const unsigned *v;
+    size_t n, i;
+};
+
+static unsigned next_draw(void *ud)
+{
+    struct draws *d = ud;
+    return d->i < d->n ? d->v[d->i++] : 0;
+}
+
+static struct net_srv rec(const char *t, unsigned prio, unsigned w, int direct)
+{
+    struct net_srv r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.target, sizeof r.target, "%s", t);
+    r.prio = prio;
+    r.weight = w;
+    r.port = direct ? 5223 : 5222;
+    r.direct = direct;
+    return r;
+}
+
+/* The targets of r[0..n-1], space-separated. */
+static const char *order_of(const struct net_srv *r, size_t n)
+{
+    static char out[256];
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && len < sizeof out; i++)
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s%s",
+                                i > 0 ? " " : "", r[i].target);
+    return out;
+}
+
+static void test_srv_order(void)
+{
+    /* Priority first, whatever the kind; direct TLS first within a
+     * priority even against a heavier STARTTLS record; kinds never mix
+     * within a priority. */
+    struct net_srv r[6] = {rec("s20", 20, 0, 0),   rec("d30", 30, 0, 1),
+                           rec("s10", 10, 900, 0), rec("d10", 10, 1, 1),
+                           rec("s5", 5, 0, 0),     rec("d20", 20, 0, 1)};
+    net_srv_order(r, 6, NULL, NULL);
+    CHECK_EQ_STR(order_of(r, 6), "s5 d10 s10 d20 s20 d30");
+
+    /* Weighted selection within one priority and kind: sum 40, a draw
+     * taken modulo 41; the first record whose running sum reaches it. */
+    static const unsigned pick_b[] = {15};
+    struct draws d = {pick_b, 1, 0};
+    struct net_srv w[2] = {rec("a", 1, 10, 1), rec("b", 1, 30, 1)};
+    net_srv_order(w, 2, next_draw, &d);
+    CHECK_EQ_STR(order_of(w, 2), "b a");
+    CHECK_EQ_INT(d.i, 1);
+    static const unsigned pick_a[] = {10 + 41}; /* 51 % 41 = 10 */
+    d = (struct draws){pick_a, 1, 0};
+    w[0] = rec("a", 1, 10, 1);
+    w[1] = rec("b", 1, 30, 1);
+    net_srv_order(w, 2, next_draw, &d);
+    CHECK_EQ_STR(order_of(w, 2), "a b");
+
+    /* Weight 0 goes first in the list, so only a draw of 0 picks it. */
+    static const unsigned zero[] = {0}, one[] = {1};
+    struct net_srv z[2] = {rec("heavy", 1, 5, 0), rec("zero", 1, 0, 0)};
+    d = (struct draws){zero, 1, 0};
+    net_srv_order(z, 2, next_draw, &d);
+    CHECK_EQ_STR(order_of(z, 2), "zero heavy");
+    z[0] = rec("heavy", 1, 5, 0);
+    z[1] = rec("zero", 1, 0, 0);
+    d = (struct draws){one, 1, 0};
+    net_srv_order(z, 2, next_draw, &d);
+    CHECK_EQ_STR(order_of(z, 2), "heavy zero");
+
+    /* With real random draws: RFC 2782 draws from 0 to the sum of the
+     * weights inclusive, so of weights 1 and 3 (sum 4, draws 0..4) the
+     * heavier comes first for 3 draws in 5. */
+    unsigned first_b = 0;
+    for (int i = 0; i < 4000; i++) {
+        struct net_srv x[2] = {rec("a", 7, 1, 0), rec("b", 7, 3, 0)};
+        net_srv_order(x, 2, NULL, NULL);
+        first_b += strcmp(x[0].target, "b") == 0;
+    }
+    CHECK(first_b > 2100 && first_b < 2700);
+
+    net_srv_order(r, 0, NULL, NULL); /* nothing to do */
+}
+
+/* ---------------------------------------------------------------- */
 /* resolve NAME                                                      */
 
 #define SCRIBBLE_SIZE 32768
@@ -443,12 +535,21 @@ static size_t __attribute__((noinline)) scribble_and_wait(unsigned secs)
     return changed;
 }
 
+static enum xs_err
+close_ready(void *ud, int fd, int direct, struct xs_error *err)
+{
+    (void)ud;
+    (void)direct;
+    (void)err;
+    close(fd);
+    return XS_OK;
+}
+
 static void __attribute__((noinline)) test_resolve_abandoned(const char *name)
 {
-    int fd = -1;
     struct xs_error err = {0};
-    enum xs_err e =
-        net_connect("slow.test", name, 5222, xs_now_ms() + 300, &fd, &err);
+    enum xs_err e = net_connect("slow.test", name, 5222, NET_TLS_AUTO,
+                                xs_now_ms() + 300, close_ready, NULL, &err);
     if (e != XS_ETEMP)
         fprintf(stderr, "net_connect: %d %s\n", (int)e, err.msg);
     CHECK_EQ_INT(e, XS_ETEMP);
@@ -477,6 +578,7 @@ int main(int argc, char **argv)
     cert_make(&localhost, "localhost");
     cert_make(&other, "other.example");
     test_pin_parse();
+    test_srv_order();
     test_new_consumes_fd();
     test_pin(&localhost, &other);
     test_untrusted(&localhost, &other);

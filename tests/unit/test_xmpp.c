@@ -92,6 +92,7 @@ static enum jobs g_jobs = JOB_SEND;
 static const char *g_fail_write; /* see replay.fail_write */
 static const char *g_password = "pencil";
 static const char *g_rcpt1 = "romeo@example.net";
+static int g_direct; /* 1: direct TLS, the transport has no starttls */
 
 static void trace_cb(void *ud, char dir, const char *data, size_t len)
 {
@@ -114,6 +115,8 @@ static void run(const struct script *sc,
                         .close_at = -1};
     struct xs_io io;
     replay_io(&rp, &io);
+    if (g_direct)
+        io.starttls = NULL;
     memset(o, 0, sizeof *o);
     struct xmpp_config cfg = {.jid = "user@example.com",
                               .password = g_password,
@@ -225,6 +228,51 @@ static void test_ping_path(void)
     }
     free(resp);
     script_free(&sc);
+}
+
+/* Direct TLS (XEP-0368): the transport is TLS from the start
+ * (xs_io.starttls NULL).  The first thing written is the stream header
+ * with from=, and <starttls/> is never sent, even when the features
+ * offer it again. */
+static void test_direct_tls(void)
+{
+    static const char *const feats[] = {
+        F_SASL,
+        "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
+        "<required/></starttls><mechanisms "
+        "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1"
+        "</mechanism></mechanisms></stream:features>"};
+    char *ch = sasl_el("challenge", SFIRST);
+    char *ok = sasl_el("success", SFINAL_OK);
+    g_direct = 1;
+    for (size_t f = 0; f < 2; f++) {
+        struct script sc = {{NULL}, 1};
+        sc.seg[0] = xasprintf(HDR "%s%s%s" HDR F_BIND BOUND
+                                  "<iq type='result' id='xs-3' "
+                                  "from='example.com'/>" END,
+                              feats[f], ch, ok);
+        for (size_t chunk = 0; chunk <= 3; chunk++) {
+            struct outcome o;
+            run(&sc, chunk, 0, 1, &o);
+            if (o.e != XS_OK)
+                fprintf(stderr, "direct %zu/%zu: %s\n", f, chunk, o.err.msg);
+            CHECK_EQ_INT(o.e, XS_OK);
+            CHECK_EQ_INT(o.r[0].status, XMPP_SENT);
+            static const char first[] =
+                "<?xml version='1.0'?><stream:stream to='example.com' "
+                "from='user@example.com' ";
+            CHECK(o.written.data != NULL &&
+                  strncmp(o.written.data, first, sizeof first - 1) == 0);
+            CHECK(!contains(&o.written, "<starttls"));
+            CHECK_EQ_INT(o.tls_started, 0);
+            CHECK_EQ_INT(count_of(&o.written, "<stream:stream "), 2);
+            outcome_free(&o);
+        }
+        script_free(&sc);
+    }
+    g_direct = 0;
+    free(ch);
+    free(ok);
 }
 
 static void test_sm_and_bounce(void)
@@ -1285,6 +1333,7 @@ int main(void)
     test_jid();
     test_parser();
     test_ping_path();
+    test_direct_tls();
     test_sm_and_bounce();
     test_bad_server_signature();
     test_refusals();
