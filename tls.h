@@ -22,8 +22,8 @@ struct tls_opts {
      * memory (the caller reads and wipes the key); NULL: none. */
     const char *cert_pem, *key_pem;
     size_t cert_len, key_len;
-    int direct;               /* 1: direct TLS (XEP-0368): the handshake
-                                 runs in transport_new, with ALPN */
+    int direct; /* 1: direct TLS (XEP-0368): the handshake
+                   runs in transport_new, with ALPN */
 };
 
 struct transport; /* opaque */
