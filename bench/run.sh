@@ -61,7 +61,7 @@ LOG=$OUT/bench.log
 FACTS=$OUT/facts.tsv
 PROXY_PID=
 XSB_PORT=5222       # Prosody's c2s port (xmppc can only use 5222)
-RT_PORT=5223        # Prosody's port behind the relay
+RT_PORT=5224        # Prosody's port behind the relay (not 5223: xmppsend takes that for direct TLS)
 RELAY_PORT=5222     # the relay's port during the round-trip runs
 XSB_LOGLEVEL=info   # Prosody log level
 RT_DELAY_MS=100     # one-way delay of the relay: RTT + 200 ms
@@ -334,7 +334,7 @@ inner() {
     fact nagle "$(grep -o 'network_settings = {[^}]*}' "$PROSODY_CFG" || echo 'nagle left on (Prosody default)')"
     fact loglevel "info while timing; debug during the round-trip runs"
     part_a_wall
-    # Round trips: Prosody moves to 5223 behind the relay on 5222.
+    # Round trips: Prosody moves to 5224 behind the relay on 5222.
     prosody_stop "$SRV"
     start_server "$RT_PORT" debug
     export SSL_CERT_FILE=$PROSODY_CA
