@@ -289,12 +289,10 @@ static size_t mark_handled(struct conn *c, struct xmpp_recipient *r)
 {
     size_t had = 0;
     for (size_t i = 0; i < c->job->nr; i++) {
-        if (!r[i].handled && c->resumed && c->num[i] > 0 &&
-            c->num[i] <= c->handled)
+        if (c->num[i] > 0 && c->num[i] <= c->handled)
             r[i].handled = 1;
         had += r[i].handled != 0;
     }
-    c->resumed = 0;
     return had;
 }
 

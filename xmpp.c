@@ -926,10 +926,23 @@ out:
     return e;
 }
 
+/* Send the queued <auth/> of a one-step mechanism (PLAIN, EXTERNAL) and
+ * take the server's <success/> or <failure/>. */
+static enum xs_err auth_outcome(struct xmpp_session *s, struct xs_error *err)
+{
+    struct xnode *n = NULL;
+    enum xs_err e = flush(s, "authenticating", err);
+    if (e == XS_OK)
+        e = expect(s, "authenticating", "success", "failure", NS_SASL, &n, err);
+    if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+        e = sasl_failure(n, err);
+    xnode_free(n);
+    return e;
+}
+
 static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
 {
     struct buf msg = {0};
-    struct xnode *n = NULL;
     /* The same PRECIS preparation as SCRAM's (RFC 4616, RFC 8265). */
     enum xs_err e =
         sasl_plain_prepare(s->me.local, s->cfg.password, 0, &msg, err);
@@ -942,13 +955,7 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
     emit_secret(s, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>", b64,
                 "</auth>");
     xs_free_secret(b64);
-    e = flush(s, "authenticating", err);
-    if (e == XS_OK)
-        e = expect(s, "authenticating", "success", "failure", NS_SASL, &n, err);
-    if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
-        e = sasl_failure(n, err);
-    xnode_free(n);
-    return e;
+    return auth_outcome(s, err);
 }
 
 /* EXTERNAL (RFC 4422 appendix A) with the TLS client certificate: an
@@ -956,15 +963,8 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
  * the certificate (RFC 6120 6.4.2: "=" is empty). */
 static enum xs_err external(struct xmpp_session *s, struct xs_error *err)
 {
-    struct xnode *n = NULL;
     emit(s, "<auth xmlns='" NS_SASL "' mechanism='EXTERNAL'>=</auth>");
-    enum xs_err e = flush(s, "authenticating", err);
-    if (e == XS_OK)
-        e = expect(s, "authenticating", "success", "failure", NS_SASL, &n, err);
-    if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
-        e = sasl_failure(n, err);
-    xnode_free(n);
-    return e;
+    return auth_outcome(s, err);
 }
 
 /* DIGEST-MD5 (RFC 2831): challenge, response, then the server's
@@ -2046,7 +2046,9 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     /* With the bind request still unanswered (pipeline_bind), the
      * messages go out with it when they are small enough. */
     int early = s->bind_id[0] != '\0';
-    if (early && (nr == 0 || message_size(m, r, nr) > SAFE_STANZA)) {
+    size_t size =
+        nr > 0 && (early || s->max_bytes > 0) ? message_size(m, r, nr) : 0;
+    if (early && (nr == 0 || size > SAFE_STANZA)) {
         e = bind_settle(s, err);
         if (e != XS_OK)
             return e;
@@ -2054,9 +2056,7 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     }
     /* Above the server's advertised stanza limit (XEP-0478) the server
      * would end the stream: refuse before anything is sent. */
-    size_t size;
-    if (!early && s->max_bytes > 0 && nr > 0 &&
-        (size = message_size(m, r, nr)) > s->max_bytes)
+    if (!early && s->max_bytes > 0 && size > s->max_bytes)
         return xs_seterr(err, XS_EREFUSED,
                          "the message is %zu bytes; the server accepts "
                          "at most %lu",
