@@ -10,8 +10,6 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
-SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 # shellcheck disable=SC2034 # read by xsa (tests/lib/server.bash)
 XSA_TIMEOUT=90
@@ -34,18 +32,6 @@ setup_file() {
     done
     echo "the direct TLS port $SRV_DTLS_PORT never opened" >&2
     return 1
-}
-
-teardown_file() {
-    srv_file_stop
-}
-
-setup() {
-    srv_skip_missing
-}
-
-teardown() {
-    srv_last_run
 }
 
 unique() {

@@ -14,8 +14,6 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
-SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 # xsa (tests/lib/server.bash) with room for valgrind
 # shellcheck disable=SC2034 # read by xsa (tests/lib/server.bash)
@@ -33,18 +31,6 @@ setup_file() {
                 "$SRV_DIR/certs" "$u@localhost" || return 1
         done
     fi
-}
-
-teardown_file() {
-    srv_file_stop
-}
-
-setup() {
-    srv_skip_missing
-}
-
-teardown() {
-    srv_last_run
 }
 
 unique() {

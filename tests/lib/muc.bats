@@ -11,19 +11,9 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
-SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 
 MUC=conference.localhost
-
-setup_file() {
-    srv_file_start
-}
-
-teardown_file() {
-    srv_file_stop
-}
 
 setup() {
     srv_skip_missing

@@ -17,8 +17,6 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
-SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 # xsa (tests/lib/server.bash) with room for valgrind
 # shellcheck disable=SC2034 # read by xsa (tests/lib/server.bash)
@@ -27,18 +25,6 @@ XSA_TIMEOUT=90
 setup_file() {
     export PROSODY_TLS12=1 EJABBERD_TLS12=1
     srv_file_start
-}
-
-teardown_file() {
-    srv_file_stop
-}
-
-setup() {
-    srv_skip_missing
-}
-
-teardown() {
-    srv_last_run
 }
 
 @test "-PLUS: SCRAM-*-PLUS with tls-unique on TLS 1.2, the message stored; a wrong password still 77" {

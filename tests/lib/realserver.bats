@@ -11,25 +11,7 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
 load lib/server
-
-setup_file() {
-    srv_file_start
-}
-
-teardown_file() {
-    srv_file_stop
-}
-
-setup() {
-    srv_skip_missing
-}
-
-# Shown by bats only when a test fails.
-teardown() {
-    srv_last_run
-}
 
 # stored USER: the stanzas the server stored for USER, one per line. Read
 # from the server once per test (ejabberd: a login of USER's): call it

@@ -12,8 +12,6 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
-SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 
 setup_file() {
@@ -26,14 +24,6 @@ setup_file() {
             return 1
         }
     done
-}
-
-teardown_file() {
-    srv_file_stop
-}
-
-setup() {
-    srv_skip_missing
 }
 
 # Shown by bats only when a test fails. Contact clients still running

@@ -11,24 +11,10 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
-SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 # xsa (tests/lib/server.bash) with room for valgrind
 # shellcheck disable=SC2034 # read by xsa (tests/lib/server.bash)
 XSA_TIMEOUT=90
-
-setup_file() {
-    srv_file_start
-}
-
-teardown_file() {
-    srv_file_stop
-}
-
-setup() {
-    srv_skip_missing
-}
 
 teardown() {
     # carol's client, by its saved PID

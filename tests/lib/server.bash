@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # server.bash - one view of the throwaway real servers for the shared
-# real-server tests (tests/lib/realserver.bats). Set SRV_KIND to prosody
-# or ejabberd, source this file, then:
+# real-server tests (tests/lib/*.bats). A test file is linked as
+# tests/KIND-NAME.bats (or tests/KIND.bats): loading this file sets
+# SRV_KIND to KIND, prosody or ejabberd, unless it is set already, and
+# gives the file the usual hooks (below), which it may define again after
+# the load.  Then:
 #
 #   srv_missing              print the first command SRV_KIND needs that is
 #                            not installed and succeed; fail when all are
@@ -38,6 +41,10 @@
 #   dave@example.net  no name           none  ask=subscribe, no groups
 
 SRV_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [ -z "${SRV_KIND-}" ]; then
+    SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
+    SRV_KIND=${SRV_KIND%%-*}
+fi
 # shellcheck source=tests/lib/prosody.bash
 . "$SRV_LIB_DIR/prosody.bash"
 # shellcheck source=tests/lib/ejabberd.bash
@@ -230,3 +237,10 @@ xsa() {
         -j alice@localhost --password-file "$PW_FILE" \
         ${XSA_TIMEOUT:+--timeout "$XSA_TIMEOUT"} "$@"
 }
+
+# The hooks of a real-server file: one server per file, tests skipped
+# when it is not installed, the last run shown when a test fails.
+setup_file() { srv_file_start; }
+teardown_file() { srv_file_stop; }
+setup() { srv_skip_missing; }
+teardown() { srv_last_run; }

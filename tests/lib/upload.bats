@@ -12,8 +12,6 @@
 bats_require_minimum_version 1.5.0
 
 load helper
-SRV_KIND=$(basename "$BATS_TEST_FILENAME" .bats)
-SRV_KIND=${SRV_KIND%%-*}
 load lib/server
 
 # The service's limit in these tests (bytes).
@@ -25,19 +23,6 @@ setup_file() {
         return 0
     fi
     SRV_UPLOAD_MAX=$UPLOAD_MAX srv_file_start
-}
-
-teardown_file() {
-    srv_file_stop
-}
-
-setup() {
-    srv_skip_missing
-}
-
-# Shown by bats only when a test fails.
-teardown() {
-    srv_last_run
 }
 
 # sha URL: SHA-256 of what URL serves (trusting only the test CA)
