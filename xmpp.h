@@ -46,6 +46,16 @@ struct xmpp_config {
     /* A client certificate is loaded: EXTERNAL; 'password' may then be
      * NULL (no password mechanism is used) */
     int client_cert;
+    /* SASL2 (XEP-0388) with Bind2 (XEP-0386) where the server offers
+     * them: authentication to a bound session in one exchange. */
+    int sasl2;
+    /* FAST (XEP-0484): log in with the token in 'state', ask for one
+     * with a password login; only on a verified connection. */
+    int fast;
+    /* The account's state (state.h), or NULL: the FAST token and the
+     * client id are read from it and new ones written to it (the
+     * caller saves it). */
+    struct xs_state *state;
 };
 
 struct xmpp_message {
@@ -92,6 +102,7 @@ struct xmpp_roster {
 };
 
 struct xmpp_session; /* opaque */
+struct xs_state;     /* state.h */
 
 /* New session over 'io'; both must outlive it. */
 struct xmpp_session *xmpp_new(const struct xmpp_config *cfg,

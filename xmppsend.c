@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "state.h"
 #include "http.h"
 #include "jid.h"
 #include "lines.h"
@@ -881,6 +882,8 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     job->cfg.timeout_s = c->timeout;
     /* On unless turned off; run() keeps it for a plain send only. */
     job->cfg.pipeline_bind = !opt_isset(cl, O_PIPELINING) || cl->pipelining;
+    job->cfg.sasl2 = !opt_isset(cl, O_SASL2) || cl->sasl2;
+    job->cfg.fast = job->cfg.sasl2 && (!opt_isset(cl, O_FAST) || cl->fast);
     if (cl->debug)
         job->cfg.trace = trace_cb;
     return XS_OK;
@@ -1303,6 +1306,34 @@ static enum xs_err run_lines(struct job *job, struct xs_error *err)
     return e;
 }
 
+/*
+ * The account's state (state.h) for SASL2 and FAST.  A state that
+ * cannot be used is a warning, not a failure: the message matters more
+ * than the saved round trips.  Not with --insecure (no token on a
+ * connection that is not verified).
+ */
+static void open_state(struct job *job, struct xs_state *st)
+{
+    struct xs_error serr = {0};
+    memset(st, 0, sizeof *st);
+    st->lockfd = -1;
+    if (job->tls.insecure || (!job->cfg.sasl2 && !job->cfg.fast))
+        return;
+    if (state_open(NULL, job->cfg.jid, st, &serr) != XS_OK) {
+        msg("warning: %s; going on without the saved login state", serr.msg);
+        return;
+    }
+    state_client_id(st);
+    job->cfg.state = st;
+}
+
+static void save_state(struct xs_state *st)
+{
+    struct xs_error serr = {0};
+    if (state_save(st, &serr) != XS_OK)
+        msg("warning: %s", serr.msg);
+}
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     if (job->tls.insecure)
@@ -1325,8 +1356,11 @@ static enum xs_err run(struct job *job, struct xs_error *err)
     if (job->plan.n > 0 || job->roster || job->nup > 0 || job->raw != NULL ||
         job->nr == 0)
         job->cfg.pipeline_bind = 0;
+    struct xs_state st;
+    open_state(job, &st);
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);
     e = xmpp_login(s, err);
+    save_state(&st); /* a new token is kept whatever the job does */
     if (e == XS_OK && job->plan.n > 0)
         e = run_actions(s, &job->plan, err);
     if (e == XS_OK && job->roster) {
@@ -1358,6 +1392,9 @@ static enum xs_err run(struct job *job, struct xs_error *err)
     xmpp_close(s);
     xmpp_free(s);
     transport_free(t);
+    save_state(&st);
+    state_free(&st);
+    job->cfg.state = NULL;
     return e;
 }
 
