@@ -79,9 +79,12 @@ struct xmpp_await {
 /* Where trace_recv is in the server's XML, across reads. */
 struct trace_scan {
     int in_tag, closing, name_done, secret, redacted, bang;
+    int hide; /* inside a secret attribute value */
     char last, quote, prev[2];
     char name[24];
     size_t nlen;
+    char attr[8]; /* the attribute name being read */
+    size_t alen;
 };
 
 struct xmpp_session {
@@ -258,12 +261,16 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
                 buf_addch(&t, c);
                 continue;
             }
-            buf_addch(&t, c);
             if (ts->quote != 0) {
+                /* '>' and '/' in a value end nothing; a FAST token
+                 * (XEP-0484 token='...') is a secret. */
                 if (c == ts->quote)
-                    ts->quote = 0;
-                continue; /* '>' and '/' in a value end nothing */
+                    ts->quote = 0, ts->hide = 0;
+                if (!ts->hide)
+                    buf_addch(&t, c);
+                continue;
             }
+            buf_addch(&t, c);
             if (c == '>') {
                 /* 'secret' is the depth inside a secret element: its
                  * children's text stays hidden too. */
@@ -279,7 +286,16 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
             } else if (c == '\'' || c == '"') {
                 ts->quote = c;
                 ts->name_done = 1;
-            } else if (!ts->name_done) {
+                ts->hide = ts->alen == 5 && memcmp(ts->attr, "token", 5) == 0;
+                if (ts->hide)
+                    buf_addstr(&t, "[redacted]");
+                ts->alen = 0;
+            } else if (ts->name_done) {
+                /* An attribute's name (white space may surround '='). */
+                if (c != ' ' && c != '\t' && c != '\n' && c != '\r' &&
+                    c != '=' && ts->alen < sizeof ts->attr)
+                    ts->attr[ts->alen++] = c;
+            } else {
                 if (c == '/' && ts->nlen == 0)
                     ts->closing = 1;
                 else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
@@ -296,7 +312,7 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
             ts->in_tag = 1;
             ts->closing = ts->name_done = ts->redacted = 0;
             ts->quote = 0;
-            ts->nlen = 0;
+            ts->nlen = ts->alen = 0;
             ts->last = c;
         } else if (ts->secret) {
             if (!ts->redacted)
