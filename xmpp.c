@@ -100,6 +100,9 @@ struct xmpp_session {
     char bind_id[24];  /* a pipelined bind request not yet answered */
     int cert_identity; /* EXTERNAL: the account is the certificate's */
     int sasl2_bound;   /* SASL2 with Bind2: bound, no restart, no bind */
+    int fast_pending;  /* the FAST <authenticate/> went unanswered */
+    int guess_sm;      /* ... asking for inline SM */
+    int retry_login;   /* a login that waits for the features may work */
     struct xs_error settle_err; /* its failure, for the next flight */
     enum sm_state sm_state;
     char *sm_id;             /* XEP-0198 resumption id, NULL: none */
@@ -1285,7 +1288,7 @@ static const char *fast_request_mech(struct xmpp_session *s,
  * (XEP-0388 user-agent), Bind2 (with inline SM when offered), and
  * FAST: the token in use, or a request for one. */
 static void sasl2_extra(struct xmpp_session *s,
-                        const struct xnode *a2,
+                        int sm,
                         const char *use_token,
                         const char *request,
                         struct buf *b)
@@ -1305,7 +1308,7 @@ static void sasl2_extra(struct xmpp_session *s,
     }
     buf_addstr(b, "<software>xmppsend</software></user-agent>"
                   "<bind xmlns='" NS_BIND2 "'><tag>xmppsend</tag>");
-    if (bind2_sm(a2)) {
+    if (sm) {
         buf_addstr(b, "<enable xmlns='" NS_SM "'/>");
         s->sm_state = SM_REQUESTED;
     }
@@ -1375,38 +1378,49 @@ static enum xs_err sasl2_success(struct xmpp_session *s,
     return post_auth_features(s, "waiting for stream features", err);
 }
 
-/*
- * Log in with the FAST token (HT-SHA-256-*).  *refused is set when the
- * server said no (the token is then dropped and the password used).
- */
-static enum xs_err fast_login(struct xmpp_session *s,
-                              const struct xnode *a2,
-                              int *refused,
-                              struct xs_error *err)
+/* Queue <authenticate/> with the FAST token (HT-SHA-256-*); 'sm': ask
+ * for inline stream management. */
+static enum xs_err
+fast_emit(struct xmpp_session *s, int sm, struct xs_error *err)
 {
-    const char *what = "authenticating with a FAST token";
     struct xs_state *st = s->cfg.state;
     struct buf cb = {0}, msg = {0}, extra = {0};
-    struct xnode *n = NULL;
-    *refused = 0;
     enum xs_err e =
         fast_cb(s, st->fast_mech, &cb) == 0
             ? sasl_ht_initial(s->me.local, st->fast_token,
                               (unsigned char *)cb.data, cb.len, &msg, err)
             : xs_seterr(err, XS_ESOFTWARE, "no channel binding");
-    if (e != XS_OK)
-        goto out;
+    buf_wipe(&cb);
+    if (e != XS_OK) {
+        buf_wipe(&msg);
+        return e;
+    }
     char *b64 = b64_encode(msg.data, msg.len);
     buf_wipe(&msg);
-    sasl2_extra(s, a2, st->fast_mech, NULL, &extra);
+    sasl2_extra(s, sm, st->fast_mech, NULL, &extra);
     struct sasl_wire w = {NS_SASL2, 1, extra.data, NULL};
     emit_first(s, &w, st->fast_mech, b64);
     xs_free_secret(b64);
-    e = flush(s, what, err);
-    if (e == XS_OK)
-        e = next_element(s, what, &n, err);
+    buf_free(&extra);
+    return XS_OK;
+}
+
+/*
+ * The server's answer to the FAST <authenticate/>: its proof of the
+ * token checked, then the <success/>.  *refused is set when the server
+ * said no (the token is then dropped and the password used).
+ */
+static enum xs_err
+fast_outcome(struct xmpp_session *s, int *refused, struct xs_error *err)
+{
+    const char *what = "authenticating with a FAST token";
+    struct xs_state *st = s->cfg.state;
+    struct buf cb = {0}, msg = {0};
+    struct xnode *n = NULL;
+    *refused = 0;
+    enum xs_err e = next_element(s, what, &n, err);
     if (e != XS_OK)
-        goto out;
+        return e;
     if (xnode_is(n, "failure", NS_SASL2)) {
         *refused = 1;
         e = sasl_failure(n, err);
@@ -1417,18 +1431,60 @@ static enum xs_err fast_login(struct xmpp_session *s,
     } else {
         e = sasl_payload(xnode_child(n, "additional-data", NS_SASL2), &msg,
                          err);
+        if (e == XS_OK && fast_cb(s, st->fast_mech, &cb) != 0)
+            e = xs_seterr(err, XS_ESOFTWARE, "no channel binding");
         if (e == XS_OK)
             e = sasl_ht_verify(st->fast_token, (unsigned char *)cb.data, cb.len,
                                msg.data, msg.len, err);
         if (e == XS_OK)
             e = sasl2_success(s, n, st->fast_mech, err);
     }
-out:
     xnode_free(n);
     buf_wipe(&cb);
     buf_wipe(&msg);
-    buf_free(&extra);
     return e;
+}
+
+/* What the next run may expect without waiting (state.h). */
+static void remember_offer(struct xmpp_session *s, const struct xnode *a2)
+{
+    struct xs_state *st = s->cfg.state;
+    if (st == NULL || st->lockfd < 0)
+        return;
+    int sm = a2 != NULL && bind2_sm(a2);
+    if (st->sasl2 != (a2 != NULL) || st->sm_inline != sm)
+        st->dirty = 1;
+    st->sasl2 = a2 != NULL;
+    st->sm_inline = sm;
+}
+
+/*
+ * May the FAST <authenticate/> go with the stream header, without
+ * waiting for the features (and the job right behind it)?  Only with
+ * a token whose mechanism binds to this connection, to a server that
+ * offered SASL2 last time, on a verified connection (fast_allowed).
+ */
+static int fast_guess(struct xmpp_session *s)
+{
+    const struct xs_state *st = s->cfg.state;
+    struct buf cb = {0};
+    if (!s->cfg.pipeline_auth || !fast_allowed(s) || !st->sasl2 ||
+        st->fast_token == NULL || !s->cfg.sasl2 || s->cfg.sm_resume ||
+        s->cfg.resource != NULL || s->cfg.client_cert ||
+        s->cfg.password == NULL)
+        return 0;
+    int ok = fast_cb(s, st->fast_mech, &cb) == 0;
+    buf_wipe(&cb);
+    return ok;
+}
+
+/* The token was refused: forget it; the password goes next. */
+static void fast_refused(struct xmpp_session *s, struct xs_error *err)
+{
+    note(s, "FAST: the server refused the token (%s); password login",
+         err->msg);
+    state_drop_token(s->cfg.state);
+    s->sm_state = SM_NONE;
 }
 
 /*
@@ -1457,15 +1513,16 @@ static enum xs_err sasl2_login(struct xmpp_session *s,
                  st->fast_mech);
         } else {
             int refused;
-            enum xs_err e = fast_login(s, a2, &refused, err);
+            enum xs_err e = fast_emit(s, bind2_sm(a2), err);
+            if (e == XS_OK)
+                e = flush(s, "authenticating with a FAST token", err);
+            if (e == XS_OK)
+                e = fast_outcome(s, &refused, err);
             if (e == XS_OK || !refused)
                 return e;
-            note(s, "FAST: the server refused the token (%s); password login",
-                 err->msg);
+            fast_refused(s, err);
             err->code = XS_OK;
             err->msg[0] = '\0';
-            state_drop_token(st);
-            s->sm_state = SM_NONE;
         }
     }
     struct sasl_offer o = *legacy;
@@ -1487,7 +1544,7 @@ static enum xs_err sasl2_login(struct xmpp_session *s,
     }
     const char *request = fast_allowed(s) ? fast_request_mech(s, a2) : NULL;
     struct buf extra = {0};
-    sasl2_extra(s, a2, NULL, request, &extra);
+    sasl2_extra(s, bind2_sm(a2), NULL, request, &extra);
     struct sasl_wire w = {NS_SASL2, 1, extra.data, NULL};
     enum xs_err e = scram(s, &o, mech, &w, err);
     buf_free(&extra);
@@ -1522,15 +1579,7 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
             o.cbs[o.ncb++] = t;
     }
     struct xnode *a2 = xnode_child(f, "authentication", NS_SASL2);
-    if (s->cfg.state != NULL && s->cfg.state->lockfd >= 0) {
-        /* What the next run may expect without waiting (state.h). */
-        int sm = a2 != NULL && bind2_sm(a2);
-        if (s->cfg.state->sasl2 != (a2 != NULL) ||
-            s->cfg.state->sm_inline != sm)
-            s->cfg.state->dirty = 1;
-        s->cfg.state->sasl2 = a2 != NULL;
-        s->cfg.state->sm_inline = sm;
-    }
+    remember_offer(s, a2);
     if (sasl2_wanted(s, a2)) {
         int declined;
         note_limits(s, f);
@@ -1859,6 +1908,11 @@ void xmpp_free(struct xmpp_session *s)
     free(s);
 }
 
+int xmpp_retry_login(const struct xmpp_session *s)
+{
+    return s->retry_login;
+}
+
 int xmpp_preapproval(const struct xmpp_session *s)
 {
     return s->f_preapproval;
@@ -1869,19 +1923,23 @@ const char *xmpp_bound_jid(const struct xmpp_session *s)
     return s->bound_jid;
 }
 
-/* Steps 1-4: TLS (unless the transport is direct TLS already) and
- * SASL. */
-static enum xs_err secure_and_authenticate(struct xmpp_session *s,
-                                           struct xs_error *err)
+/* Steps 1-2: TLS, unless the transport is direct TLS already. */
+static enum xs_err secure(struct xmpp_session *s, struct xs_error *err)
 {
-    enum xs_err e = XS_OK;
     /* Direct TLS (XEP-0368): the transport is TLS already and the first
      * stream header goes over it; steps 1-2 do not happen. */
     static const char note_direct[] = "direct TLS (XEP-0368): no STARTTLS";
-    if (s->io->starttls == NULL)
-        trace(s, XMPP_TRACE_NOTE, note_direct, sizeof note_direct - 1);
-    else
-        e = starttls(s, err);
+    if (s->io->starttls != NULL)
+        return starttls(s, err);
+    trace(s, XMPP_TRACE_NOTE, note_direct, sizeof note_direct - 1);
+    return XS_OK;
+}
+
+/* Steps 1-4: TLS and SASL. */
+static enum xs_err secure_and_authenticate(struct xmpp_session *s,
+                                           struct xs_error *err)
+{
+    enum xs_err e = secure(s, err);
     if (e == XS_OK)
         e = authenticate(s, err);
     return e;
@@ -1889,7 +1947,23 @@ static enum xs_err secure_and_authenticate(struct xmpp_session *s,
 
 enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
 {
-    enum xs_err e = secure_and_authenticate(s, err);
+    enum xs_err e = secure(s, err);
+    if (e == XS_OK && fast_guess(s)) {
+        /* The header and the FAST <authenticate/> go with the first
+         * job (login_settle): one flight after TLS. */
+        note(s,
+             "FAST: %s without waiting for the stream features (the server "
+             "offered SASL2 last time)",
+             s->cfg.state->fast_mech);
+        s->guess_sm = s->cfg.state->sm_inline;
+        emit_header(s, 1);
+        e = fast_emit(s, s->guess_sm, err);
+        if (e == XS_OK)
+            s->fast_pending = s->started = 1;
+        return e;
+    }
+    if (e == XS_OK)
+        e = authenticate(s, err);
     /* Not after EXTERNAL: the certificate may stand for another account
      * than ours, and nothing may go out before the bound JID says. */
     if (e == XS_OK && s->sasl2_bound) {
@@ -2014,13 +2088,66 @@ static enum xs_err bind_settle(struct xmpp_session *s, struct xs_error *err)
     return e;
 }
 
-/* Before a job other than xmpp_send: the pipelined bind's answer
+/*
+ * A pipelined FAST login: write what is queued, then read the features
+ * (they must still offer SASL2 with the token's mechanism: else the
+ * guess was wrong) and the answer to <authenticate/>.  A wrong guess or
+ * a refused token sets retry_login: the caller may log in again,
+ * waiting for the features, with the password.
+ */
+static enum xs_err fast_settle(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "authenticating with a FAST token";
+    const char *mech = s->cfg.state->fast_mech;
+    struct xnode *f = NULL;
+    int refused;
+    s->fast_pending = 0;
+    enum xs_err e = job_flush(s, what, err);
+    if (e == XS_OK)
+        e = wait_features(s, "waiting for stream features", &f, err);
+    if (e != XS_OK)
+        return e;
+    const struct xnode *a2 = xnode_child(f, "authentication", NS_SASL2);
+    int same =
+        a2 != NULL && fast_offers(a2, mech) && bind2_sm(a2) == s->guess_sm;
+    remember_offer(s, a2);
+    note_limits(s, f);
+    xnode_free(f);
+    if (!same) {
+        s->retry_login = 1;
+        return xs_seterr(err, XS_ETEMP,
+                         "the server no longer offers what it did last time "
+                         "(SASL2 with FAST %s); the next login waits for its "
+                         "features",
+                         mech);
+    }
+    e = fast_outcome(s, &refused, err);
+    if (e != XS_OK && refused) {
+        fast_refused(s, err);
+        s->retry_login = 1;
+    }
+    return e;
+}
+
+/* The pipelined parts of the login: the FAST answer, the bind. */
+static enum xs_err login_settle(struct xmpp_session *s, struct xs_error *err)
+{
+    if (s->fast_pending) {
+        enum xs_err e = fast_settle(s, err);
+        if (e != XS_OK)
+            return e;
+    }
+    return bind_settle(s, err);
+}
+
+/* Before a job other than xmpp_send: the pipelined login's answers
  * first (such jobs need the server's features).  A failure is kept and
  * reported by every later job. */
 static enum xs_err settle_first(struct xmpp_session *s, struct xs_error *err)
 {
-    if (s->settle_err.code == XS_OK && s->bind_id[0] != '\0')
-        bind_settle(s, &s->settle_err);
+    if (s->settle_err.code == XS_OK &&
+        (s->bind_id[0] != '\0' || s->fast_pending))
+        login_settle(s, &s->settle_err);
     if (s->settle_err.code != XS_OK) {
         if (err != &s->settle_err)
             *err = s->settle_err;
@@ -2147,7 +2274,7 @@ static void emit_ack(struct xmpp_session *s)
 static int is_negotiation(const struct xnode *n)
 {
     return strcmp(n->ns, NS_TLS) == 0 || strcmp(n->ns, NS_SASL) == 0 ||
-           xnode_is(n, "features", NS_STREAM);
+           strcmp(n->ns, NS_SASL2) == 0 || xnode_is(n, "features", NS_STREAM);
 }
 
 /* Handle one element that arrived while a flight waits. */
@@ -2467,11 +2594,11 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     }
     /* With the bind request still unanswered (pipeline_bind), the
      * messages go out with it when they are small enough. */
-    int early = s->bind_id[0] != '\0';
+    int early = s->bind_id[0] != '\0' || s->fast_pending;
     size_t size =
         nr > 0 && (early || s->max_bytes > 0) ? message_size(m, r, nr) : 0;
     if (early && (nr == 0 || size > SAFE_STANZA)) {
-        e = bind_settle(s, err);
+        e = login_settle(s, err);
         if (e != XS_OK)
             return e;
         early = 0;
@@ -2507,7 +2634,7 @@ enum xs_err xmpp_send(struct xmpp_session *s,
         if (e == XS_OK)
             e = flight_end(s, &w, "sending", err);
         if (e == XS_OK && early)
-            e = bind_settle(s, err);
+            e = login_settle(s, err);
         if (e != XS_OK)
             return e;
         /* A server that still wants the legacy session (RFC 3921) need

@@ -882,6 +882,7 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     job->cfg.timeout_s = c->timeout;
     /* On unless turned off; run() keeps it for a plain send only. */
     job->cfg.pipeline_bind = !opt_isset(cl, O_PIPELINING) || cl->pipelining;
+    job->cfg.pipeline_auth = job->cfg.pipeline_bind;
     job->cfg.sasl2 = !opt_isset(cl, O_SASL2) || cl->sasl2;
     job->cfg.fast = job->cfg.sasl2 && (!opt_isset(cl, O_FAST) || cl->fast);
     if (cl->debug)
@@ -1334,6 +1335,11 @@ static void save_state(struct xs_state *st)
         msg("warning: %s", serr.msg);
 }
 
+static enum xs_err run_session(struct job *job,
+                               struct xs_state *st,
+                               int *retry,
+                               struct xs_error *err);
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     if (job->tls.insecure)
@@ -1342,6 +1348,36 @@ static enum xs_err run(struct job *job, struct xs_error *err)
             "session");
     if (job->each_line)
         return run_lines(job, err);
+    struct xs_state st;
+    int retry = 0;
+    open_state(job, &st);
+    enum xs_err e = run_session(job, &st, &retry, err);
+    if (retry) {
+        /* A pipelined FAST login guessed wrong (the server changed, or
+         * refused the token): the server handled nothing of the job.
+         * Once more, waiting for its features, with the password. */
+        static const char again[] =
+            "the pipelined login did not work; logging in again";
+        if (job->cfg.trace != NULL)
+            job->cfg.trace(job->cfg.trace_ud, XMPP_TRACE_NOTE, again,
+                           sizeof again - 1);
+        err->code = XS_OK;
+        err->msg[0] = '\0';
+        job->cfg.pipeline_auth = 0;
+        e = run_session(job, &st, &retry, err);
+    }
+    save_state(&st);
+    state_free(&st);
+    job->cfg.state = NULL;
+    return e;
+}
+
+/* One connection, login and the job; *retry: see xmpp_retry_login. */
+static enum xs_err run_session(struct job *job,
+                               struct xs_state *st,
+                               int *retry,
+                               struct xs_error *err)
+{
     struct transport_slot slot = {&job->tls, NULL};
     enum xs_err e =
         net_connect(job->tls.domain, job->host, job->port, job->tls_mode,
@@ -1356,11 +1392,9 @@ static enum xs_err run(struct job *job, struct xs_error *err)
     if (job->plan.n > 0 || job->roster || job->nup > 0 || job->raw != NULL ||
         job->nr == 0)
         job->cfg.pipeline_bind = 0;
-    struct xs_state st;
-    open_state(job, &st);
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);
     e = xmpp_login(s, err);
-    save_state(&st); /* a new token is kept whatever the job does */
+    save_state(st); /* a new token is kept whatever the job does */
     if (e == XS_OK && job->plan.n > 0)
         e = run_actions(s, &job->plan, err);
     if (e == XS_OK && job->roster) {
@@ -1389,12 +1423,10 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         if (e == XS_OK)
             e = report_send(job->r, job->nr + job->nrooms);
     }
+    *retry = e != XS_OK && xmpp_retry_login(s);
     xmpp_close(s);
     xmpp_free(s);
     transport_free(t);
-    save_state(&st);
-    state_free(&st);
-    job->cfg.state = NULL;
     return e;
 }
 
