@@ -10,9 +10,18 @@
  *      (direct TLS, XEP-0368: the transport is TLS from the start and
  *      1-2 are skipped)
  *   3. new stream header, features with <mechanisms/>   5.4.3.3
+ *      (with the offer of the last login remembered in the state file:
+ *      the first SASL message goes with the header, guess_begin; the
+ *      choice is made again on the real features, guess_holds)
  *   4. SASL: SCRAM-SHA-512/256/1(-PLUS), else PLAIN     6.4
  *      (channel binding and XEP-0474 checks: plan_scram)
  *      (the server's v= signature is verified before anything else)
+ *      SASL2 + Bind2 where offered (XEP-0388, XEP-0386): the same SCRAM
+ *      in <authenticate/>, bound (with inline SM) in <success/>, no
+ *      restart, step 5 skipped; FAST (XEP-0484): a token from the
+ *      state file instead of SCRAM, and with a token the header,
+ *      <authenticate/> and the first job go in one flight (fast_guess,
+ *      fast_settle)
  *   5. new stream header + bind request, pipelined      6.4.6, 7
  *      legacy session only when not <optional/>         (RFC 3921 3)
  *      (line mode after a drop: header + <resume/> instead, XEP-0198 5;
@@ -25,8 +34,9 @@
  *      close), then close_notify; no wait for the server's close  4.4
  *      (xmpp_detach: no </stream:stream>, the server keeps the session)
  *
- * Pipelining beyond the steps above (header + <auth/>, SASL2) is for
- * later; the sequence keeps to what every RFC 6120 server handles.
+ * A pipelined step that guessed wrong costs a round trip (or, for a
+ * server that no longer knows SASL2 or refuses the token, one new login:
+ * xmpp_retry_login), never the message.
  * All waiting goes through next_element(), which enforces the one
  * deadline, answers stray IQs and turns stream errors into exit classes.
  */
