@@ -117,7 +117,7 @@ prosody_write_config() {
     local nagle='network_settings = { nagle = false }'
     rm -f "$dir/https-port" "$dir/dtls-port"
     # PROSODY_NAGLE=1: leave Nagle on, as Prosody's users have it
-    [[ -z ${PROSODY_NAGLE-} ]] || nagle='-- Nagle on (the default)'
+    [[ ${PROSODY_NAGLE-} != 1 ]] || nagle='-- Nagle on (the default)'
     if [[ -n ${PROSODY_TLS12-} ]]; then
         tls12='ssl = { protocol = "tlsv1_2" } -- TLS 1.2 only (-PLUS)'
     fi

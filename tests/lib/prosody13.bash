@@ -32,6 +32,11 @@ prosody13_missing() {
             return 0
         fi
     done
+    if ! timeout 20 lua5.4 -e 'require "lfs"; require "ssl"; require "socket"; require "lxp"' \
+        >/dev/null 2>&1; then
+        echo "Prosody 13 needs Debian 12's lua-filesystem, lua-sec, lua-socket and lua-expat (make deps)"
+        return 0
+    fi
     return 1
 }
 
@@ -39,8 +44,4 @@ if [[ -x $BACKPORTS_DIR/bin/prosody && :$PATH: != *":$BACKPORTS_DIR/bin:"* ]]; t
     PATH=$BACKPORTS_DIR/bin:$PATH
 fi
 export PROSODY_MODULES='"sasl2", "sasl2_bind2", "sasl2_sm", "sasl2_fast", "sasl_ssdp"'
-if [[ ${PROSODY_NAGLE-1} == 0 ]]; then
-    unset PROSODY_NAGLE
-else
-    export PROSODY_NAGLE=1
-fi
+export PROSODY_NAGLE=${PROSODY_NAGLE:-1}
