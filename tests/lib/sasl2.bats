@@ -18,6 +18,15 @@
 # "fast-token ..."), never shown in the trace; the next run logs in with
 # it (HT-SHA-256-*); a token the server refuses costs one password login,
 # which stores a new one. No stream restart after SASL2 success.
+#
+# Measured with a scripted client (2026-11): both servers bind a FAST
+# token to the <user-agent id> it was issued for (another id: refused),
+# and derive the resource from the Bind2 tag and that id (Prosody 13
+# TAG~HASH, ejabberd 24.12 TAG.HASH). Prosody ends an earlier session only
+# when the resource is the same; ejabberd 24.12 ends the earlier session
+# of the same id even under another tag ("Replaced by new connection").
+# So with a stable id, concurrent runs need another tag each and, for
+# ejabberd, to wait for each other (the state file's lock).
 
 bats_require_minimum_version 1.5.0
 
