@@ -39,7 +39,7 @@ XSA_TIMEOUT=90
 setup() {
     srv_skip_missing
     # Every test its own state: no token from an earlier test or the user.
-    export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state
+    export XDG_STATE_HOME=$BATS_TEST_TMPDIR/state XS_STATE_HOME=$BATS_TEST_TMPDIR/state
     STATE=$XDG_STATE_HOME/xmppsend/alice@localhost
 }
 
