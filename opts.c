@@ -14,6 +14,7 @@
 #include "config.h"
 #include "jid.h"
 #include "opts.h"
+#include "runlog.h"
 #include "sasl.h"
 #include "tls.h"
 
@@ -102,6 +103,14 @@ static const char *check_receipt(const char *v)
 
 /* A resource is sent as is: printable UTF-8, 1 to 1023 bytes (RFC 7622
  * 3.4). */
+static const char *check_facility(const char *v)
+{
+    return *v == '\0' || runlog_facility(v) >= 0
+               ? NULL
+               : "not a syslog facility (user, mail, daemon, local0 to "
+                 "local7)";
+}
+
 static const char *check_resource(const char *v)
 {
     size_t n = strlen(v);
@@ -237,6 +246,12 @@ const struct opt opt_table[O_COUNT] = {
                       "send the bind request with the message (default)"},
     [O_RAW] = {"raw", 0, OPT_FLAG, NULL, 0, 0, 0, S(raw), XS_EUSAGE, NULL,
                "send the stanzas read from stdin, print IQ replies"},
+    [O_LOG] = {"log", 0, OPT_STRING, "FILE", 1, 0, 0, S(log), XS_EUSAGE,
+               check_nonempty, "append one line per run to FILE ('-': stderr)"},
+    [O_SYSLOG] = {"syslog", 0, OPT_STRING, "FACILITY", 1, 0, 0, S(syslog),
+                  XS_EUSAGE, check_facility,
+                  "log one line per run to syslog (FACILITY: user)",
+                  .optional = 1},
     [O_RECEIPT] = {"receipt", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(receipt),
                    XS_EUSAGE, check_receipt,
                    "wait up to SECONDS (10) for delivery receipts",

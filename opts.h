@@ -35,6 +35,7 @@ enum opt_id {
     O_INSECURE,
     O_JSON,
     O_KEY,
+    O_LOG,
     O_MECHANISM,
     O_MESSAGE_FILE,
     O_NICK,
@@ -50,6 +51,7 @@ enum opt_id {
     O_SASL2,
     O_SERVER,
     O_SKIP_EMPTY,
+    O_SYSLOG,
     O_THREAD,
     O_TIMEOUT,
     O_TLS,
@@ -117,9 +119,10 @@ struct settings {
     char **uploads; /* every -u FILE in order (allocated), nuploads */
     size_t nuploads;
     int raw, skip_empty;
-    int pipelining;  /* on unless turned off (opt_isset) */
-    int sasl2, fast; /* likewise: SASL2 + Bind2, FAST tokens */
-    int each_line;   /* -i: line mode (lines.c) */
+    int pipelining;     /* on unless turned off (opt_isset) */
+    int sasl2, fast;    /* likewise: SASL2 + Bind2, FAST tokens */
+    char *log, *syslog; /* --log FILE, --syslog[=FACILITY] (runlog.c) */
+    int each_line;      /* -i: line mode (lines.c) */
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;
     char *cert, *key, *mechanism; /* client certificate, SASL choice */

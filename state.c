@@ -80,7 +80,7 @@ enum xs_err state_parse(const char *text,
         char *v = xstrndup(sp + 1, n - klen - 1);
         char **field = NULL;
         int *flag = NULL;
-#define KEY(k) (klen == sizeof k - 1 && memcmp(l, k, klen) == 0)
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(l, (k), klen) == 0)
         if (KEY("client-id"))
             field = &st->client_id;
         else if (KEY("fast-mechanism"))

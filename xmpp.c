@@ -113,6 +113,11 @@ struct xmpp_session {
     int fast_pending;  /* the FAST <authenticate/> went unanswered */
     int guess_sm;      /* ... asking for inline SM */
     int retry_login;   /* a login that waits for the features may work */
+    /* For the log line (xmpp_stats). */
+    char mech_used[48];
+    unsigned flights; /* waits for the server after writing */
+    int wrote;        /* written since the last read */
+    unsigned long long bytes_out, bytes_in;
     struct xs_error settle_err; /* its failure, for the next flight */
     enum sm_state sm_state;
     char *sm_id;             /* XEP-0198 resumption id, NULL: none */
@@ -195,6 +200,10 @@ flush(struct xmpp_session *s, const char *what, struct xs_error *err)
     if (ms == 0)
         return timed_out(s, what, err);
     enum xs_err e = s->io->write(s->io->ctx, s->out.data, s->out.len, ms, err);
+    if (e == XS_OK) {
+        s->bytes_out += s->out.len;
+        s->wrote = 1;
+    }
     buf_wipe(&s->out); /* may hold SASL data */
     return e;
 }
@@ -490,6 +499,8 @@ static enum xs_err next_element(struct xmpp_session *s,
         int ms = remaining_ms(s);
         if (ms == 0)
             return timed_out(s, what, err);
+        if (s->wrote) /* a wait for the server: one round trip */
+            s->flights++, s->wrote = 0;
         long r = s->io->read(s->io->ctx, buf, sizeof buf, ms, err);
         if (r == XS_IO_TIMEOUT)
             return timed_out(s, what, err);
@@ -501,6 +512,7 @@ static enum xs_err next_element(struct xmpp_session *s,
                        ? err->code
                        : xs_seterr(err, XS_EIO, "read error while %s", what);
         s->total_read += r;
+        s->bytes_in += (unsigned long long)r;
         if (s->total_read > MAX_READ_TOTAL)
             return xs_seterr(err, XS_EPROTO, "server sent more than %ld bytes",
                              MAX_READ_TOTAL);
@@ -893,6 +905,7 @@ static void emit_first(struct xmpp_session *s,
 {
     char open[160];
     struct buf close = {0};
+    snprintf(s->mech_used, sizeof s->mech_used, "%s", mech);
     if (!w->v2) {
         snprintf(open, sizeof open, "<auth xmlns='" NS_SASL "' mechanism='%s'>",
                  mech);
@@ -1105,6 +1118,7 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
     }
     char *b64 = b64_encode(msg.data, msg.len);
     buf_wipe(&msg);
+    snprintf(s->mech_used, sizeof s->mech_used, "PLAIN");
     emit_secret(s, "<auth xmlns='" NS_SASL "' mechanism='PLAIN'>", b64,
                 "</auth>");
     xs_free_secret(b64);
@@ -1116,6 +1130,7 @@ static enum xs_err plain(struct xmpp_session *s, struct xs_error *err)
  * the certificate (RFC 6120 6.4.2: "=" is empty). */
 static enum xs_err external(struct xmpp_session *s, struct xs_error *err)
 {
+    snprintf(s->mech_used, sizeof s->mech_used, "EXTERNAL");
     emit(s, "<auth xmlns='" NS_SASL "' mechanism='EXTERNAL'>=</auth>");
     return auth_outcome(s, err);
 }
@@ -1133,6 +1148,7 @@ static enum xs_err digest_md5(struct xmpp_session *s, struct xs_error *err)
         return err->code;
     struct buf msg = {0}, resp = {0};
     struct xnode *n = NULL;
+    snprintf(s->mech_used, sizeof s->mech_used, "DIGEST-MD5");
     emit(s, "<auth xmlns='" NS_SASL "' mechanism='DIGEST-MD5'/>");
     enum xs_err e = flush(s, what, err);
     if (e == XS_OK)
@@ -1699,7 +1715,7 @@ static enum xs_err sasl2_login(struct xmpp_session *s,
                  "password login",
                  st->fast_mech);
         } else {
-            int refused;
+            int refused = 0;
             enum xs_err e = fast_emit(s, offer->sm, err);
             if (e == XS_OK)
                 e = flush(s, "authenticating with a FAST token", err);
@@ -2216,6 +2232,16 @@ void xmpp_free(struct xmpp_session *s)
     free(s->bound_jid);
     free(s->sm_id);
     free(s);
+}
+
+void xmpp_stats(const struct xmpp_session *s, struct xmpp_stats *st)
+{
+    st->mech = s->mech_used[0] ? s->mech_used : NULL;
+    st->sasl2 = s->sasl2_bound;
+    st->flights = s->flights;
+    st->bytes_out = s->bytes_out;
+    st->bytes_in = s->bytes_in;
+    st->tls = s->io->tls_version ? s->io->tls_version(s->io->ctx) : 0;
 }
 
 int xmpp_retry_login(const struct xmpp_session *s)

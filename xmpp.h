@@ -128,6 +128,18 @@ enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err);
  */
 int xmpp_retry_login(const struct xmpp_session *s);
 
+/* What a session did, for the log line. */
+struct xmpp_stats {
+    const char *mech; /* the SASL mechanism last tried, NULL: none;
+                         valid while the session lives */
+    int sasl2;        /* the login was SASL2 with Bind2 */
+    int tls;          /* 13 for TLS 1.3, 12 for 1.2, 0: none */
+    unsigned flights; /* times the session waited for the server after
+                         writing (round trips of the XMPP stream) */
+    unsigned long long bytes_out, bytes_in; /* XML written, read */
+};
+void xmpp_stats(const struct xmpp_session *s, struct xmpp_stats *st);
+
 /*
  * XEP-0198 resumption, for a session made with cfg.sm_resume (line
  * mode).  What a dropped session leaves for the next connection: the

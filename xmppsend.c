@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "runlog.h"
 #include "state.h"
 #include "http.h"
 #include "jid.h"
@@ -386,6 +387,11 @@ struct job {
     struct raw_batch *raw; /* --raw: the stanzas */
     size_t nrooms;         /* group chats: r[nr] to r[nr + nrooms - 1] */
     struct muc_opts muc;
+    /* For the log line: what the session(s) did. */
+    int ran;                /* run() was reached */
+    int tls_version, sasl2; /* of the last session */
+    char mech[48];          /* "": no SASL mechanism tried */
+    unsigned round_trips;   /* TCP + TLS + XMPP, over every session */
 };
 
 /* Everything a run holds, so that finish() can release it whatever step
@@ -1340,12 +1346,26 @@ static enum xs_err run_session(struct job *job,
                                int *retry,
                                struct xs_error *err);
 
+/* What a session did, for the log line: round trips are the TCP
+ * handshake, the TLS handshake (1 for TLS 1.3, 2 for 1.2) and the
+ * session's own waits for the server. */
+static void note_stats(struct job *job, const struct xmpp_session *s)
+{
+    struct xmpp_stats st;
+    xmpp_stats(s, &st);
+    job->tls_version = st.tls;
+    job->sasl2 = st.sasl2;
+    snprintf(job->mech, sizeof job->mech, "%s", st.mech ? st.mech : "");
+    job->round_trips += 1 + (st.tls == 12 ? 2 : st.tls ? 1 : 0) + st.flights;
+}
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     if (job->tls.insecure)
         msg("warning: --insecure: the server's certificate is not "
             "verified; anyone on the path can read and change this "
             "session");
+    job->ran = 1;
     if (job->each_line)
         return run_lines(job, err);
     struct xs_state st;
@@ -1424,6 +1444,7 @@ static enum xs_err run_session(struct job *job,
             e = report_send(job->r, job->nr + job->nrooms);
     }
     *retry = e != XS_OK && xmpp_retry_login(s);
+    note_stats(job, s);
     xmpp_close(s);
     xmpp_free(s);
     transport_free(t);
@@ -1446,6 +1467,55 @@ static int report(const struct xs_error *err, enum xs_err e)
     if (json_out && !json_reported)
         json_error(e, err->msg);
     return exit_code(e);
+}
+
+/* --log and --syslog: one line for a run that tried to connect.  A
+ * log that cannot be written is a warning: the run's outcome stands. */
+static void log_run(struct cli *c, int rc, const struct xs_error *err)
+{
+    const struct job *job = &c->job;
+    if (!job->ran || (c->cl.log == NULL && c->cl.syslog == NULL))
+        return;
+    size_t n = job->nr + job->nrooms;
+    const char **rcpt = xcalloc(n + 1, sizeof *rcpt);
+    int *failed = xcalloc(n + 1, sizeof *failed);
+    for (size_t i = 0; i < n; i++) {
+        rcpt[i] = job->r[i].jid;
+        failed[i] = job->r[i].status == XMPP_FAILED;
+    }
+    char *server = job->host != NULL ? xasprintf("%s:%d", job->host,
+                                                 job->port ? job->port : 5222)
+                                     : xasprintf("%s (SRV)", c->me.domain);
+    struct runlog r = {.account = c->me.bare,
+                       .server = server,
+                       .tls = job->tls_version,
+                       .mech = job->mech[0] ? job->mech : NULL,
+                       .sasl2 = job->sasl2,
+                       .rcpt = rcpt,
+                       .failed = failed,
+                       .nrcpt = n,
+                       .bytes = c->body_len,
+                       .round_trips = job->round_trips,
+                       .exitcode = rc,
+                       .error = err->code != XS_OK ? err->msg : NULL};
+    struct buf line = {0};
+    struct xs_error lerr = {0};
+    if (c->cl.log != NULL) {
+        runlog_format(&r, 1, &line);
+        if (runlog_append(c->cl.log, line.data, &lerr) != XS_OK)
+            msg("warning: %s", lerr.msg);
+        buf_free(&line);
+    }
+    if (c->cl.syslog != NULL) {
+        runlog_format(&r, 0, &line);
+        runlog_syslog(c->cl.syslog[0] ? runlog_facility(c->cl.syslog)
+                                      : runlog_facility("user"),
+                      rc != 0, line.data);
+        buf_free(&line);
+    }
+    free(server);
+    free(rcpt);
+    free(failed);
 }
 
 static int finish(struct cli *c, int rc)
@@ -1509,5 +1579,7 @@ int main(int argc, char **argv)
         e = get_password(&c, &err);
     if (e == XS_OK && !c.skip)
         e = run(&c.job, &err);
-    return finish(&c, report(&err, e));
+    int rc = report(&err, e);
+    log_run(&c, rc, &err);
+    return finish(&c, rc);
 }

@@ -20,13 +20,18 @@ _xmppsend() {
     prev=${COMP_WORDS[COMP_CWORD - 1]}
     case $prev in
     -f | --config | --cafile | --cert | --key | --password-file | \
-        --message-file | -u | --upload)
+        --message-file | -u | --upload | --log)
         compopt -o filenames 2>/dev/null
         mapfile -t COMPREPLY < <(compgen -f -- "$cur")
         return
         ;;
     --type)
         mapfile -t COMPREPLY < <(compgen -W 'chat normal headline' -- "$cur")
+        return
+        ;;
+    --syslog)
+        mapfile -t COMPREPLY < <(compgen -W 'user mail daemon local0 local1
+            local2 local3 local4 local5 local6 local7' -- "$cur")
         return
         ;;
     --mechanism)

@@ -1363,3 +1363,67 @@ assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
     [ -f "$d/root/usr/share/zsh/vendor-completions/_xmppsend" ]
     [ -x "$d/root/usr/bin/xmppsend" ]
 }
+
+@test "--log: one line per run that tried to connect (mode 600, appended, failures too); --syslog FACILITY checked" {
+    local log=$BATS_TEST_TMPDIR/runs.log
+    run -75 --separate-stderr xs "${ACCT[@]}" --log "$log" -m hi bob@localhost
+    run -75 --separate-stderr xs "${ACCT[@]}" --log "$log" -m 'two words' \
+        bob@localhost carol@localhost
+    [ "$(stat -c %a "$log")" = 600 ] || fail "log mode $(stat -c %a "$log")"
+    [ "$(wc -l <"$log")" = 2 ] || fail "not two lines: $(cat "$log")"
+    local l1 l2
+    l1=$(sed -n 1p "$log")
+    l2=$(sed -n 2p "$log")
+    assert_match "$l1" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[-+][0-9]{4} account=alice@localhost server=127\.0\.0\.1:1 tls=none auth=none recipients=bob@localhost bytes=2 roundtrips=0 result=failed exitcode=EX_TEMPFAIL error="[^"]+"$'
+    assert_match "$l2" ' recipients=bob@localhost,carol@localhost bytes=9 '
+    refute_match "$(cat "$log")" 'pw|hi |two words'
+    # Not for a run that never tried (a usage error), nor without --log
+    run -64 --separate-stderr xs "${ACCT[@]}" --log "$log" --bogus -m hi bob@localhost
+    run -75 --separate-stderr xs "${ACCT[@]}" -m hi bob@localhost
+    [ "$(wc -l <"$log")" = 2 ] || fail "a line for a run without --log or before connecting"
+    # '-': standard error
+    run -75 --separate-stderr xs "${ACCT[@]}" --log - -m hi bob@localhost
+    assert_match "$stderr" $'\n''[0-9T:+-]+ account=alice@localhost .* exitcode=EX_TEMPFAIL'
+    run -64 --separate-stderr xs "${ACCT[@]}" --syslog=kern -m hi bob@localhost
+    assert_xs_error 'syslog'
+    run -64 --separate-stderr xs "${ACCT[@]}" --log '' -m hi bob@localhost
+}
+
+@test "--syslog: the run's line reaches syslog with the facility asked for (a private /dev/log)" {
+    [ "$(id -u)" = 0 ] || skip "a private /dev/log needs root"
+    require_cmd unshare python3
+    local d=$BATS_TEST_TMPDIR sock=$BATS_TEST_TMPDIR/log.sock
+    timeout 60 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(50)
+open(sys.argv[2], "w").close()
+for _ in range(2):
+    open(sys.argv[3], "ab").write(s.recv(65536) + b"\n")
+' "$sock" "$d/ready" "$d/got" &
+    local lp=$!
+    for _ in $(seq 100); do [ -e "$d/ready" ] && break; sleep 0.1; done
+    # /dev in a private mount namespace: the real nodes, plus /dev/log
+    # pointing at the listener.
+    local cmd
+    cmd=$(printf '%q ' env -u XMPPSEND_PASSWORD XDG_CONFIG_HOME="$d/noconfig" \
+        XDG_STATE_HOME="$d/state" $XS_WRAP "$XMPPSEND" "${ACCT[@]}")
+    run timeout 120 unshare --mount bash -c '
+        set -e
+        mkdir -p "$1/olddev"
+        mount --bind /dev "$1/olddev"
+        mount -t tmpfs tmpfs /dev
+        for n in null zero random urandom full tty; do
+            touch "/dev/$n"; mount --bind "$1/olddev/$n" "/dev/$n"
+        done
+        ln -s /proc/self/fd /dev/fd
+        ln -s "$2" /dev/log
+        '"$cmd"' --syslog -m hi bob@localhost || echo "rc=$?"
+        '"$cmd"' --syslog=local3 -m hi bob@localhost || echo "rc=$?"
+    ' sh "$d" "$sock"
+    [ "$(grep -c 'rc=75' <<<"$output")" = 2 ] || fail "not two runs with 75: $output"
+    wait "$lp" || fail "the listener got fewer than two lines"
+    # PRI = facility * 8 + severity: user (1) and local3 (19), err (3)
+    assert_match "$(sed -n 1p "$d/got")" '^<11>.*xmppsend\[[0-9]+\]: account=alice@localhost .* exitcode=EX_TEMPFAIL'
+    assert_match "$(sed -n 2p "$d/got")" '^<155>.*xmppsend\[[0-9]+\]: account=alice@localhost '
+}

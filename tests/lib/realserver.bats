@@ -380,15 +380,6 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
     [ "$(stored bob | grep -cF -- "big $u")" -eq 0 ] || fail "stored for bob"
 }
 
-# flight_after_header TRACE: the client lines that follow the post-TLS
-# stream header before the first line from the server: what went in one
-# flight with it
-flight_after_header() {
-    awk '/^C: .*<stream:stream .*from=/ { on = 1; next }
-         on && /^S: / { exit }
-         on && /^C: / { print }' <<<"$1"
-}
-
 @test "the second run goes ahead on the offer remembered from the first: header and first SASL message in one flight; a changed offer costs a round trip, not the message" {
     local b1 b2 b3 st
     b1="remember $(unique)"
@@ -396,11 +387,12 @@ flight_after_header() {
     b3="offer changed $(unique)"
     export XS_STATE_HOME=$BATS_TEST_TMPDIR/shared-state
     st=$XS_STATE_HOME/xmppsend/alice@localhost
-    run --separate-stderr -0 xsa -m "$b1" bob@localhost
+    local log=$BATS_TEST_TMPDIR/runs.log
+    run --separate-stderr -0 xsa --log "$log" -m "$b1" bob@localhost
     grep -q '^server-known 1$' "$st" || fail "no offer remembered: $(cat "$st")"
     [ "$(stat -c %a "$st")" = 600 ] || fail "state mode $(stat -c %a "$st")"
 
-    run --separate-stderr -0 xsa -d -m "$b2" bob@localhost
+    run --separate-stderr -0 xsa --log "$log" -d -m "$b2" bob@localhost
     assert_match "$stderr" 'going ahead on the offer the server made last time'
     [[ $(flight_after_header "$stderr") == *"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-"* ]] ||
         fail "no <auth> with the header: $(flight_after_header "$stderr")"
@@ -416,4 +408,9 @@ flight_after_header() {
     for b in "$b1" "$b2" "$b3"; do
         [ "$(stored bob | grep -cF -- "$b")" -eq 1 ] || fail "not stored once: $b"
     done
+    # The log's round trips (TCP, TLS, each wait for the server): 7 for
+    # the first STARTTLS send (header+starttls, TLS, header, SCRAM 2,
+    # bind+message), 6 once the header and <auth> share a flight.
+    assert_match "$(sed -n 1p "$log")" " account=alice@localhost server=127\.0\.0\.1:$SRV_PORT tls=TLSv1\.[23] auth=SCRAM-SHA-[0-9]+ sasl2=off recipients=bob@localhost bytes=[0-9]+ roundtrips=7 result=sent exitcode=EX_OK\$"
+    assert_match "$(sed -n 2p "$log")" " roundtrips=6 result=sent exitcode=EX_OK\$"
 }

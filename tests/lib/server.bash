@@ -259,3 +259,12 @@ setup_file() { srv_file_start; }
 teardown_file() { srv_file_stop; }
 setup() { srv_skip_missing; }
 teardown() { srv_last_run; }
+
+# flight_after_header TRACE: the client lines that follow the post-TLS
+# stream header before the first line from the server: what went in one
+# flight with it
+flight_after_header() {
+    awk '/^C: .*<stream:stream .*from=/ { on = 1; next }
+         on && /^S: / { exit }
+         on && /^C: / { print }' <<<"$1"
+}
