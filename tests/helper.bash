@@ -22,10 +22,12 @@ if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ] &&
 fi
 
 # xs ARGS...: run xmppsend under timeout with no config file and no
-# inherited credentials, so the caller's environment cannot leak in.
+# inherited credentials, so the caller's environment cannot leak in
+# (XS_SYSCONFIG: the system config file, none by default).
 xs() {
     # shellcheck disable=SC2086
     env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XMPPSEND_SYSCONFIG="${XS_SYSCONFIG-$BATS_TEST_TMPDIR/nosysconfig}" \
         XDG_CONFIG_HOME="${XS_CONFIG_HOME:-$BATS_TEST_TMPDIR/noconfig}" \
         timeout "${XS_TIMEOUT:-60}" $XS_WRAP "$XMPPSEND" "$@"
 }
