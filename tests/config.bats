@@ -176,6 +176,7 @@ EOF
     pretend_has thread 'a#b' "$CONF:3"
     pretend_has nick '  spaced  ' "$CONF:4"
     pretend_has cafile /home/someone/ca.pem "$CONF:5"
+    # shellcheck disable=SC2088 # the text ~/, not a path
     pretend_has resource '~/not-a-file' "$CONF:6"
     pretend_has password-file /home/someone/pw "$CONF:7"
 }
@@ -191,6 +192,7 @@ EOF
         done
         conf "$f" 600 "${lines[@]}"
         run --separate-stderr xs -f "$f" -a x --pretend
+        # shellcheck disable=SC2154 # $stderr: set by bats' run
         [ "$status" -eq 78 ] || fail "${lines[*]}: exit $status, $stderr"
         assert_xs_error "$2" || fail "${lines[*]}: $stderr"
     }
