@@ -168,6 +168,10 @@ nick "  spaced  "
 cafile ~/ca.pem
 resource ~/not-a-file
 password-file "~/pw"
+  	pipelining   off 	
+account a
+	quiet "yes"
+account b : a
 EOF
     chmod 600 "$CONF"
     HOME=/home/someone run -0 --separate-stderr xs --pretend -f "$CONF"
@@ -179,6 +183,10 @@ EOF
     # shellcheck disable=SC2088 # the text ~/, not a path
     pretend_has resource '~/not-a-file' "$CONF:6"
     pretend_has password-file /home/someone/pw "$CONF:7"
+    pretend_has pipelining off "$CONF:8"
+    HOME=/home/someone run -0 --separate-stderr xs --pretend -f "$CONF" -a b
+    pretend_has pipelining off "$CONF:8"
+    pretend_has quiet on "$CONF:10"
 }
 
 @test "bad input: 78 with file:line (quotes, accounts, loops, unknown account); bad -a is 64" {
