@@ -1122,6 +1122,12 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     if (!cl->roster && !cl->raw && c->nrcpt == 0 && cl->nseq == 0 &&
         cl->chatroom == NULL)
         return xs_seterr(err, XS_EUSAGE, "no recipient given");
+    if (cl->jid == NULL && cl->account == NULL && c->cfg.nacc > 0 &&
+        !config_has(&c->cfg, "default"))
+        return xs_seterr(err, XS_EUSAGE,
+                         "no account given (use -a ACCOUNT, -j JID or set "
+                         "XMPPSEND_JID; the config files define no account "
+                         "'default')");
     if (cl->jid == NULL)
         return xs_seterr(err, XS_EUSAGE,
                          "no account given (use -j JID or set XMPPSEND_JID)");

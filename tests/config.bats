@@ -242,6 +242,10 @@ EOF
     # -a with no config file at all names where it looked.
     XS_SYSCONFIG=$SYS run -78 --separate-stderr xs -a work --pretend
     assert_xs_error "no account 'work': no config file \\(looked for $SYS and "
+    # Accounts but no -a and no account default: the hint names -a.
+    conf "$f" 600 'account a' 'jid a@localhost'
+    run -64 --separate-stderr xs -f "$f" -m hi bob@localhost
+    assert_xs_error "no account given \\(use -a ACCOUNT"
     # An account name that no file could hold: a usage error.
     run -64 --separate-stderr xs -a 'a b' --pretend
     assert_xs_error "invalid --account"
