@@ -56,6 +56,7 @@ LIBSRC += receipts.c raw.c
 UNITS += test_raw
 LIBSRC += lines.c
 LIBSRC += sasl_digest.c sasl_policy.c
+LIBSRC += state.c
 UNITS += test_digest
 UNITS += test_lines
 UNITBIN = $(UNITS:%=$(B)/unit/%)

@@ -31,6 +31,7 @@ enum opt_id {
     O_CAFILE,
     O_CERT,
     O_CREATE_ROOM,
+    O_FAST,
     O_INSECURE,
     O_JSON,
     O_KEY,
@@ -46,6 +47,7 @@ enum opt_id {
     O_RESOURCE,
     O_ROOM_PASSWORD,
     O_ROSTER,
+    O_SASL2,
     O_SERVER,
     O_SKIP_EMPTY,
     O_THREAD,
@@ -120,6 +122,7 @@ struct settings {
     size_t nuploads;
     int raw, skip_empty;
     int pipelining; /* on unless turned off (opt_isset) */
+    int sasl2, fast; /* likewise: SASL2 + Bind2, FAST tokens */
     int each_line;  /* -i: line mode (lines.c) */
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;

@@ -899,3 +899,80 @@ void sasl_scram_free(struct sasl_scram *s)
     xs_wipe(s, sizeof(*s));
     free(s);
 }
+
+/* ---------------------------------------------------------------- */
+/* FAST: HT-SHA-256-* (draft-schmaus-kitten-sasl-ht)                 */
+
+int sasl_ht_cbtype(const char *mech, const char **cbtype)
+{
+    static const struct {
+        const char *suffix, *type;
+    } map[] = {{"NONE", NULL},
+               {"EXPR", "tls-exporter"},
+               {"ENDP", "tls-server-end-point"},
+               {"UNIQ", "tls-unique"}};
+    static const char prefix[] = "HT-SHA-256-";
+    if (mech == NULL || strncmp(mech, prefix, sizeof prefix - 1) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (strcmp(mech + sizeof prefix - 1, map[i].suffix) == 0) {
+            *cbtype = map[i].type;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* HMAC-SHA-256(token, label || cb) into 'mac'. */
+static int ht_hmac(const char *token,
+                   const char *label,
+                   const unsigned char *cb,
+                   size_t cblen,
+                   unsigned char mac[32])
+{
+    struct buf msg = {0};
+    buf_addstr(&msg, label);
+    if (cblen > 0)
+        buf_add(&msg, cb, cblen);
+    int r = gnutls_hmac_fast(GNUTLS_MAC_SHA256, token, strlen(token), msg.data,
+                             msg.len, mac);
+    buf_wipe(&msg);
+    return r;
+}
+
+enum xs_err sasl_ht_initial(const char *user,
+                            const char *token,
+                            const unsigned char *cb,
+                            size_t cblen,
+                            struct buf *out,
+                            struct xs_error *err)
+{
+    unsigned char mac[32];
+    if (user == NULL || *user == '\0' || token == NULL || *token == '\0' ||
+        ht_hmac(token, "Initiator", cb, cblen, mac) < 0)
+        return xs_seterr(err, XS_ESOFTWARE, "cannot compute the FAST proof");
+    buf_addstr(out, user);
+    buf_addch(out, '\0');
+    buf_add(out, mac, sizeof mac);
+    gnutls_memset(mac, 0, sizeof mac);
+    return XS_OK;
+}
+
+enum xs_err sasl_ht_verify(const char *token,
+                           const unsigned char *cb,
+                           size_t cblen,
+                           const char *data,
+                           size_t len,
+                           struct xs_error *err)
+{
+    unsigned char mac[32];
+    int ok = token != NULL &&
+             ht_hmac(token, "Responder", cb, cblen, mac) >= 0 &&
+             len == sizeof mac && gnutls_memcmp(mac, data, len) == 0;
+    gnutls_memset(mac, 0, sizeof mac);
+    if (!ok)
+        return xs_seterr(err, XS_EPROTO,
+                         "server failed FAST mutual authentication (wrong or "
+                         "missing proof in <success/>)");
+    return XS_OK;
+}

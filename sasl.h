@@ -265,4 +265,30 @@ enum xs_err sasl_digest_verify(struct sasl_digest *d,
 /* Wipe and free; NULL is a no-op. */
 void sasl_digest_free(struct sasl_digest *d);
 
+/*
+ * FAST (XEP-0484) tokens, used with the HT-SHA-256-* mechanisms of
+ * draft-schmaus-kitten-sasl-ht.  The suffix names the channel binding:
+ * NONE (none), EXPR (tls-exporter), ENDP (tls-server-end-point), UNIQ
+ * (tls-unique).  sasl_ht_cbtype: 0 and *cbtype (NULL for NONE) for a
+ * known HT-SHA-256 name, -1 otherwise.
+ */
+int sasl_ht_cbtype(const char *mech, const char **cbtype);
+
+/* Initial response: authcid NUL HMAC-SHA-256(token, "Initiator" || cb). */
+enum xs_err sasl_ht_initial(const char *user,
+                            const char *token,
+                            const unsigned char *cb,
+                            size_t cblen,
+                            struct buf *out,
+                            struct xs_error *err);
+
+/* The server's proof: exactly HMAC-SHA-256(token, "Responder" || cb),
+ * compared in constant time; anything else is XS_EPROTO. */
+enum xs_err sasl_ht_verify(const char *token,
+                           const unsigned char *cb,
+                           size_t cblen,
+                           const char *data,
+                           size_t len,
+                           struct xs_error *err);
+
 #endif

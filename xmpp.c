@@ -39,6 +39,7 @@
 
 #include "jid.h"
 #include "sasl.h"
+#include "state.h"
 #include "xml.h"
 #include "xmpp.h"
 
@@ -54,6 +55,10 @@
 #define NS_LIMITS "urn:xmpp:stream-limits:0"
 /* XEP-0440 channel-binding types. */
 #define NS_SASL_CB "urn:xmpp:sasl-cb:0"
+/* SASL2 (XEP-0388), Bind2 (XEP-0386), FAST (XEP-0484). */
+#define NS_SASL2 "urn:xmpp:sasl:2"
+#define NS_BIND2 "urn:xmpp:bind:0"
+#define NS_FAST "urn:xmpp:fast:0"
 
 enum sm_state { SM_NONE = 0, SM_REQUESTED, SM_ENABLED, SM_FAILED };
 
@@ -74,9 +79,12 @@ struct xmpp_await {
 /* Where trace_recv is in the server's XML, across reads. */
 struct trace_scan {
     int in_tag, closing, name_done, secret, redacted, bang;
+    int hide; /* inside a secret attribute value */
     char last, quote, prev[2];
     char name[24];
     size_t nlen;
+    char attr[8]; /* the attribute name being read */
+    size_t alen;
 };
 
 struct xmpp_session {
@@ -91,6 +99,10 @@ struct xmpp_session {
     int started;       /* logged in: jobs may run, the close is due */
     char bind_id[24];  /* a pipelined bind request not yet answered */
     int cert_identity; /* EXTERNAL: the account is the certificate's */
+    int sasl2_bound;   /* SASL2 with Bind2: bound, no restart, no bind */
+    int fast_pending;  /* the FAST <authenticate/> went unanswered */
+    int guess_sm;      /* ... asking for inline SM */
+    int retry_login;   /* a login that waits for the features may work */
     struct xs_error settle_err; /* its failure, for the next flight */
     enum sm_state sm_state;
     char *sm_id;             /* XEP-0198 resumption id, NULL: none */
@@ -252,12 +264,16 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
                 buf_addch(&t, c);
                 continue;
             }
-            buf_addch(&t, c);
             if (ts->quote != 0) {
+                /* '>' and '/' in a value end nothing; a FAST token
+                 * (XEP-0484 token='...') is a secret. */
                 if (c == ts->quote)
-                    ts->quote = 0;
-                continue; /* '>' and '/' in a value end nothing */
+                    ts->quote = 0, ts->hide = 0;
+                if (!ts->hide)
+                    buf_addch(&t, c);
+                continue;
             }
+            buf_addch(&t, c);
             if (c == '>') {
                 /* 'secret' is the depth inside a secret element: its
                  * children's text stays hidden too. */
@@ -273,7 +289,16 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
             } else if (c == '\'' || c == '"') {
                 ts->quote = c;
                 ts->name_done = 1;
-            } else if (!ts->name_done) {
+                ts->hide = ts->alen == 5 && memcmp(ts->attr, "token", 5) == 0;
+                if (ts->hide)
+                    buf_addstr(&t, "[redacted]");
+                ts->alen = 0;
+            } else if (ts->name_done) {
+                /* An attribute's name (white space may surround '='). */
+                if (c != ' ' && c != '\t' && c != '\n' && c != '\r' &&
+                    c != '=' && ts->alen < sizeof ts->attr)
+                    ts->attr[ts->alen++] = c;
+            } else {
                 if (c == '/' && ts->nlen == 0)
                     ts->closing = 1;
                 else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
@@ -290,7 +315,7 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
             ts->in_tag = 1;
             ts->closing = ts->name_done = ts->redacted = 0;
             ts->quote = 0;
-            ts->nlen = 0;
+            ts->nlen = ts->alen = 0;
             ts->last = c;
         } else if (ts->secret) {
             if (!ts->redacted)
@@ -307,6 +332,17 @@ static void trace_recv(struct xmpp_session *s, const char *d, size_t n)
 static char *printable(const char *t)
 {
     return text_printable(t, strlen(t), 200);
+}
+
+/* "unexpected <NAME> from server while WHAT" (XS_EPROTO). */
+static enum xs_err
+unexpected(const struct xnode *n, const char *what, struct xs_error *err)
+{
+    char *got = printable(n->name);
+    xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s", got,
+              what);
+    free(got);
+    return XS_EPROTO;
 }
 
 /* The single defined condition child of an error element. */
@@ -535,10 +571,7 @@ static enum xs_err expect(struct xmpp_session *s,
         return e;
     if (xnode_is(*out, name, ns) || (alt && xnode_is(*out, alt, ns)))
         return XS_OK;
-    char *got = printable((*out)->name);
-    xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s", got,
-              what);
-    free(got);
+    unexpected(*out, what, err);
     xnode_free(*out);
     *out = NULL;
     return XS_EPROTO;
@@ -632,7 +665,8 @@ static enum xs_err sasl_failure(const struct xnode *n, struct xs_error *err)
 {
     const char *cond = condition_of(n, NS_SASL);
     char *c = printable(cond);
-    char *t = printable(xnode_text(xnode_child(n, "text", NS_SASL)));
+    /* <text/> is in the failure's namespace (SASL or SASL2). */
+    char *t = printable(xnode_text(xnode_child(n, "text", n->ns)));
     enum xs_err code =
         strcmp(cond, "temporary-auth-failure") == 0 ? XS_ETEMP : XS_EAUTH;
     xs_seterr(err, code, "authentication failed: %s%s%s%s", c, *t ? " (" : "",
@@ -815,9 +849,55 @@ static enum xs_err plan_scram(struct xmpp_session *s,
     return XS_OK;
 }
 
+/* How SASL elements look: RFC 6120 SASL, or SASL2 (XEP-0388), where
+ * the first message is <authenticate/> with more after the initial
+ * response and the server's last data is in <success/>'s
+ * <additional-data/>. */
+struct sasl_wire {
+    const char *ns;        /* NS_SASL or NS_SASL2 */
+    int v2;                /* SASL2 */
+    const char *extra;     /* SASL2: inside <authenticate/>, after it */
+    struct xnode *success; /* SASL2: the <success/>, for the caller */
+};
+
+/* The first message of an exchange; 'b64' is the initial response. */
+static void emit_first(struct xmpp_session *s,
+                       const struct sasl_wire *w,
+                       const char *mech,
+                       const char *b64)
+{
+    char open[160];
+    struct buf close = {0};
+    if (!w->v2) {
+        snprintf(open, sizeof open, "<auth xmlns='" NS_SASL "' mechanism='%s'>",
+                 mech);
+        buf_addstr(&close, "</auth>");
+    } else {
+        snprintf(open, sizeof open,
+                 "<authenticate xmlns='" NS_SASL2
+                 "' mechanism='%s'><initial-response>",
+                 mech);
+        buf_printf(&close, "</initial-response>%s</authenticate>",
+                   w->extra ? w->extra : "");
+    }
+    emit_secret(s, open, b64, close.data);
+    buf_free(&close);
+}
+
+/* SASL2: a <continue/> asks for tasks (a second factor, a new password)
+ * that a one-shot client cannot do. */
+static enum xs_err sasl2_continue(struct xs_error *err)
+{
+    return xs_seterr(err, XS_EAUTH,
+                     "authentication failed: the server asks for further "
+                     "steps (XEP-0388 tasks such as a second factor or a "
+                     "password change); log in once with another client");
+}
+
 static enum xs_err scram(struct xmpp_session *s,
                          const struct sasl_offer *o,
                          enum sasl_mech mech,
+                         struct sasl_wire *w,
                          struct xs_error *err)
 {
     const char *what = "authenticating";
@@ -843,17 +923,17 @@ static enum xs_err scram(struct xmpp_session *s,
     sasl_scram_first(sc, &msg);
     char *b64 = b64_encode(msg.data, msg.len);
     buf_wipe(&msg);
-    char open[128];
-    snprintf(open, sizeof open, "<auth xmlns='" NS_SASL "' mechanism='%s%s'>",
-             sasl_mech_name(plan.mech), plan.plus ? "-PLUS" : "");
-    emit_secret(s, open, b64, "</auth>");
+    char name[48];
+    snprintf(name, sizeof name, "%s%s", sasl_mech_name(plan.mech),
+             plan.plus ? "-PLUS" : "");
+    emit_first(s, w, name, b64);
     xs_free_secret(b64);
     e = flush(s, what, err);
     if (e == XS_OK)
-        e = expect(s, what, "challenge", "failure", NS_SASL, &n, err);
+        e = expect(s, what, "challenge", "failure", w->ns, &n, err);
     if (e != XS_OK)
         goto out;
-    if (xnode_is(n, "failure", NS_SASL)) {
+    if (xnode_is(n, "failure", w->ns)) {
         e = sasl_failure(n, err);
         goto out;
     }
@@ -874,18 +954,24 @@ static enum xs_err scram(struct xmpp_session *s,
     }
     b64 = b64_encode(final.data, final.len);
     buf_wipe(&final);
-    emit_secret(s, "<response xmlns='" NS_SASL "'>", b64, "</response>");
+    char ropen[64];
+    snprintf(ropen, sizeof ropen, "<response xmlns='%s'>", w->ns);
+    emit_secret(s, ropen, b64, "</response>");
     xs_free_secret(b64);
     e = flush(s, what, err);
     if (e == XS_OK)
         e = next_element(s, what, &n, err);
     if (e != XS_OK)
         goto out;
-    if (xnode_is(n, "failure", NS_SASL)) {
+    if (xnode_is(n, "failure", w->ns)) {
         e = sasl_failure(n, err);
         goto out;
     }
-    if (xnode_is(n, "challenge", NS_SASL)) {
+    if (xnode_is(n, "continue", NS_SASL2)) {
+        e = sasl2_continue(err);
+        goto out;
+    }
+    if (xnode_is(n, "challenge", w->ns)) {
         /* Server-final as a challenge (RFC 6120 6.3.10 allows it): verify,
          * then an empty response, then <success/>. */
         e = sasl_payload(n, &msg, err);
@@ -896,23 +982,26 @@ static enum xs_err scram(struct xmpp_session *s,
         n = NULL;
         if (e != XS_OK)
             goto out;
-        emit(s, "<response xmlns='" NS_SASL "'/>");
+        snprintf(ropen, sizeof ropen, "<response xmlns='%s'/>", w->ns);
+        emit(s, ropen);
         e = flush(s, what, err);
         if (e == XS_OK)
-            e = expect(s, what, "success", "failure", NS_SASL, &n, err);
-        if (e == XS_OK && xnode_is(n, "failure", NS_SASL))
+            e = expect(s, what, "success", "failure", w->ns, &n, err);
+        if (e == XS_OK && xnode_is(n, "failure", w->ns))
             e = sasl_failure(n, err);
+        if (e == XS_OK && w->v2) {
+            w->success = n;
+            n = NULL;
+        }
         goto out;
     }
-    if (!xnode_is(n, "success", NS_SASL)) {
-        char *got = printable(n->name);
-        e = xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s",
-                      got, what);
-        free(got);
+    if (!xnode_is(n, "success", w->ns)) {
+        e = unexpected(n, what, err);
         goto out;
     }
     /* Mutual authentication: no v=, no trust (RFC 5802 section 9). */
-    e = sasl_payload(n, &msg, err);
+    e = sasl_payload(w->v2 ? xnode_child(n, "additional-data", NS_SASL2) : n,
+                     &msg, err);
     if (e == XS_OK && msg.len == 0)
         e = xs_seterr(err, XS_EPROTO,
                       "server failed SCRAM mutual authentication (no "
@@ -920,6 +1009,10 @@ static enum xs_err scram(struct xmpp_session *s,
     if (e == XS_OK)
         e = sasl_scram_verify(sc, msg.data, msg.len, err);
     buf_wipe(&msg);
+    if (e == XS_OK && w->v2) {
+        w->success = n;
+        n = NULL;
+    }
 out:
     xnode_free(n);
     sasl_scram_free(sc);
@@ -1029,10 +1122,7 @@ static enum xs_err digest_md5(struct xmpp_session *s, struct xs_error *err)
             e = sasl_digest_verify(d, msg.data, msg.len, err);
         buf_wipe(&msg);
     } else {
-        char *got = printable(n->name);
-        e = xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s",
-                      got, what);
-        free(got);
+        e = unexpected(n, what, err);
     }
 out:
     xnode_free(n);
@@ -1094,6 +1184,376 @@ static enum xs_err no_listed_mechanism(struct xmpp_session *s,
     return e;
 }
 
+/* ---------------------------------------------------------------- */
+/* SASL2 + Bind2 + FAST (XEP-0388, XEP-0386, XEP-0484)              */
+
+static enum xs_err post_auth_features(struct xmpp_session *s,
+                                      const char *what,
+                                      struct xs_error *err);
+
+/* May this login use SASL2 (offered as 'a2')?  Bind2 must come with it
+ * (one flight to a bound session); the reasons against go to -d. */
+static int sasl2_wanted(struct xmpp_session *s, const struct xnode *a2)
+{
+    const char *why = NULL;
+    if (a2 == NULL)
+        return 0;
+    if (!s->cfg.sasl2)
+        why = "--no-sasl2";
+    else if (s->cfg.sm_resume)
+        why = "line mode resumes sessions after a legacy bind";
+    else if (s->cfg.resource != NULL)
+        why = "a resource was asked for, which Bind2 cannot name";
+    else if (s->cfg.client_cert)
+        why = "the client certificate is used with SASL EXTERNAL";
+    else if (s->cfg.password == NULL)
+        why = "no password";
+    else if (xnode_child(xnode_child(a2, "inline", NS_SASL2), "bind",
+                         NS_BIND2) == NULL)
+        why = "the server offers no Bind2 with it";
+    if (why != NULL)
+        note(s, "SASL2 (XEP-0388) offered, not used: %s", why);
+    return why == NULL;
+}
+
+/* Is inline stream management offered with Bind2 (XEP-0198 with SASL2)? */
+static int bind2_sm(const struct xnode *a2)
+{
+    const struct xnode *b = xnode_child(
+        xnode_child(xnode_child(a2, "inline", NS_SASL2), "bind", NS_BIND2),
+        "inline", NS_BIND2);
+    for (const struct xnode *c = b ? b->children : NULL; c; c = c->next) {
+        const char *v = xnode_attr(c, "var");
+        if (xnode_is(c, "feature", NS_BIND2) && v && strcmp(v, NS_SM) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Is FAST mechanism 'mech' offered inline? */
+static int fast_offers(const struct xnode *a2, const char *mech)
+{
+    const struct xnode *f =
+        xnode_child(xnode_child(a2, "inline", NS_SASL2), "fast", NS_FAST);
+    for (const struct xnode *c = f ? f->children : NULL; c; c = c->next) {
+        if (xnode_is(c, "mechanism", NS_FAST) && mech != NULL &&
+            strcmp(xnode_text(c), mech) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Channel-binding bytes for FAST mechanism 'mech' on this connection;
+ * -1 when it cannot bind here (or is not an HT mechanism). */
+static int fast_cb(struct xmpp_session *s, const char *mech, struct buf *cb)
+{
+    const char *type;
+    if (sasl_ht_cbtype(mech, &type) != 0)
+        return -1;
+    if (type == NULL)
+        return 0;
+    if (s->io->channel_binding == NULL ||
+        s->io->channel_binding(s->io->ctx, type, cb) != 0) {
+        buf_wipe(cb);
+        return -1;
+    }
+    return 0;
+}
+
+/* FAST applies: asked for, a verified connection, a state of our own. */
+static int fast_allowed(const struct xmpp_session *s)
+{
+    return s->cfg.fast && s->cfg.allow_plain && s->cfg.state != NULL &&
+           s->cfg.state->lockfd >= 0 && s->cfg.state->client_id != NULL;
+}
+
+/* The FAST mechanism to ask a token for: the strongest binding that
+ * this connection has (tls-exporter, then end-point), else none. */
+static const char *fast_request_mech(struct xmpp_session *s,
+                                     const struct xnode *a2)
+{
+    static const char *const prefer[] = {"HT-SHA-256-EXPR", "HT-SHA-256-ENDP",
+                                         "HT-SHA-256-NONE"};
+    for (size_t i = 0; i < sizeof prefer / sizeof prefer[0]; i++) {
+        struct buf cb = {0};
+        int ok = fast_offers(a2, prefer[i]) && fast_cb(s, prefer[i], &cb) == 0;
+        buf_wipe(&cb);
+        if (ok)
+            return prefer[i];
+    }
+    return NULL;
+}
+
+/* What follows the initial response in <authenticate/>: who we are
+ * (XEP-0388 user-agent), Bind2 (with inline SM when offered), and
+ * FAST: the token in use, or a request for one. */
+static void sasl2_extra(struct xmpp_session *s,
+                        int sm,
+                        const char *use_token,
+                        const char *request,
+                        struct buf *b)
+{
+    char id[40];
+    const char *uid = NULL;
+    if (fast_allowed(s))
+        uid = s->cfg.state->client_id; /* FAST needs the same id */
+    else if (state_uuid(id) == 0)
+        uid = id; /* per run: parallel runs must not end each other */
+    if (uid != NULL) {
+        buf_addstr(b, "<user-agent id='");
+        buf_add_xml(b, uid, strlen(uid));
+        buf_addstr(b, "'>");
+    } else {
+        buf_addstr(b, "<user-agent>");
+    }
+    buf_addstr(b, "<software>xmppsend</software></user-agent>"
+                  "<bind xmlns='" NS_BIND2 "'><tag>xmppsend</tag>");
+    if (sm) {
+        buf_addstr(b, "<enable xmlns='" NS_SM "'/>");
+        s->sm_state = SM_REQUESTED;
+    }
+    buf_addstr(b, "</bind>");
+    if (use_token != NULL)
+        buf_addstr(b, "<fast xmlns='" NS_FAST "'/>");
+    else if (request != NULL)
+        buf_printf(b, "<request-token xmlns='" NS_FAST "' mechanism='%s'/>",
+                   request);
+}
+
+/*
+ * The SASL2 <success/>: the bound JID (<authorization-identifier/>,
+ * XEP-0484's examples say <authorization-identity/>), Bind2's <bound/>
+ * with inline SM's answer, a FAST token for 'token_mech'; then the
+ * post-authentication features, which follow without a restart.
+ */
+static enum xs_err sasl2_success(struct xmpp_session *s,
+                                 const struct xnode *ok,
+                                 const char *token_mech,
+                                 struct xs_error *err)
+{
+    const struct xnode *aid =
+        xnode_child(ok, "authorization-identifier", NS_SASL2);
+    if (aid == NULL)
+        aid = xnode_child(ok, "authorization-identity", NS_SASL2);
+    const struct xnode *bound = xnode_child(ok, "bound", NS_BIND2);
+    struct jid j;
+    if (bound == NULL || jid_parse(xnode_text(aid), &j, NULL) != 0)
+        return xs_seterr(err, XS_EPROTO,
+                         "server did not bind a resource with SASL2 "
+                         "(no <bound/> or no full JID in <success/>)");
+    int mine = j.resource != NULL && jid_bare_eq(j.bare, s->me.bare);
+    jid_free(&j);
+    if (!mine)
+        return xs_seterr(err, XS_EPROTO,
+                         "server bound an invalid or foreign JID");
+    free(s->bound_jid);
+    s->bound_jid = xstrdup(xnode_text(aid));
+    if (s->sm_state == SM_REQUESTED) {
+        const struct xnode *en = xnode_child(bound, "enabled", NS_SM);
+        s->sm_state = en != NULL ? SM_ENABLED : SM_FAILED;
+        const char *id = xnode_attr(en, "id");
+        const char *res = xnode_attr(en, "resume");
+        if (id != NULL && res != NULL &&
+            (strcmp(res, "true") == 0 || strcmp(res, "1") == 0))
+            s->sm_id = xstrdup(id);
+    }
+    const struct xnode *tok = xnode_child(ok, "token", NS_FAST);
+    const char *tv = xnode_attr(tok, "token");
+    struct xs_state *st = s->cfg.state;
+    if (tv != NULL && token_mech != NULL && fast_allowed(s)) {
+        if (*tv == '\0' || strlen(tv) > 1024 || strpbrk(tv, " \t\r\n")) {
+            note(s, "FAST: the server's token is unusable; not kept");
+        } else {
+            state_set(st, &st->fast_token, tv);
+            state_set(st, &st->fast_mech, token_mech);
+            const char *exp = xnode_attr(tok, "expiry");
+            int exp_ok = exp != NULL && *exp != '\0' && strlen(exp) < 64 &&
+                         strpbrk(exp, " \t\r\n") == NULL;
+            state_set(st, &st->fast_expiry, exp_ok ? exp : NULL);
+            note(s, "FAST: a new token (%s) kept for the next run", token_mech);
+        }
+    }
+    s->authenticated = 1;
+    s->sasl2_bound = 1;
+    return post_auth_features(s, "waiting for stream features", err);
+}
+
+/* Queue <authenticate/> with the FAST token (HT-SHA-256-*); 'sm': ask
+ * for inline stream management. */
+static enum xs_err
+fast_emit(struct xmpp_session *s, int sm, struct xs_error *err)
+{
+    struct xs_state *st = s->cfg.state;
+    struct buf cb = {0}, msg = {0}, extra = {0};
+    enum xs_err e =
+        fast_cb(s, st->fast_mech, &cb) == 0
+            ? sasl_ht_initial(s->me.local, st->fast_token,
+                              (unsigned char *)cb.data, cb.len, &msg, err)
+            : xs_seterr(err, XS_ESOFTWARE, "no channel binding");
+    buf_wipe(&cb);
+    if (e != XS_OK) {
+        buf_wipe(&msg);
+        return e;
+    }
+    char *b64 = b64_encode(msg.data, msg.len);
+    buf_wipe(&msg);
+    sasl2_extra(s, sm, st->fast_mech, NULL, &extra);
+    struct sasl_wire w = {NS_SASL2, 1, extra.data, NULL};
+    emit_first(s, &w, st->fast_mech, b64);
+    xs_free_secret(b64);
+    buf_free(&extra);
+    return XS_OK;
+}
+
+/*
+ * The server's answer to the FAST <authenticate/>: its proof of the
+ * token checked, then the <success/>.  *refused is set when the server
+ * said no (the token is then dropped and the password used).
+ */
+static enum xs_err
+fast_outcome(struct xmpp_session *s, int *refused, struct xs_error *err)
+{
+    const char *what = "authenticating with a FAST token";
+    struct xs_state *st = s->cfg.state;
+    struct buf cb = {0}, msg = {0};
+    struct xnode *n = NULL;
+    *refused = 0;
+    enum xs_err e = next_element(s, what, &n, err);
+    if (e != XS_OK)
+        return e;
+    if (xnode_is(n, "failure", NS_SASL2)) {
+        *refused = 1;
+        e = sasl_failure(n, err);
+    } else if (xnode_is(n, "continue", NS_SASL2)) {
+        e = sasl2_continue(err);
+    } else if (!xnode_is(n, "success", NS_SASL2)) {
+        e = unexpected(n, what, err);
+    } else {
+        e = sasl_payload(xnode_child(n, "additional-data", NS_SASL2), &msg,
+                         err);
+        if (e == XS_OK && fast_cb(s, st->fast_mech, &cb) != 0)
+            e = xs_seterr(err, XS_ESOFTWARE, "no channel binding");
+        if (e == XS_OK)
+            e = sasl_ht_verify(st->fast_token, (unsigned char *)cb.data, cb.len,
+                               msg.data, msg.len, err);
+        if (e == XS_OK)
+            e = sasl2_success(s, n, st->fast_mech, err);
+    }
+    xnode_free(n);
+    buf_wipe(&cb);
+    buf_wipe(&msg);
+    return e;
+}
+
+/* What the next run may expect without waiting (state.h). */
+static void remember_offer(struct xmpp_session *s, const struct xnode *a2)
+{
+    struct xs_state *st = s->cfg.state;
+    if (st == NULL || st->lockfd < 0)
+        return;
+    int sm = a2 != NULL && bind2_sm(a2);
+    if (st->sasl2 != (a2 != NULL) || st->sm_inline != sm)
+        st->dirty = 1;
+    st->sasl2 = a2 != NULL;
+    st->sm_inline = sm;
+}
+
+/*
+ * May the FAST <authenticate/> go with the stream header, without
+ * waiting for the features (and the job right behind it)?  Only with
+ * a token whose mechanism binds to this connection, to a server that
+ * offered SASL2 last time, on a verified connection (fast_allowed).
+ */
+static int fast_guess(struct xmpp_session *s)
+{
+    const struct xs_state *st = s->cfg.state;
+    struct buf cb = {0};
+    if (!s->cfg.pipeline_auth || !fast_allowed(s) || !st->sasl2 ||
+        st->fast_token == NULL || !s->cfg.sasl2 || s->cfg.sm_resume ||
+        s->cfg.resource != NULL || s->cfg.client_cert ||
+        s->cfg.password == NULL)
+        return 0;
+    int ok = fast_cb(s, st->fast_mech, &cb) == 0;
+    buf_wipe(&cb);
+    return ok;
+}
+
+/* The token was refused: forget it; the password goes next. */
+static void fast_refused(struct xmpp_session *s, struct xs_error *err)
+{
+    note(s, "FAST: the server refused the token (%s); password login",
+         err->msg);
+    state_drop_token(s->cfg.state);
+    s->sm_state = SM_NONE;
+}
+
+/*
+ * SASL2 with Bind2: the FAST token when there is one, else (or when the
+ * server refuses it) SCRAM with the password, asking for a new token.
+ * *declined: SASL2 offers nothing usable here; the caller goes on with
+ * legacy SASL.
+ */
+static enum xs_err sasl2_login(struct xmpp_session *s,
+                               const struct xnode *a2,
+                               const struct sasl_offer *legacy,
+                               int *declined,
+                               struct xs_error *err)
+{
+    struct xs_state *st = s->cfg.state;
+    *declined = 0;
+    if (fast_allowed(s) && st->fast_token != NULL) {
+        struct buf cb = {0};
+        int usable = fast_offers(a2, st->fast_mech) &&
+                     fast_cb(s, st->fast_mech, &cb) == 0;
+        buf_wipe(&cb);
+        if (!usable) {
+            note(s,
+                 "FAST: the server does not offer %s on this connection; "
+                 "password login",
+                 st->fast_mech);
+        } else {
+            int refused;
+            enum xs_err e = fast_emit(s, bind2_sm(a2), err);
+            if (e == XS_OK)
+                e = flush(s, "authenticating with a FAST token", err);
+            if (e == XS_OK)
+                e = fast_outcome(s, &refused, err);
+            if (e == XS_OK || !refused)
+                return e;
+            fast_refused(s, err);
+            err->code = XS_OK;
+            err->msg[0] = '\0';
+        }
+    }
+    struct sasl_offer o = *legacy;
+    o.n = 0;
+    for (const struct xnode *c = a2->children; c && o.n < 32; c = c->next) {
+        if (xnode_is(c, "mechanism", NS_SASL2))
+            o.mechs[o.n++] = xnode_text(c);
+    }
+    enum sasl_mech mech = choose_mechanism(s, o.mechs, o.n);
+    enum sasl_mech plus = plus_allowed(s, &o);
+    if (plus != SASL_NONE &&
+        (mech == SASL_NONE || mech == SASL_PLAIN || mech == SASL_DIGEST_MD5))
+        mech = plus;
+    if (mech < SASL_SCRAM_SHA_1) {
+        note(s, "SASL2 (XEP-0388) offered, not used: no SCRAM mechanism "
+                "with it that may be used");
+        *declined = 1;
+        return XS_OK;
+    }
+    const char *request = fast_allowed(s) ? fast_request_mech(s, a2) : NULL;
+    struct buf extra = {0};
+    sasl2_extra(s, bind2_sm(a2), NULL, request, &extra);
+    struct sasl_wire w = {NS_SASL2, 1, extra.data, NULL};
+    enum xs_err e = scram(s, &o, mech, &w, err);
+    buf_free(&extra);
+    if (e == XS_OK)
+        e = sasl2_success(s, w.success, request, err);
+    xnode_free(w.success);
+    return e;
+}
+
 static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
 {
     struct xnode *f = NULL;
@@ -1117,6 +1577,17 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
         const char *t = xnode_attr(c, "type");
         if (xnode_is(c, "channel-binding", NS_SASL_CB) && t != NULL)
             o.cbs[o.ncb++] = t;
+    }
+    struct xnode *a2 = xnode_child(f, "authentication", NS_SASL2);
+    remember_offer(s, a2);
+    if (sasl2_wanted(s, a2)) {
+        int declined;
+        note_limits(s, f);
+        e = sasl2_login(s, a2, &o, &declined, err);
+        if (e != XS_OK || !declined) {
+            xnode_free(f);
+            return e;
+        }
     }
     enum sasl_mech mech = choose_mechanism(s, o.mechs, o.n);
     /* Only -PLUS variants of SCRAM (that --mechanism allows): use them,
@@ -1143,11 +1614,12 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
                          s->cfg.allow_plain ? " or PLAIN" : "");
     }
     s->cert_identity = mech == SASL_EXTERNAL;
+    struct sasl_wire wire = {NS_SASL, 0, NULL, NULL};
     /* The offer points into the features: freed after the exchange. */
     e = mech == SASL_PLAIN        ? plain(s, err)
         : mech == SASL_EXTERNAL   ? external(s, err)
         : mech == SASL_DIGEST_MD5 ? digest_md5(s, err)
-                                  : scram(s, &o, mech, err);
+                                  : scram(s, &o, mech, &wire, err);
     xnode_free(f);
     if (e != XS_OK)
         return e;
@@ -1392,11 +1864,8 @@ static enum xs_err resume_session(struct xmpp_session *s,
         return XS_OK;
     }
     if (!xnode_is(n, "failed", NS_SM)) {
-        char *name = printable(n->name);
+        unexpected(n, what, err);
         xnode_free(n);
-        xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s", name,
-                  what);
-        free(name);
         return XS_EPROTO;
     }
     xnode_free(n);
@@ -1439,6 +1908,11 @@ void xmpp_free(struct xmpp_session *s)
     free(s);
 }
 
+int xmpp_retry_login(const struct xmpp_session *s)
+{
+    return s->retry_login;
+}
+
 int xmpp_preapproval(const struct xmpp_session *s)
 {
     return s->f_preapproval;
@@ -1449,19 +1923,23 @@ const char *xmpp_bound_jid(const struct xmpp_session *s)
     return s->bound_jid;
 }
 
-/* Steps 1-4: TLS (unless the transport is direct TLS already) and
- * SASL. */
-static enum xs_err secure_and_authenticate(struct xmpp_session *s,
-                                           struct xs_error *err)
+/* Steps 1-2: TLS, unless the transport is direct TLS already. */
+static enum xs_err secure(struct xmpp_session *s, struct xs_error *err)
 {
-    enum xs_err e = XS_OK;
     /* Direct TLS (XEP-0368): the transport is TLS already and the first
      * stream header goes over it; steps 1-2 do not happen. */
     static const char note_direct[] = "direct TLS (XEP-0368): no STARTTLS";
-    if (s->io->starttls == NULL)
-        trace(s, XMPP_TRACE_NOTE, note_direct, sizeof note_direct - 1);
-    else
-        e = starttls(s, err);
+    if (s->io->starttls != NULL)
+        return starttls(s, err);
+    trace(s, XMPP_TRACE_NOTE, note_direct, sizeof note_direct - 1);
+    return XS_OK;
+}
+
+/* Steps 1-4: TLS and SASL. */
+static enum xs_err secure_and_authenticate(struct xmpp_session *s,
+                                           struct xs_error *err)
+{
+    enum xs_err e = secure(s, err);
     if (e == XS_OK)
         e = authenticate(s, err);
     return e;
@@ -1469,10 +1947,28 @@ static enum xs_err secure_and_authenticate(struct xmpp_session *s,
 
 enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err)
 {
-    enum xs_err e = secure_and_authenticate(s, err);
+    enum xs_err e = secure(s, err);
+    if (e == XS_OK && fast_guess(s)) {
+        /* The header and the FAST <authenticate/> go with the first
+         * job (login_settle): one flight after TLS. */
+        note(s,
+             "FAST: %s without waiting for the stream features (the server "
+             "offered SASL2 last time)",
+             s->cfg.state->fast_mech);
+        s->guess_sm = s->cfg.state->sm_inline;
+        emit_header(s, 1);
+        e = fast_emit(s, s->guess_sm, err);
+        if (e == XS_OK)
+            s->fast_pending = s->started = 1;
+        return e;
+    }
+    if (e == XS_OK)
+        e = authenticate(s, err);
     /* Not after EXTERNAL: the certificate may stand for another account
      * than ours, and nothing may go out before the bound JID says. */
-    if (e == XS_OK && s->cfg.pipeline_bind && !s->cert_identity) {
+    if (e == XS_OK && s->sasl2_bound) {
+        /* Bind2 bound the session already. */
+    } else if (e == XS_OK && s->cfg.pipeline_bind && !s->cert_identity) {
         /* Header and bind go out with the first job (bind_settle). */
         emit_header(s, 1);
         emit_bind(s, s->bind_id, sizeof s->bind_id);
@@ -1592,13 +2088,66 @@ static enum xs_err bind_settle(struct xmpp_session *s, struct xs_error *err)
     return e;
 }
 
-/* Before a job other than xmpp_send: the pipelined bind's answer
+/*
+ * A pipelined FAST login: write what is queued, then read the features
+ * (they must still offer SASL2 with the token's mechanism: else the
+ * guess was wrong) and the answer to <authenticate/>.  A wrong guess or
+ * a refused token sets retry_login: the caller may log in again,
+ * waiting for the features, with the password.
+ */
+static enum xs_err fast_settle(struct xmpp_session *s, struct xs_error *err)
+{
+    const char *what = "authenticating with a FAST token";
+    const char *mech = s->cfg.state->fast_mech;
+    struct xnode *f = NULL;
+    int refused;
+    s->fast_pending = 0;
+    enum xs_err e = job_flush(s, what, err);
+    if (e == XS_OK)
+        e = wait_features(s, "waiting for stream features", &f, err);
+    if (e != XS_OK)
+        return e;
+    const struct xnode *a2 = xnode_child(f, "authentication", NS_SASL2);
+    int same =
+        a2 != NULL && fast_offers(a2, mech) && bind2_sm(a2) == s->guess_sm;
+    remember_offer(s, a2);
+    note_limits(s, f);
+    xnode_free(f);
+    if (!same) {
+        s->retry_login = 1;
+        return xs_seterr(err, XS_ETEMP,
+                         "the server no longer offers what it did last time "
+                         "(SASL2 with FAST %s); the next login waits for its "
+                         "features",
+                         mech);
+    }
+    e = fast_outcome(s, &refused, err);
+    if (e != XS_OK && refused) {
+        fast_refused(s, err);
+        s->retry_login = 1;
+    }
+    return e;
+}
+
+/* The pipelined parts of the login: the FAST answer, the bind. */
+static enum xs_err login_settle(struct xmpp_session *s, struct xs_error *err)
+{
+    if (s->fast_pending) {
+        enum xs_err e = fast_settle(s, err);
+        if (e != XS_OK)
+            return e;
+    }
+    return bind_settle(s, err);
+}
+
+/* Before a job other than xmpp_send: the pipelined login's answers
  * first (such jobs need the server's features).  A failure is kept and
  * reported by every later job. */
 static enum xs_err settle_first(struct xmpp_session *s, struct xs_error *err)
 {
-    if (s->settle_err.code == XS_OK && s->bind_id[0] != '\0')
-        bind_settle(s, &s->settle_err);
+    if (s->settle_err.code == XS_OK &&
+        (s->bind_id[0] != '\0' || s->fast_pending))
+        login_settle(s, &s->settle_err);
     if (s->settle_err.code != XS_OK) {
         if (err != &s->settle_err)
             *err = s->settle_err;
@@ -1725,7 +2274,7 @@ static void emit_ack(struct xmpp_session *s)
 static int is_negotiation(const struct xnode *n)
 {
     return strcmp(n->ns, NS_TLS) == 0 || strcmp(n->ns, NS_SASL) == 0 ||
-           xnode_is(n, "features", NS_STREAM);
+           strcmp(n->ns, NS_SASL2) == 0 || xnode_is(n, "features", NS_STREAM);
 }
 
 /* Handle one element that arrived while a flight waits. */
@@ -2045,11 +2594,11 @@ enum xs_err xmpp_send(struct xmpp_session *s,
     }
     /* With the bind request still unanswered (pipeline_bind), the
      * messages go out with it when they are small enough. */
-    int early = s->bind_id[0] != '\0';
+    int early = s->bind_id[0] != '\0' || s->fast_pending;
     size_t size =
         nr > 0 && (early || s->max_bytes > 0) ? message_size(m, r, nr) : 0;
     if (early && (nr == 0 || size > SAFE_STANZA)) {
-        e = bind_settle(s, err);
+        e = login_settle(s, err);
         if (e != XS_OK)
             return e;
         early = 0;
@@ -2085,7 +2634,7 @@ enum xs_err xmpp_send(struct xmpp_session *s,
         if (e == XS_OK)
             e = flight_end(s, &w, "sending", err);
         if (e == XS_OK && early)
-            e = bind_settle(s, err);
+            e = login_settle(s, err);
         if (e != XS_OK)
             return e;
         /* A server that still wants the legacy session (RFC 3921) need

@@ -41,11 +41,25 @@ struct xmpp_config {
      * job's stanzas (one round trip less).  That flight has no
      * XEP-0198 (the server's features are not known yet). */
     int pipeline_bind;
+    /* With a FAST token, to a server that offered SASL2 last time: the
+     * <authenticate/> goes with the stream header, and the first job
+     * with it, before any answer (xmpp_retry_login). */
+    int pipeline_auth;
     /* --mechanism: SASL_BIT()s of sasl.h; 0: any mechanism */
     unsigned mechanisms;
     /* A client certificate is loaded: EXTERNAL; 'password' may then be
      * NULL (no password mechanism is used) */
     int client_cert;
+    /* SASL2 (XEP-0388) with Bind2 (XEP-0386) where the server offers
+     * them: authentication to a bound session in one exchange. */
+    int sasl2;
+    /* FAST (XEP-0484): log in with the token in 'state', ask for one
+     * with a password login; only on a verified connection. */
+    int fast;
+    /* The account's state (state.h), or NULL: the FAST token and the
+     * client id are read from it and new ones written to it (the
+     * caller saves it). */
+    struct xs_state *state;
 };
 
 struct xmpp_message {
@@ -92,6 +106,7 @@ struct xmpp_roster {
 };
 
 struct xmpp_session; /* opaque */
+struct xs_state;     /* state.h */
 
 /* New session over 'io'; both must outlive it. */
 struct xmpp_session *xmpp_new(const struct xmpp_config *cfg,
@@ -104,6 +119,14 @@ struct xmpp_session *xmpp_new(const struct xmpp_config *cfg,
  * Used error codes: XS_EREFUSED, XS_EAUTH, XS_EPROTO, XS_ETEMP, XS_EIO.
  */
 enum xs_err xmpp_login(struct xmpp_session *s, struct xs_error *err);
+
+/*
+ * After a failed login or first job: did it fail because a pipelined
+ * FAST login guessed wrong (the server no longer offers it, or refused
+ * the token, which is then forgotten)?  Nothing of the job was handled
+ * by the server; a new session without cfg.pipeline_auth may succeed.
+ */
+int xmpp_retry_login(const struct xmpp_session *s);
 
 /*
  * XEP-0198 resumption, for a session made with cfg.sm_resume (line

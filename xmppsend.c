@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "state.h"
 #include "http.h"
 #include "jid.h"
 #include "lines.h"
@@ -755,8 +756,12 @@ static void pretend_mechanisms(struct cli *c, struct pretend *p)
     pretend_add(p, "mechanisms", *names ? names : "(none)",
                 cl->mechanism != NULL
                     ? pretend_from(cl, O_MECHANISM)
-                    : xstrdup("default; SCRAM as -PLUS when the server "
-                              "offers channel binding"));
+                    : xstrdup(opt_isset(cl, O_FAST) && !cl->fast
+                                  ? "default; SCRAM as -PLUS when the server "
+                                    "offers channel binding"
+                                  : "default; SCRAM as -PLUS when the server "
+                                    "offers channel binding; a stored FAST "
+                                    "token first"));
     free(names);
 }
 
@@ -878,8 +883,9 @@ static enum xs_err pretend(struct cli *c, struct xs_error *err)
             id == O_PASSWORD_COMMAND || id == O_PASSWORD_FILE)
             continue;
         if (o->kind == OPT_FLAG && (opt_isset(cl, id) || o->config)) {
+            /* Flags on by default say "(default)" in their help line. */
             int on = opt_isset(cl, id) ? *opt_flag(cl, id)
-                                       : id == O_PIPELINING;
+                                       : strstr(o->help, "(default)") != NULL;
             pretend_add(&p, o->name, on ? "on" : "off", pretend_from(cl, id));
         } else if (o->kind == OPT_STRING && *opt_str(cl, id) != NULL) {
             char *v = xstrdup(*opt_str(cl, id));
@@ -1218,6 +1224,9 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     job->cfg.timeout_s = c->timeout;
     /* On unless turned off; run() keeps it for a plain send only. */
     job->cfg.pipeline_bind = !opt_isset(cl, O_PIPELINING) || cl->pipelining;
+    job->cfg.pipeline_auth = job->cfg.pipeline_bind;
+    job->cfg.sasl2 = !opt_isset(cl, O_SASL2) || cl->sasl2;
+    job->cfg.fast = job->cfg.sasl2 && (!opt_isset(cl, O_FAST) || cl->fast);
     if (cl->debug)
         job->cfg.trace = trace_cb;
     return XS_OK;
@@ -1660,6 +1669,39 @@ static enum xs_err run_lines(struct job *job, struct xs_error *err)
     return e;
 }
 
+/*
+ * The account's state (state.h) for SASL2 and FAST.  A state that
+ * cannot be used is a warning, not a failure: the message matters more
+ * than the saved round trips.  Not with --insecure (no token on a
+ * connection that is not verified).
+ */
+static void open_state(struct job *job, struct xs_state *st)
+{
+    struct xs_error serr = {0};
+    memset(st, 0, sizeof *st);
+    st->lockfd = -1;
+    if (job->tls.insecure || (!job->cfg.sasl2 && !job->cfg.fast))
+        return;
+    if (state_open(NULL, job->cfg.jid, st, &serr) != XS_OK) {
+        msg("warning: %s; going on without the saved login state", serr.msg);
+        return;
+    }
+    state_client_id(st);
+    job->cfg.state = st;
+}
+
+static void save_state(struct xs_state *st)
+{
+    struct xs_error serr = {0};
+    if (state_save(st, &serr) != XS_OK)
+        msg("warning: %s", serr.msg);
+}
+
+static enum xs_err run_session(struct job *job,
+                               struct xs_state *st,
+                               int *retry,
+                               struct xs_error *err);
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     if (job->tls.insecure)
@@ -1668,6 +1710,36 @@ static enum xs_err run(struct job *job, struct xs_error *err)
             "session");
     if (job->each_line)
         return run_lines(job, err);
+    struct xs_state st;
+    int retry = 0;
+    open_state(job, &st);
+    enum xs_err e = run_session(job, &st, &retry, err);
+    if (retry) {
+        /* A pipelined FAST login guessed wrong (the server changed, or
+         * refused the token): the server handled nothing of the job.
+         * Once more, waiting for its features, with the password. */
+        static const char again[] =
+            "the pipelined login did not work; logging in again";
+        if (job->cfg.trace != NULL)
+            job->cfg.trace(job->cfg.trace_ud, XMPP_TRACE_NOTE, again,
+                           sizeof again - 1);
+        err->code = XS_OK;
+        err->msg[0] = '\0';
+        job->cfg.pipeline_auth = 0;
+        e = run_session(job, &st, &retry, err);
+    }
+    save_state(&st);
+    state_free(&st);
+    job->cfg.state = NULL;
+    return e;
+}
+
+/* One connection, login and the job; *retry: see xmpp_retry_login. */
+static enum xs_err run_session(struct job *job,
+                               struct xs_state *st,
+                               int *retry,
+                               struct xs_error *err)
+{
     struct transport_slot slot = {&job->tls, NULL};
     enum xs_err e =
         net_connect(job->tls.domain, job->host, job->port, job->tls_mode,
@@ -1684,6 +1756,7 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         job->cfg.pipeline_bind = 0;
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);
     e = xmpp_login(s, err);
+    save_state(st); /* a new token is kept whatever the job does */
     if (e == XS_OK && job->plan.n > 0)
         e = run_actions(s, &job->plan, err);
     if (e == XS_OK && job->roster) {
@@ -1712,6 +1785,7 @@ static enum xs_err run(struct job *job, struct xs_error *err)
         if (e == XS_OK)
             e = report_send(job->r, job->nr + job->nrooms);
     }
+    *retry = e != XS_OK && xmpp_retry_login(s);
     xmpp_close(s);
     xmpp_free(s);
     transport_free(t);

@@ -96,6 +96,7 @@ xs_pty() {
     cmd=$(printf '%q ' $XS_WRAP "$XMPPSEND" "$@")
     env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
         XDG_CONFIG_HOME="${XS_CONFIG_HOME:-$BATS_TEST_TMPDIR/noconfig}" \
+        XDG_STATE_HOME="${XS_STATE_HOME:-$BATS_TEST_TMPDIR/state}" \
         timeout "${XS_TIMEOUT:-60}" script -qfec "$cmd" "${XS_PTY_LOG:-/dev/null}"
 }
 
@@ -796,7 +797,7 @@ help_config_keys() {
 # (the boolean values on, off, yes, ... are not keys).
 man_config_keys() {
     sed -n '/^\.Sh CONFIGURATION/,/^\.Sh /p' "$TOP_DIR/xmppsend.1" |
-        sed -n '/^The keys are/,/^take$/p' | grep -oE '^\.Cm [a-z-]+' |
+        sed -n '/^The keys are/,/^take$/p' | grep -oE '^\.Cm [a-z0-9-]+' |
         sed 's/^\.Cm //' | sort -u
 }
 

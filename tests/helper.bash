@@ -9,6 +9,12 @@ TOP_DIR="$(cd "$TESTS_DIR/.." && pwd)"
 # XS_WRAP runs the binary under a wrapper (valgrind); empty normally.
 : "${XS_WRAP:=}"
 export XMPPSEND XS_WRAP
+# Runs that do not go through xs() keep their login state (state.h) in
+# the run's temp dir too, never in the user's home.
+if [ -n "${BATS_RUN_TMPDIR-}" ]; then
+    XDG_STATE_HOME=$BATS_RUN_TMPDIR/state
+    export XDG_STATE_HOME
+fi
 
 # Debian's python3 (scripts/deps.sh installs it) first on PATH: the tests
 # start python3 hundreds of times, and a version manager's shim (pyenv:
@@ -21,14 +27,16 @@ if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ] &&
         PATH=$BATS_RUN_TMPDIR/bin:$PATH
 fi
 
-# xs ARGS...: run xmppsend under timeout with no config file and no
-# inherited credentials, so the caller's environment cannot leak in
-# (XS_SYSCONFIG: the system config file, none by default).
+# xs ARGS...: run xmppsend under timeout with no config file, no
+# inherited credentials and a login state (FAST token) of the test's own,
+# so the caller's environment cannot leak in (XS_SYSCONFIG: the system
+# config file, none by default).
 xs() {
     # shellcheck disable=SC2086
     env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
         XMPPSEND_SYSCONFIG="${XS_SYSCONFIG-$BATS_TEST_TMPDIR/nosysconfig}" \
         XDG_CONFIG_HOME="${XS_CONFIG_HOME:-$BATS_TEST_TMPDIR/noconfig}" \
+        XDG_STATE_HOME="${XS_STATE_HOME:-$BATS_TEST_TMPDIR/state}" \
         timeout "${XS_TIMEOUT:-60}" $XS_WRAP "$XMPPSEND" "$@"
 }
 
