@@ -243,7 +243,10 @@ static enum xs_err account_line(struct config *c,
         return xs_seterr(err, XS_ECONFIG, "%s:%d: more than %d accounts",
                          file, lineno, CONFIG_MAX_ACCOUNTS);
     } else {
-        c->acc = xrealloc(c->acc, (c->nacc + 1) * sizeof *c->acc);
+        if (c->nacc == c->cap) {
+            c->cap = c->cap ? 2 * c->cap : 8;
+            c->acc = xrealloc(c->acc, c->cap * sizeof *c->acc);
+        }
         a = &c->acc[c->nacc++];
     }
     memset(a, 0, sizeof *a);

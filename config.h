@@ -34,7 +34,7 @@ struct config_account {
 struct config {
     struct settings defaults; /* keys outside accounts, cumulative */
     struct config_account *acc;
-    size_t nacc;
+    size_t nacc, cap;
     /* the last config_read: first key holding a secret (password,
      * password-command, password-file, room-password), 0 if none */
     int secret_line;

@@ -79,6 +79,14 @@ pretend_has() {
     pretend_has jid alice@work.example "$CONF:15"
     pretend_has subject cli 'command line'
     pretend_has timeout 9 'command line'
+    # bash completion offers the accounts of the files (here -f's).
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    run -0 timeout 30 bash -c 'source "$1"; shift
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _xmppsend
+        printf "%s\n" "${COMPREPLY[@]}"' _ \
+        "$TESTS_DIR/../completions/xmppsend.bash" xmppsend -f "$CONF" -a ''
+    [ "${output//$'\n'/ }" = "base default home other work" ] ||
+        fail "completion: $output"
     # A run with the account gets as far as connecting to its server.
     run -75 --separate-stderr xs -f "$CONF" -a work -m hi bob@localhost
     assert_xs_error '127\.0\.0\.1'
@@ -236,8 +244,7 @@ EOF
     assert_xs_error "$f:2: NUL byte"
     # ~/ with no HOME
     conf "$f" 600 'cafile ~/ca.pem'
-    run -78 --separate-stderr env -u HOME XMPPSEND_SYSCONFIG= \
-        XDG_CONFIG_HOME=/nonexistent "$XMPPSEND" -f "$f" --pretend
+    HOME='' run -78 --separate-stderr xs -f "$f" --pretend
     assert_xs_error 'cannot expand ~/'
     # -a with no config file at all names where it looked.
     XS_SYSCONFIG=$SYS run -78 --separate-stderr xs -a work --pretend
@@ -292,8 +299,10 @@ EOF
     pretend_has pipelining on default
     pretend_has timeout 30 default
     # The command line's password and server, --mechanism, --tls.
+    # shellcheck disable=SC2086 # XS_WRAP: a command and its options
     XMPPSEND_PASSWORD=envpw run -0 --separate-stderr env XMPPSEND_SYSCONFIG= \
-        XDG_CONFIG_HOME=/nonexistent "$XMPPSEND" -j a@example.org --pretend \
+        XDG_CONFIG_HOME=/nonexistent timeout 60 $XS_WRAP "$XMPPSEND" \
+        -j a@example.org --pretend \
         --mechanism plain,scram-sha-1 --server '[::1]:5223'
     pretend_has password '\*' 'environment XMPPSEND_PASSWORD'
     refute_match "$output" envpw
