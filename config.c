@@ -112,8 +112,7 @@ static void overlay(struct settings *dst, struct settings *src)
         if (!opt_table[i].config || !opt_isset(src, id))
             continue;
         if (opt_table[i].kind == OPT_STRING)
-            settings_set(opt_str(dst, id),
-                         *opt_str(src, id));
+            settings_set(opt_str(dst, id), *opt_str(src, id));
         else
             *opt_flag(dst, id) = *opt_flag(src, id);
         dst->set |= 1ULL << i;
@@ -159,9 +158,8 @@ value_at(char *p, const char *file, int lineno, struct xs_error *err)
     return XS_OK;
 }
 
-static struct config_account *find_account(const struct config *c,
-                                           const char *name,
-                                           size_t len)
+static struct config_account *
+find_account(const struct config *c, const char *name, size_t len)
 {
     for (size_t i = 0; i < c->nacc; i++) {
         if (strlen(c->acc[i].name) == len &&
@@ -182,11 +180,11 @@ static int name_char(char ch)
  * account, starting from the defaults in force; *cur is set to it.
  */
 static enum xs_err account_line(struct config *c,
-                                 char *p,
-                                 const char *file,
-                                 int lineno,
-                                 struct config_account **cur,
-                                 struct xs_error *err)
+                                char *p,
+                                const char *file,
+                                int lineno,
+                                struct config_account **cur,
+                                struct xs_error *err)
 {
     char *name = p;
     while (name_char(*p))
@@ -204,8 +202,8 @@ static enum xs_err account_line(struct config *c,
                 p++;
             if (p == q)
                 break;
-            buf_printf(&parents, "%s%.*s", parents.len ? "," : "",
-                       (int)(p - q), q);
+            buf_printf(&parents, "%s%.*s", parents.len ? "," : "", (int)(p - q),
+                       q);
             while (blank_char(*p))
                 p++;
             if (*p != ',')
@@ -240,8 +238,8 @@ static enum xs_err account_line(struct config *c,
         settings_free(&a->own);
     } else if (c->nacc >= CONFIG_MAX_ACCOUNTS) {
         buf_free(&parents);
-        return xs_seterr(err, XS_ECONFIG, "%s:%d: more than %d accounts",
-                         file, lineno, CONFIG_MAX_ACCOUNTS);
+        return xs_seterr(err, XS_ECONFIG, "%s:%d: more than %d accounts", file,
+                         lineno, CONFIG_MAX_ACCOUNTS);
     } else {
         if (c->nacc == c->cap) {
             c->cap = c->cap ? 2 * c->cap : 8;
@@ -309,8 +307,8 @@ enum xs_err config_read(struct config *c,
                 enum opt_id id = O_COUNT;
                 e = value_at(p, file, lineno, err);
                 if (e == XS_OK)
-                    e = config_key(cur ? &cur->own : &c->defaults, key, p,
-                                   file, lineno, &id, err);
+                    e = config_key(cur ? &cur->own : &c->defaults, key, p, file,
+                                   lineno, &id, err);
                 if (e == XS_OK && secret_key(id) && c->secret_line == 0) {
                     c->secret_line = lineno;
                     c->secret_key = opt_table[id].name;

@@ -309,8 +309,8 @@ const struct opt opt_table[O_COUNT] = {
     [O_PASSWORD_FD] = {"password-fd", 0, OPT_STRING, "N", 0, 0, 0,
                        S(password_fd), XS_EUSAGE, check_fd,
                        "password is the first line read from descriptor N"},
-    [O_PRETEND] = {"pretend", 0, OPT_FLAG, NULL, 0, 0, 0, S(pretend),
-                   XS_EUSAGE, NULL,
+    [O_PRETEND] = {"pretend", 0, OPT_FLAG, NULL, 0, 0, 0, S(pretend), XS_EUSAGE,
+                   NULL,
                    "print the settings and servers to try, do not connect"},
 };
 
@@ -605,11 +605,10 @@ enum xs_err opts_check(const struct settings *s, struct xs_error *err)
         enum xs_err e;
         if (s->line[i] > 0)
             e = xs_seterr(err, XS_ECONFIG, "%s:%d: invalid %s%s: %s",
-                          s->from[i]  ? s->from[i]
-                          : s->file ? s->file
-                                    : "config",
-                          s->line[i], o->name,
-                          shown, why);
+                          s->from[i] ? s->from[i]
+                          : s->file  ? s->file
+                                     : "config",
+                          s->line[i], o->name, shown, why);
         else if (s->line[i] == OPT_FROM_ENV && i == O_JID)
             e = xs_seterr(err, o->bad, "invalid XMPPSEND_JID%s: %s", shown,
                           why);

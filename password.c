@@ -822,16 +822,16 @@ pw_from_fd(int fd, long long deadline_ms, char **out, struct xs_error *err)
 
     *out = NULL;
     if (fcntl(fd, F_GETFD) < 0)
-        return xs_seterr(err, XS_ENOINPUT, "--password-fd %d: not open: %s",
-                         fd, strerror(errno));
+        return xs_seterr(err, XS_ENOINPUT, "--password-fd %d: not open: %s", fd,
+                         strerror(errno));
     b = xmalloc(PW_MAX + 2);
     /* Up to the first newline: what follows it stays unread when the
      * descriptor is a pipe that is not closed after the password. */
     while (n <= PW_MAX && memchr(b, '\n', n) == NULL) {
         long long left = deadline_ms - xs_now_ms();
         struct pollfd p = {fd, POLLIN, 0};
-        int r = left > 0 ? poll(&p, 1, left > 1000000 ? 1000000 : (int)left)
-                         : 0;
+        int r =
+            left > 0 ? poll(&p, 1, left > 1000000 ? 1000000 : (int)left) : 0;
         if (r < 0 && errno == EINTR)
             continue;
         if (r == 0) {
@@ -861,8 +861,7 @@ pw_from_fd(int fd, long long deadline_ms, char **out, struct xs_error *err)
                           "%d bytes",
                           fd, PW_MAX);
         else if (l == 0)
-            e = xs_seterr(err, XS_EDATA, "--password-fd %d: no password",
-                          fd);
+            e = xs_seterr(err, XS_EDATA, "--password-fd %d: no password", fd);
         else if (memchr(b, '\0', l) != NULL)
             e = xs_seterr(err, XS_EDATA,
                           "--password-fd %d: the first line contains a NUL "

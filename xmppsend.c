@@ -406,8 +406,8 @@ struct cli {
     int skip; /* --skip-empty and the message is empty: send nothing */
     char *cert_pem, *key_pem; /* --cert, --key (the key is wiped) */
     size_t cert_len, key_len;
-    struct config cfg; /* the config files: defaults and accounts */
-    char *sysfile;     /* the system config file, "" for none */
+    struct config cfg;         /* the config files: defaults and accounts */
+    char *sysfile;             /* the system config file, "" for none */
     int sys_found, user_found; /* which config files were read */
     int stdin_used;            /* the body is read from standard input */
 };
@@ -678,10 +678,8 @@ struct pretend {
     size_t n;
 };
 
-static void pretend_add(struct pretend *p,
-                        const char *key,
-                        const char *value,
-                        char *from)
+static void
+pretend_add(struct pretend *p, const char *key, const char *value, char *from)
 {
     if (p->n >= sizeof p->l / sizeof p->l[0]) {
         free(from);
@@ -699,9 +697,9 @@ static char *pretend_from(const struct settings *s, enum opt_id id)
         return xstrdup("default");
     if (s->line[id] > 0)
         return xasprintf("%s:%d",
-                         s->from[id]  ? s->from[id]
-                         : s->file ? s->file
-                                   : "config",
+                         s->from[id] ? s->from[id]
+                         : s->file   ? s->file
+                                     : "config",
                          s->line[id]);
     if (s->line[id] == OPT_FROM_ENV)
         return xstrdup("environment");
@@ -871,9 +869,9 @@ static enum xs_err pretend(struct cli *c, struct xs_error *err)
     } else {
         for (size_t i = 0; i < c->cfg.nacc; i++)
             if (strcmp(c->cfg.acc[i].name, "default") == 0)
-                pretend_add(&p, "account", "default",
-                            xasprintf("%s:%d", c->cfg.acc[i].file,
-                                      c->cfg.acc[i].line));
+                pretend_add(
+                    &p, "account", "default",
+                    xasprintf("%s:%d", c->cfg.acc[i].file, c->cfg.acc[i].line));
     }
     for (int i = 0; i < O_COUNT; i++) {
         enum opt_id id = (enum opt_id)i;
