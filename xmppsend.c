@@ -491,8 +491,9 @@ static int print_action(enum opt_id action)
  * us) and writable by its owner only, or anyone could make us run their
  * password-command.  A secret in it (password, password-command,
  * password-file, room-password) also needs it owned by root and closed
- * to others (mode 640 or 600: a group such as xmpp may read it),
- * msmtp's advice for a system file holding passwords.
+ * to others (mode 640 or 600: a group such as xmpp may read it).
+ * msmtp checks nothing on its system file; this one can make every
+ * user's run execute a password-command.
  */
 static enum xs_err check_system_file(const char *file,
                                      int fd,
