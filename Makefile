@@ -108,10 +108,20 @@ VG_ENV = valgrind XMPPSEND=$(CURDIR)/build-vg/xmppsend \
              --suppressions=$(CURDIR)/tests/valgrind.supp" \
          XS_SLOW=1
 
+# Prosody 13 and ejabberd 24.12 (SASL2, Bind2, FAST) from Debian 12's
+# backports, unpacked into build/backports for tests/prosody13-*.bats and
+# tests/ejabberd24-*.bats (skipped without them): nothing is installed but
+# the Debian 12 packages they need, which make deps installs anyway
+# (scripts/deps.sh); a second run does nothing and needs no network.
+backports:
+	sh scripts/backports.sh
+
 # Installs nothing (make deps or make check does); a sub-make so that
 # pkg-config runs after check's deps.sh installed the -dev packages.
+# Without the backports (no network) their tests skip.
 test:
 	$(MAKE) WERROR=1 all unit
+	$(MAKE) backports || echo "make: no backports: their tests will skip"
 	$(SUITES) $(PLAIN_ENV)
 
 # The whole gate (about 42 minutes on 2 cores).  The benchmark belongs
@@ -125,6 +135,7 @@ CHECK_TOOLS = clang libclang-rt-14-dev valgrind cppcheck clang-tidy \
               parallel
 check:
 	sh scripts/deps.sh $(CHECK_TOOLS)
+	$(MAKE) backports
 	$(MAKE) WERROR=1 all unit
 	$(MAKE) -j2 --output-sync=target asan-build valgrind-build
 	$(SUITES) $(PLAIN_ENV) , $(ASAN_ENV) , $(VG_ENV)
@@ -139,6 +150,7 @@ demo:
 	bash scripts/demo.sh
 
 asan: asan-build
+	$(MAKE) backports || echo "make: no backports: their tests will skip"
 	$(SUITES) $(ASAN_ENV)
 
 asan-build:
@@ -146,6 +158,7 @@ asan-build:
 	    CFLAGS="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" all unit
 
 valgrind: valgrind-build
+	$(MAKE) backports || echo "make: no backports: their tests will skip"
 	$(SUITES) $(VG_ENV)
 
 valgrind-build:
@@ -177,7 +190,7 @@ clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
 .PHONY: all unit deps test check demo asan asan-build valgrind valgrind-build \
-        bench install uninstall format-check clean
+        bench install uninstall format-check clean backports
 
 include fuzz/fuzz.mk
 include lint.mk

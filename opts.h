@@ -121,9 +121,9 @@ struct settings {
     char **uploads; /* every -u FILE in order (allocated), nuploads */
     size_t nuploads;
     int raw, skip_empty;
-    int pipelining; /* on unless turned off (opt_isset) */
+    int pipelining;  /* on unless turned off (opt_isset) */
     int sasl2, fast; /* likewise: SASL2 + Bind2, FAST tokens */
-    int each_line;  /* -i: line mode (lines.c) */
+    int each_line;   /* -i: line mode (lines.c) */
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;
     char *cert, *key, *mechanism; /* client certificate, SASL choice */

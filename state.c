@@ -6,6 +6,10 @@
  *   client-id UUID          fast-mechanism HT-SHA-256-...
  *   fast-token TOKEN        fast-expiry TIMESTAMP
  *   server-sasl2 0|1        server-sm-inline 0|1
+ *   server-bind2 0|1        server-cb-listed 0|1
+ *   server-mechs A,B        server-cbs A,B
+ *   server-sasl2-mechs A,B  server-fast A,B
+ * (server-known 1: the server-* lines describe an offer.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -89,6 +93,20 @@ enum xs_err state_parse(const char *text,
             flag = &st->sasl2;
         else if (KEY("server-sm-inline"))
             flag = &st->sm_inline;
+        else if (KEY("server-bind2"))
+            flag = &st->bind2;
+        else if (KEY("server-cb-listed"))
+            flag = &st->cb_listed;
+        else if (KEY("server-known"))
+            flag = &st->known;
+        else if (KEY("server-mechs"))
+            field = &st->mechs;
+        else if (KEY("server-cbs"))
+            field = &st->cbs;
+        else if (KEY("server-sasl2-mechs"))
+            field = &st->mechs2;
+        else if (KEY("server-fast"))
+            field = &st->fast_mechs;
 #undef KEY
         if (field != NULL) {
             xs_free_secret(*field);
@@ -244,8 +262,17 @@ enum xs_err state_save(struct xs_state *st, struct xs_error *err)
     put(&b, "fast-mechanism", st->fast_mech);
     put(&b, "fast-token", st->fast_token);
     put(&b, "fast-expiry", st->fast_expiry);
-    put(&b, "server-sasl2", st->sasl2 ? "1" : "0");
-    put(&b, "server-sm-inline", st->sm_inline ? "1" : "0");
+    if (st->known) {
+        put(&b, "server-known", "1");
+        put(&b, "server-mechs", st->mechs);
+        put(&b, "server-cbs", st->cbs);
+        put(&b, "server-cb-listed", st->cb_listed ? "1" : "0");
+        put(&b, "server-sasl2", st->sasl2 ? "1" : "0");
+        put(&b, "server-sasl2-mechs", st->mechs2);
+        put(&b, "server-fast", st->fast_mechs);
+        put(&b, "server-bind2", st->bind2 ? "1" : "0");
+        put(&b, "server-sm-inline", st->sm_inline ? "1" : "0");
+    }
     char *tmp = xasprintf("%s.XXXXXX", st->path);
     int fd = mkostemp(tmp, O_CLOEXEC);
     enum xs_err e = XS_OK;
@@ -283,6 +310,10 @@ void state_free(struct xs_state *st)
     free(st->fast_mech);
     free(st->fast_expiry);
     free(st->client_id);
+    free(st->mechs);
+    free(st->cbs);
+    free(st->mechs2);
+    free(st->fast_mechs);
     free(st->path);
     if (st->lockfd >= 0)
         close(st->lockfd);

@@ -25,9 +25,14 @@ struct xs_state {
     char *client_id; /* XEP-0388 user-agent id (UUID v4) */
     /* FAST: the token, its mechanism and expiry (NULL: none). */
     char *fast_mech, *fast_token, *fast_expiry;
-    /* What the server offered last time: SASL2 (XEP-0388) with this
-     * FAST mechanism, Bind2 with inline stream management. */
-    int sasl2, sm_inline;
+    /* What the server offered last time (comma-separated names, NULL:
+     * none): SASL mechanisms and channel-binding types (XEP-0440; with
+     * cb_listed when it sent the list), SASL2 (XEP-0388) with its
+     * mechanisms, FAST mechanisms and Bind2 with inline stream
+     * management.  The next login may go ahead on it (xmpp.c). */
+    char *mechs, *cbs, *mechs2, *fast_mechs;
+    int cb_listed, known;
+    int sasl2, bind2, sm_inline;
     int dirty; /* changed since read: state_save writes it */
 };
 

@@ -10,9 +10,18 @@
  *      (direct TLS, XEP-0368: the transport is TLS from the start and
  *      1-2 are skipped)
  *   3. new stream header, features with <mechanisms/>   5.4.3.3
+ *      (with the offer of the last login remembered in the state file:
+ *      the first SASL message goes with the header, guess_begin; the
+ *      choice is made again on the real features, guess_holds)
  *   4. SASL: SCRAM-SHA-512/256/1(-PLUS), else PLAIN     6.4
  *      (channel binding and XEP-0474 checks: plan_scram)
  *      (the server's v= signature is verified before anything else)
+ *      SASL2 + Bind2 where offered (XEP-0388, XEP-0386): the same SCRAM
+ *      in <authenticate/>, bound (with inline SM) in <success/>, no
+ *      restart, step 5 skipped; FAST (XEP-0484): a token from the
+ *      state file instead of SCRAM, and with a token the header,
+ *      <authenticate/> and the first job go in one flight (fast_guess,
+ *      fast_settle)
  *   5. new stream header + bind request, pipelined      6.4.6, 7
  *      legacy session only when not <optional/>         (RFC 3921 3)
  *      (line mode after a drop: header + <resume/> instead, XEP-0198 5;
@@ -25,8 +34,9 @@
  *      close), then close_notify; no wait for the server's close  4.4
  *      (xmpp_detach: no </stream:stream>, the server keeps the session)
  *
- * Pipelining beyond the steps above (header + <auth/>, SASL2) is for
- * later; the sequence keeps to what every RFC 6120 server handles.
+ * A pipelined step that guessed wrong costs a round trip (or, for a
+ * server that no longer knows SASL2 or refuses the token, one new login:
+ * xmpp_retry_login), never the message.
  * All waiting goes through next_element(), which enforces the one
  * deadline, answers stray IQs and turns stream errors into exit classes.
  */
@@ -676,14 +686,29 @@ static enum xs_err sasl_failure(const struct xnode *n, struct xs_error *err)
     return code;
 }
 
-/* What the server offered for SASL (names point into its features). */
+/* What the server offered for SASL (names point into its features, or
+ * into the state's remembered offer). */
 struct sasl_offer {
     const char *mechs[32];
     size_t n;
     const char *cbs[16]; /* XEP-0440 channel-binding types */
     size_t ncb;
     int cb_listed; /* the server sent <sasl-channel-binding/> */
+    /* SASL2 (XEP-0388): its mechanisms, Bind2 with inline SM, FAST. */
+    int sasl2, bind2, sm;
+    const char *mechs2[32];
+    size_t n2;
+    const char *fast[8];
+    size_t nfast;
 };
+
+/* The SASL2 mechanisms of 'o' as an offer of their own (for scram). */
+static void sasl2_view(const struct sasl_offer *o, struct sasl_offer *v)
+{
+    *v = *o;
+    memcpy(v->mechs, o->mechs2, sizeof v->mechs);
+    v->n = o->n2;
+}
 
 /* How a SCRAM exchange binds to the TLS channel (RFC 5802 6, 7). */
 struct scram_plan {
@@ -894,41 +919,65 @@ static enum xs_err sasl2_continue(struct xs_error *err)
                      "password change); log in once with another client");
 }
 
-static enum xs_err scram(struct xmpp_session *s,
-                         const struct sasl_offer *o,
-                         enum sasl_mech mech,
-                         struct sasl_wire *w,
-                         struct xs_error *err)
-{
-    const char *what = "authenticating";
-    struct scram_plan plan = {0};
-    enum xs_err e = plan_scram(s, o, mech, &plan, err);
-    if (e != XS_OK) {
-        buf_wipe(&plan.cbdata);
-        return e;
-    }
-    struct sasl_scram *sc = sasl_scram_new(
-        plan.mech, s->me.local, s->cfg.password, 0, s->cfg.test_cnonce,
-        plan.flag, (const unsigned char *)plan.cbdata.data, plan.cbdata.len,
-        err);
-    buf_wipe(&plan.cbdata);
-    if (sc == NULL)
-        return err->code;
-    /* XEP-0474: checked whenever the server sends its hash. */
-    sasl_scram_ssdp(sc, o->mechs, o->n, o->cbs, o->ncb, o->cb_listed,
-                    plan.ssdp_required);
-    struct buf msg = {0};
-    struct xnode *n = NULL;
+/* A SCRAM exchange begun: its plan and state (scram_start). */
+struct scram_run {
+    struct scram_plan plan;
+    struct sasl_scram *sc;
+};
 
-    sasl_scram_first(sc, &msg);
+/* Plan a SCRAM exchange for offer 'o' and queue its first message. */
+static enum xs_err scram_start(struct xmpp_session *s,
+                               const struct sasl_offer *o,
+                               enum sasl_mech mech,
+                               const struct sasl_wire *w,
+                               struct scram_run *r,
+                               struct xs_error *err)
+{
+    struct scram_plan *plan = &r->plan;
+    enum xs_err e = plan_scram(s, o, mech, plan, err);
+    if (e == XS_OK) {
+        r->sc = sasl_scram_new(plan->mech, s->me.local, s->cfg.password, 0,
+                               s->cfg.test_cnonce, plan->flag,
+                               (const unsigned char *)plan->cbdata.data,
+                               plan->cbdata.len, err);
+        e = r->sc == NULL ? err->code : XS_OK;
+    }
+    buf_wipe(&plan->cbdata);
+    if (e != XS_OK)
+        return e;
+    struct buf msg = {0};
+    sasl_scram_first(r->sc, &msg);
     char *b64 = b64_encode(msg.data, msg.len);
     buf_wipe(&msg);
     char name[48];
-    snprintf(name, sizeof name, "%s%s", sasl_mech_name(plan.mech),
-             plan.plus ? "-PLUS" : "");
+    snprintf(name, sizeof name, "%s%s", sasl_mech_name(plan->mech),
+             plan->plus ? "-PLUS" : "");
     emit_first(s, w, name, b64);
     xs_free_secret(b64);
-    e = flush(s, what, err);
+    return XS_OK;
+}
+
+/*
+ * The rest of the exchange that scram_start began, for the offer 'o'
+ * the server made (its XEP-0474 hash is checked against it): write,
+ * challenge, proof, the server's signature.  Frees r->sc.
+ */
+static enum xs_err scram_finish(struct xmpp_session *s,
+                                const struct sasl_offer *o,
+                                struct sasl_wire *w,
+                                struct scram_run *r,
+                                struct xs_error *err)
+{
+    const char *what = "authenticating";
+    struct sasl_scram *sc = r->sc;
+    char *b64;
+    r->sc = NULL;
+    /* XEP-0474: checked whenever the server sends its hash. */
+    sasl_scram_ssdp(sc, o->mechs, o->n, o->cbs, o->ncb, o->cb_listed,
+                    r->plan.ssdp_required);
+    struct buf msg = {0};
+    struct xnode *n = NULL;
+    enum xs_err e = flush(s, what, err);
     if (e == XS_OK)
         e = expect(s, what, "challenge", "failure", w->ns, &n, err);
     if (e != XS_OK)
@@ -1017,6 +1066,17 @@ out:
     xnode_free(n);
     sasl_scram_free(sc);
     return e;
+}
+
+static enum xs_err scram(struct xmpp_session *s,
+                         const struct sasl_offer *o,
+                         enum sasl_mech mech,
+                         struct sasl_wire *w,
+                         struct xs_error *err)
+{
+    struct scram_run r = {0};
+    enum xs_err e = scram_start(s, o, mech, w, &r, err);
+    return e == XS_OK ? scram_finish(s, o, w, &r, err) : e;
 }
 
 /* Send the queued <auth/> of a one-step mechanism (PLAIN, EXTERNAL) and
@@ -1193,10 +1253,10 @@ static enum xs_err post_auth_features(struct xmpp_session *s,
 
 /* May this login use SASL2 (offered as 'a2')?  Bind2 must come with it
  * (one flight to a bound session); the reasons against go to -d. */
-static int sasl2_wanted(struct xmpp_session *s, const struct xnode *a2)
+static int sasl2_wanted(struct xmpp_session *s, const struct sasl_offer *o)
 {
     const char *why = NULL;
-    if (a2 == NULL)
+    if (!o->sasl2)
         return 0;
     if (!s->cfg.sasl2)
         why = "--no-sasl2";
@@ -1208,39 +1268,17 @@ static int sasl2_wanted(struct xmpp_session *s, const struct xnode *a2)
         why = "the client certificate is used with SASL EXTERNAL";
     else if (s->cfg.password == NULL)
         why = "no password";
-    else if (xnode_child(xnode_child(a2, "inline", NS_SASL2), "bind",
-                         NS_BIND2) == NULL)
+    else if (!o->bind2)
         why = "the server offers no Bind2 with it";
     if (why != NULL)
         note(s, "SASL2 (XEP-0388) offered, not used: %s", why);
     return why == NULL;
 }
 
-/* Is inline stream management offered with Bind2 (XEP-0198 with SASL2)? */
-static int bind2_sm(const struct xnode *a2)
+/* Is FAST mechanism 'mech' offered? */
+static int fast_offers(const struct sasl_offer *o, const char *mech)
 {
-    const struct xnode *b = xnode_child(
-        xnode_child(xnode_child(a2, "inline", NS_SASL2), "bind", NS_BIND2),
-        "inline", NS_BIND2);
-    for (const struct xnode *c = b ? b->children : NULL; c; c = c->next) {
-        const char *v = xnode_attr(c, "var");
-        if (xnode_is(c, "feature", NS_BIND2) && v && strcmp(v, NS_SM) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Is FAST mechanism 'mech' offered inline? */
-static int fast_offers(const struct xnode *a2, const char *mech)
-{
-    const struct xnode *f =
-        xnode_child(xnode_child(a2, "inline", NS_SASL2), "fast", NS_FAST);
-    for (const struct xnode *c = f ? f->children : NULL; c; c = c->next) {
-        if (xnode_is(c, "mechanism", NS_FAST) && mech != NULL &&
-            strcmp(xnode_text(c), mech) == 0)
-            return 1;
-    }
-    return 0;
+    return mech != NULL && offer_has(o->fast, o->nfast, mech);
 }
 
 /* Channel-binding bytes for FAST mechanism 'mech' on this connection;
@@ -1270,13 +1308,13 @@ static int fast_allowed(const struct xmpp_session *s)
 /* The FAST mechanism to ask a token for: the strongest binding that
  * this connection has (tls-exporter, then end-point), else none. */
 static const char *fast_request_mech(struct xmpp_session *s,
-                                     const struct xnode *a2)
+                                     const struct sasl_offer *o)
 {
     static const char *const prefer[] = {"HT-SHA-256-EXPR", "HT-SHA-256-ENDP",
                                          "HT-SHA-256-NONE"};
     for (size_t i = 0; i < sizeof prefer / sizeof prefer[0]; i++) {
         struct buf cb = {0};
-        int ok = fast_offers(a2, prefer[i]) && fast_cb(s, prefer[i], &cb) == 0;
+        int ok = fast_offers(o, prefer[i]) && fast_cb(s, prefer[i], &cb) == 0;
         buf_wipe(&cb);
         if (ok)
             return prefer[i];
@@ -1445,17 +1483,132 @@ fast_outcome(struct xmpp_session *s, int *refused, struct xs_error *err)
     return e;
 }
 
+/* The offer in the features 'f' (names point into 'f'). */
+static void parse_offer(const struct xnode *f, struct sasl_offer *o)
+{
+    memset(o, 0, sizeof *o);
+    const struct xnode *m = xnode_child(f, "mechanisms", NS_SASL);
+    for (const struct xnode *c = m ? m->children : NULL; c && o->n < 32;
+         c = c->next) {
+        if (xnode_is(c, "mechanism", NS_SASL))
+            o->mechs[o->n++] = xnode_text(c);
+    }
+    const struct xnode *cbl =
+        xnode_child(f, "sasl-channel-binding", NS_SASL_CB);
+    o->cb_listed = cbl != NULL;
+    for (const struct xnode *c = cbl ? cbl->children : NULL; c && o->ncb < 16;
+         c = c->next) {
+        const char *t = xnode_attr(c, "type");
+        if (xnode_is(c, "channel-binding", NS_SASL_CB) && t != NULL)
+            o->cbs[o->ncb++] = t;
+    }
+    const struct xnode *a2 = xnode_child(f, "authentication", NS_SASL2);
+    o->sasl2 = a2 != NULL;
+    for (const struct xnode *c = a2 ? a2->children : NULL; c && o->n2 < 32;
+         c = c->next) {
+        if (xnode_is(c, "mechanism", NS_SASL2))
+            o->mechs2[o->n2++] = xnode_text(c);
+    }
+    const struct xnode *in = xnode_child(a2, "inline", NS_SASL2);
+    const struct xnode *b2 = xnode_child(in, "bind", NS_BIND2);
+    o->bind2 = b2 != NULL;
+    b2 = xnode_child(b2, "inline", NS_BIND2);
+    for (const struct xnode *c = b2 ? b2->children : NULL; c; c = c->next) {
+        const char *v = xnode_attr(c, "var");
+        if (xnode_is(c, "feature", NS_BIND2) && v && strcmp(v, NS_SM) == 0)
+            o->sm = 1;
+    }
+    const struct xnode *fa = xnode_child(in, "fast", NS_FAST);
+    for (const struct xnode *c = fa ? fa->children : NULL; c && o->nfast < 8;
+         c = c->next) {
+        if (xnode_is(c, "mechanism", NS_FAST))
+            o->fast[o->nfast++] = xnode_text(c);
+    }
+}
+
+/* 'v' joined by commas into a new string (NULL: empty); names that
+ * would not survive the state file's format are left out. */
+static char *join_names(const char *const *v, size_t n)
+{
+    struct buf b = {0};
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(v[i]);
+        int ok = len > 0 && len <= 64;
+        for (size_t k = 0; k < len && ok; k++)
+            ok = v[i][k] > ' ' && v[i][k] < 0x7f && v[i][k] != ',';
+        if (ok)
+            buf_printf(&b, "%s%s", b.len ? "," : "", v[i]);
+    }
+    return b.data; /* NULL when nothing was added */
+}
+
+/* Split the comma list 'list' (modified in place) into 'v'. */
+static size_t split_names(char *list, const char **v, size_t max)
+{
+    size_t n = 0;
+    for (char *p = list; p != NULL && *p != '\0' && n < max;) {
+        char *comma = strchr(p, ',');
+        if (comma != NULL)
+            *comma = '\0';
+        v[n++] = p;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return n;
+}
+
+/* Set a string field of the state to the joined names. */
+static void remember_names(struct xs_state *st,
+                           char **field,
+                           const char *const *v,
+                           size_t n)
+{
+    char *j = join_names(v, n);
+    if (j == NULL ? *field != NULL : *field == NULL || strcmp(j, *field) != 0)
+        state_set(st, field, j);
+    free(j);
+}
+
 /* What the next run may expect without waiting (state.h). */
-static void remember_offer(struct xmpp_session *s, const struct xnode *a2)
+static void remember_offer(struct xmpp_session *s, const struct sasl_offer *o)
 {
     struct xs_state *st = s->cfg.state;
     if (st == NULL || st->lockfd < 0)
         return;
-    int sm = a2 != NULL && bind2_sm(a2);
-    if (st->sasl2 != (a2 != NULL) || st->sm_inline != sm)
-        st->dirty = 1;
-    st->sasl2 = a2 != NULL;
-    st->sm_inline = sm;
+    remember_names(st, &st->mechs, o->mechs, o->n);
+    remember_names(st, &st->cbs, o->cbs, o->ncb);
+    remember_names(st, &st->mechs2, o->mechs2, o->n2);
+    remember_names(st, &st->fast_mechs, o->fast, o->nfast);
+    int *flag[] = {&st->known, &st->cb_listed, &st->sasl2, &st->bind2,
+                   &st->sm_inline};
+    int val[] = {1, o->cb_listed, o->sasl2, o->bind2, o->sm};
+    for (size_t i = 0; i < sizeof val / sizeof val[0]; i++) {
+        if (*flag[i] != val[i])
+            st->dirty = 1;
+        *flag[i] = val[i];
+    }
+}
+
+/* The offer remembered in the state; its names point into 'copy'
+ * (four strings, freed by the caller).  0: there is one. */
+static int
+remembered_offer(const struct xs_state *st, struct sasl_offer *o, char *copy[4])
+{
+    memset(o, 0, sizeof *o);
+    if (st == NULL || !st->known)
+        return -1;
+    copy[0] = st->mechs ? xstrdup(st->mechs) : NULL;
+    copy[1] = st->cbs ? xstrdup(st->cbs) : NULL;
+    copy[2] = st->mechs2 ? xstrdup(st->mechs2) : NULL;
+    copy[3] = st->fast_mechs ? xstrdup(st->fast_mechs) : NULL;
+    o->n = split_names(copy[0], o->mechs, 32);
+    o->ncb = split_names(copy[1], o->cbs, 16);
+    o->n2 = split_names(copy[2], o->mechs2, 32);
+    o->nfast = split_names(copy[3], o->fast, 8);
+    o->cb_listed = st->cb_listed;
+    o->sasl2 = st->sasl2;
+    o->bind2 = st->bind2;
+    o->sm = st->sm_inline;
+    return 0;
 }
 
 /*
@@ -1487,6 +1640,41 @@ static void fast_refused(struct xmpp_session *s, struct xs_error *err)
     s->sm_state = SM_NONE;
 }
 
+/* The SCRAM mechanism SASL2 offer 'v' would get (SASL_NONE: none). */
+static enum sasl_mech pick_sasl2(struct xmpp_session *s,
+                                 const struct sasl_offer *v)
+{
+    enum sasl_mech mech = choose_mechanism(s, v->mechs, v->n);
+    enum sasl_mech plus = plus_allowed(s, v);
+    if (plus != SASL_NONE &&
+        (mech == SASL_NONE || mech == SASL_PLAIN || mech == SASL_DIGEST_MD5))
+        mech = plus;
+    if (mech < SASL_SCRAM_SHA_1) {
+        note(s, "SASL2 (XEP-0388) offered, not used: no SCRAM mechanism "
+                "with it that may be used");
+        return SASL_NONE;
+    }
+    return mech;
+}
+
+/* The legacy SASL mechanism for offer 'o': the policy's choice, or the
+ * -PLUS variant of SCRAM where that is all the server offers. */
+static enum sasl_mech pick_legacy(struct xmpp_session *s,
+                                  const struct sasl_offer *o)
+{
+    enum sasl_mech mech = choose_mechanism(s, o->mechs, o->n);
+    /* Only -PLUS variants of SCRAM (that --mechanism allows): use them,
+     * never PLAIN or DIGEST-MD5 instead. */
+    enum sasl_mech plus = plus_allowed(s, o);
+    if (plus != SASL_NONE && s->cfg.password != NULL &&
+        (mech == SASL_NONE || mech == SASL_PLAIN || mech == SASL_DIGEST_MD5))
+        mech = plus;
+    else if (plus != SASL_NONE && mech == SASL_EXTERNAL)
+        note(s, "SASL: %s-PLUS: the client certificate is used instead",
+             sasl_mech_name(plus));
+    return mech;
+}
+
 /*
  * SASL2 with Bind2: the FAST token when there is one, else (or when the
  * server refuses it) SCRAM with the password, asking for a new token.
@@ -1494,8 +1682,7 @@ static void fast_refused(struct xmpp_session *s, struct xs_error *err)
  * legacy SASL.
  */
 static enum xs_err sasl2_login(struct xmpp_session *s,
-                               const struct xnode *a2,
-                               const struct sasl_offer *legacy,
+                               const struct sasl_offer *offer,
                                int *declined,
                                struct xs_error *err)
 {
@@ -1503,7 +1690,7 @@ static enum xs_err sasl2_login(struct xmpp_session *s,
     *declined = 0;
     if (fast_allowed(s) && st->fast_token != NULL) {
         struct buf cb = {0};
-        int usable = fast_offers(a2, st->fast_mech) &&
+        int usable = fast_offers(offer, st->fast_mech) &&
                      fast_cb(s, st->fast_mech, &cb) == 0;
         buf_wipe(&cb);
         if (!usable) {
@@ -1513,7 +1700,7 @@ static enum xs_err sasl2_login(struct xmpp_session *s,
                  st->fast_mech);
         } else {
             int refused;
-            enum xs_err e = fast_emit(s, bind2_sm(a2), err);
+            enum xs_err e = fast_emit(s, offer->sm, err);
             if (e == XS_OK)
                 e = flush(s, "authenticating with a FAST token", err);
             if (e == XS_OK)
@@ -1525,28 +1712,18 @@ static enum xs_err sasl2_login(struct xmpp_session *s,
             err->msg[0] = '\0';
         }
     }
-    struct sasl_offer o = *legacy;
-    o.n = 0;
-    for (const struct xnode *c = a2->children; c && o.n < 32; c = c->next) {
-        if (xnode_is(c, "mechanism", NS_SASL2))
-            o.mechs[o.n++] = xnode_text(c);
-    }
-    enum sasl_mech mech = choose_mechanism(s, o.mechs, o.n);
-    enum sasl_mech plus = plus_allowed(s, &o);
-    if (plus != SASL_NONE &&
-        (mech == SASL_NONE || mech == SASL_PLAIN || mech == SASL_DIGEST_MD5))
-        mech = plus;
-    if (mech < SASL_SCRAM_SHA_1) {
-        note(s, "SASL2 (XEP-0388) offered, not used: no SCRAM mechanism "
-                "with it that may be used");
+    struct sasl_offer v;
+    sasl2_view(offer, &v);
+    enum sasl_mech mech = pick_sasl2(s, &v);
+    if (mech == SASL_NONE) {
         *declined = 1;
         return XS_OK;
     }
-    const char *request = fast_allowed(s) ? fast_request_mech(s, a2) : NULL;
+    const char *request = fast_allowed(s) ? fast_request_mech(s, offer) : NULL;
     struct buf extra = {0};
-    sasl2_extra(s, bind2_sm(a2), NULL, request, &extra);
+    sasl2_extra(s, offer->sm, NULL, request, &extra);
     struct sasl_wire w = {NS_SASL2, 1, extra.data, NULL};
-    enum xs_err e = scram(s, &o, mech, &w, err);
+    enum xs_err e = scram(s, &v, mech, &w, err);
     buf_free(&extra);
     if (e == XS_OK)
         e = sasl2_success(s, w.success, request, err);
@@ -1554,52 +1731,196 @@ static enum xs_err sasl2_login(struct xmpp_session *s,
     return e;
 }
 
+/* ---------------------------------------------------------------- */
+/* Going ahead on the offer the server made last time                */
+
+/*
+ * With a remembered offer (state.h), the first SCRAM message goes with
+ * the stream header, before the features: one round trip less.  When
+ * the features come, the choice is made again on them; the same
+ * mechanism and channel binding (and, with SASL2, the same token
+ * request and inline SM) go on, anything else is aborted and started
+ * afresh: a wrong guess costs one round trip.  Downgrade checks
+ * (XEP-0440, XEP-0474) run on the real features before the proof.
+ */
+struct guess {
+    int active, v2;
+    enum sasl_mech mech;
+    const char *request; /* SASL2: the token asked for */
+    struct scram_run run;
+    struct buf extra;
+};
+
+/* Queue the first SCRAM message for the offer remembered in the
+ * state, when there is one to go on (g->active). */
+static void guess_begin(struct xmpp_session *s, struct guess *g)
+{
+    struct sasl_offer o, v;
+    char *copy[4] = {0};
+    struct xs_error gerr = {0};
+    const struct xs_state *st = s->cfg.state;
+    memset(g, 0, sizeof *g);
+    if (!s->cfg.pipeline_auth || s->cfg.password == NULL ||
+        s->cfg.client_cert || (fast_allowed(s) && st->fast_token != NULL) ||
+        remembered_offer(st, &o, copy) != 0) {
+        for (int i = 0; i < 4; i++)
+            free(copy[i]);
+        return;
+    }
+    note(s, "SASL: going ahead on the offer the server made last time");
+    g->v2 = sasl2_wanted(s, &o);
+    if (g->v2) {
+        sasl2_view(&o, &v);
+        g->mech = pick_sasl2(s, &v);
+        g->request = fast_allowed(s) ? fast_request_mech(s, &o) : NULL;
+        sasl2_extra(s, o.sm, NULL, g->request, &g->extra);
+    } else {
+        v = o;
+        g->mech = pick_legacy(s, &v);
+    }
+    struct sasl_wire w = {g->v2 ? NS_SASL2 : NS_SASL, g->v2, g->extra.data,
+                          NULL};
+    if (g->mech >= SASL_SCRAM_SHA_1 &&
+        scram_start(s, &v, g->mech, &w, &g->run, &gerr) == XS_OK)
+        g->active = 1;
+    else
+        s->sm_state = SM_NONE; /* sasl2_extra may have asked for SM */
+    for (int i = 0; i < 4; i++)
+        free(copy[i]);
+}
+
+/* Would the real offer 'o' get what the guess sent? */
+static int
+guess_holds(struct xmpp_session *s, struct guess *g, const struct sasl_offer *o)
+{
+    struct sasl_offer v;
+    struct scram_plan p = {0};
+    struct xs_error perr = {0};
+    int v2 = sasl2_wanted(s, o);
+    if (v2) {
+        sasl2_view(o, &v);
+    } else {
+        v = *o;
+    }
+    enum sasl_mech mech = v2 ? pick_sasl2(s, &v) : pick_legacy(s, &v);
+    const char *request =
+        v2 && fast_allowed(s) ? fast_request_mech(s, o) : NULL;
+    int same = v2 == g->v2 && mech == g->mech &&
+               plan_scram(s, &v, mech, &p, &perr) == XS_OK &&
+               p.mech == g->run.plan.mech && p.plus == g->run.plan.plus &&
+               strcmp(p.flag, g->run.plan.flag) == 0 &&
+               p.ssdp_required == g->run.plan.ssdp_required &&
+               (request == NULL) == (g->request == NULL) &&
+               (request == NULL || strcmp(request, g->request) == 0) &&
+               (!v2 || o->sm == (s->sm_state == SM_REQUESTED));
+    buf_wipe(&p.cbdata);
+    return same;
+}
+
+/* The guess was wrong: end the exchange it began (the server answers
+ * it with a challenge, to be aborted, or a failure). */
+static enum xs_err
+guess_abort(struct xmpp_session *s, struct guess *g, struct xs_error *err)
+{
+    const char *what = "starting the authentication again";
+    const char *ns = g->v2 ? NS_SASL2 : NS_SASL;
+    struct xnode *n = NULL;
+    note(s, "SASL: the server's offer changed; starting again on it");
+    sasl_scram_free(g->run.sc);
+    g->run.sc = NULL;
+    s->sm_state = SM_NONE;
+    enum xs_err e = flush(s, what, err);
+    if (e == XS_OK)
+        e = expect(s, what, "challenge", "failure", ns, &n, err);
+    if (e == XS_OK && xnode_is(n, "challenge", ns)) {
+        char a[64];
+        snprintf(a, sizeof a, "<abort xmlns='%s'/>", ns);
+        emit(s, a);
+        xnode_free(n);
+        n = NULL;
+        e = flush(s, what, err);
+        if (e == XS_OK)
+            e = expect(s, what, "failure", NULL, ns, &n, err);
+    }
+    xnode_free(n);
+    if (e != XS_OK)
+        s->retry_login = 1;
+    return e;
+}
+
+/* After <success/> of legacy SASL: restart the stream (RFC 6120 6.4.6).
+ * Bytes the server sent after <success/> belong to the new stream. */
+static enum xs_err restart_stream(struct xmpp_session *s, struct xs_error *err)
+{
+    struct buf rest = {0};
+    s->authenticated = 1;
+    buf_add(&rest, xml_trailing_data(s->xml), xml_trailing(s->xml));
+    xml_reset(s->xml);
+    enum xs_err e =
+        rest.len ? xml_feed(s->xml, rest.data, rest.len, err) : XS_OK;
+    buf_free(&rest);
+    return e;
+}
+
+/* The exchange the guess began goes on, on the server's real offer. */
+static enum xs_err guess_finish(struct xmpp_session *s,
+                                struct guess *g,
+                                const struct sasl_offer *o,
+                                struct xs_error *err)
+{
+    struct sasl_offer v;
+    struct sasl_wire w = {g->v2 ? NS_SASL2 : NS_SASL, g->v2, NULL, NULL};
+    if (g->v2)
+        sasl2_view(o, &v);
+    else
+        v = *o;
+    enum xs_err e = scram_finish(s, &v, &w, &g->run, err);
+    if (e == XS_OK && g->v2)
+        e = sasl2_success(s, w.success, g->request, err);
+    else if (e == XS_OK)
+        e = restart_stream(s, err);
+    xnode_free(w.success);
+    return e;
+}
+
 static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
 {
     struct xnode *f = NULL;
+    struct guess g;
     emit_header(s, 1);
+    guess_begin(s, &g);
     enum xs_err e = flush(s, "opening the encrypted stream", err);
     if (e == XS_OK)
         e = wait_features(s, "waiting for stream features", &f, err);
-    if (e != XS_OK)
+    if (e != XS_OK) {
+        sasl_scram_free(g.run.sc);
+        buf_free(&g.extra);
         return e;
-
-    struct sasl_offer o = {0};
-    struct xnode *m = xnode_child(f, "mechanisms", NS_SASL);
-    for (struct xnode *c = m ? m->children : NULL; c && o.n < 32; c = c->next) {
-        if (xnode_is(c, "mechanism", NS_SASL))
-            o.mechs[o.n++] = xnode_text(c);
     }
-    struct xnode *cbl = xnode_child(f, "sasl-channel-binding", NS_SASL_CB);
-    o.cb_listed = cbl != NULL;
-    for (struct xnode *c = cbl ? cbl->children : NULL; c && o.ncb < 16;
-         c = c->next) {
-        const char *t = xnode_attr(c, "type");
-        if (xnode_is(c, "channel-binding", NS_SASL_CB) && t != NULL)
-            o.cbs[o.ncb++] = t;
+    struct sasl_offer o;
+    parse_offer(f, &o);
+    remember_offer(s, &o);
+    note_limits(s, f);
+    if (g.active) {
+        e = guess_holds(s, &g, &o) ? guess_finish(s, &g, &o, err)
+                                   : guess_abort(s, &g, err);
+        int done = g.run.sc == NULL && e == XS_OK && s->authenticated;
+        buf_free(&g.extra);
+        if (e != XS_OK || done) {
+            xnode_free(f);
+            return e;
+        }
     }
-    struct xnode *a2 = xnode_child(f, "authentication", NS_SASL2);
-    remember_offer(s, a2);
-    if (sasl2_wanted(s, a2)) {
+    buf_free(&g.extra);
+    if (sasl2_wanted(s, &o)) {
         int declined;
-        note_limits(s, f);
-        e = sasl2_login(s, a2, &o, &declined, err);
+        e = sasl2_login(s, &o, &declined, err);
         if (e != XS_OK || !declined) {
             xnode_free(f);
             return e;
         }
     }
-    enum sasl_mech mech = choose_mechanism(s, o.mechs, o.n);
-    /* Only -PLUS variants of SCRAM (that --mechanism allows): use them,
-     * never PLAIN or DIGEST-MD5 instead. */
-    enum sasl_mech plus = plus_allowed(s, &o);
-    if (plus != SASL_NONE && s->cfg.password != NULL &&
-        (mech == SASL_NONE || mech == SASL_PLAIN || mech == SASL_DIGEST_MD5))
-        mech = plus;
-    else if (plus != SASL_NONE && mech == SASL_EXTERNAL)
-        note(s, "SASL: %s-PLUS: the client certificate is used instead",
-             sasl_mech_name(plus));
-    note_limits(s, f);
+    enum sasl_mech mech = pick_legacy(s, &o);
     if (mech == SASL_NONE &&
         (s->cfg.mechanisms != 0 || s->cfg.password == NULL)) {
         e = no_listed_mechanism(s, o.mechs, o.n, err);
@@ -1621,18 +1942,7 @@ static enum xs_err authenticate(struct xmpp_session *s, struct xs_error *err)
         : mech == SASL_DIGEST_MD5 ? digest_md5(s, err)
                                   : scram(s, &o, mech, &wire, err);
     xnode_free(f);
-    if (e != XS_OK)
-        return e;
-
-    s->authenticated = 1;
-    /* Restart the stream (RFC 6120 6.4.6).  Bytes the server sent after
-     * <success/> belong to the new stream. */
-    struct buf rest = {0};
-    buf_add(&rest, xml_trailing_data(s->xml), xml_trailing(s->xml));
-    xml_reset(s->xml);
-    e = rest.len ? xml_feed(s->xml, rest.data, rest.len, err) : XS_OK;
-    buf_free(&rest);
-    return e;
+    return e == XS_OK ? restart_stream(s, err) : e;
 }
 
 /* Is 'from' acceptable on a reply to an IQ we sent to 'to'? */
@@ -2107,10 +2417,10 @@ static enum xs_err fast_settle(struct xmpp_session *s, struct xs_error *err)
         e = wait_features(s, "waiting for stream features", &f, err);
     if (e != XS_OK)
         return e;
-    const struct xnode *a2 = xnode_child(f, "authentication", NS_SASL2);
-    int same =
-        a2 != NULL && fast_offers(a2, mech) && bind2_sm(a2) == s->guess_sm;
-    remember_offer(s, a2);
+    struct sasl_offer o;
+    parse_offer(f, &o);
+    int same = o.sasl2 && fast_offers(&o, mech) && o.sm == s->guess_sm;
+    remember_offer(s, &o);
     note_limits(s, f);
     xnode_free(f);
     if (!same) {

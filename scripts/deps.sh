@@ -14,10 +14,14 @@ set -eu
 # check/demo: bats, a throwaway Prosody (brings its Lua) and ejabberd
 # (brings its Erlang), certtool for the test CA, python3 for helper
 # scripts, procps for ps, groff-base to lint the man page, util-linux for
-# unshare/script in the CLI tests.
+# unshare/script in the CLI tests; the Lua libraries and ICU that Prosody
+# 13 from the backports needs (scripts/backports.sh; ejabberd 24.12 runs
+# on ejabberd's Erlang), and the keyring its apt configuration trusts.
 pkgs="build-essential pkg-config libgnutls28-dev libxml2-dev
 libcurl4-gnutls-dev bats prosody ejabberd gnutls-bin python3 procps
 groff-base util-linux"
+pkgs="$pkgs lua5.4 lua-sec lua-socket lua-expat lua-filesystem lua-bitop
+libicu72 debian-archive-keyring"
 
 for p in "$@"; do
     case $p in

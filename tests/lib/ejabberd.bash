@@ -37,6 +37,10 @@
 #                                has a direct TLS (XEP-0368) c2s listener
 #                                (tls: true) on another free port,
 #                                exported as EJABBERD_DTLS_PORT.
+#                                EJABBERD_MODULES: more lines of the
+#                                modules map ("  mod_x: {}");
+#                                EJABBERD_ERL_LIBS: where the node's code
+#                                is (ejabberd24.bash; default: ejabberdctl's).
 #   ejabberd_stop DIR            stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   ejabberd_start_again DIR     start the stopped node of DIR again on the
@@ -96,6 +100,11 @@ EJABBERD_CLIENT="$EJABBERD_LIB_DIR/../testclient.py"
 # The directory that holds ejabberd-VERSION/, as ejabberdctl sets it.
 ejabberd_erl_libs() {
     local ctl libs d
+    # EJABBERD_ERL_LIBS: another ejabberd (tests/lib/ejabberd24.bash)
+    if [[ -n ${EJABBERD_ERL_LIBS-} ]]; then
+        echo "$EJABBERD_ERL_LIBS"
+        return 0
+    fi
     ctl=$(command -v ejabberdctl 2>/dev/null || echo /usr/sbin/ejabberdctl)
     libs=$(sed -n "s/^ERL_LIBS='\\(.*\\)'\$/\\1/p" "$ctl" 2>/dev/null)
     if [[ -n $libs ]]; then
@@ -257,6 +266,7 @@ modules:
   mod_ping: {}
   mod_roster: {}
   mod_stream_mgmt: {}
+${EJABBERD_MODULES-}
 $(ejabberd_upload_module "$dir" "$https")
 EOF
 }
@@ -425,6 +435,9 @@ ejabberd_api() {
         return 64
     }
     api=$(<"$dir/api-port") || return 1
+    # EJABBERD_API_VERSION=N: the commands' version N (24.12 defaults to
+    # its newest, whose arguments and answers differ from 23.01's)
+    cmd+=${EJABBERD_API_VERSION:+/v$EJABBERD_API_VERSION}
     timeout 60 python3 -c '
 import sys, urllib.error, urllib.request
 url = "http://127.0.0.1:%s/api/%s" % (sys.argv[1], sys.argv[2])

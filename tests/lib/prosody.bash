@@ -28,6 +28,11 @@
 #                                listens for direct TLS (XEP-0368,
 #                                c2s_direct_tls_ports) on another free
 #                                port, exported as PROSODY_DTLS_PORT.
+#                                With PROSODY_NAGLE=1 set, Nagle stays on
+#                                (Prosody's default; off otherwise).
+#                                PROSODY_MODULES: more modules_enabled
+#                                entries ('"a", "b"'); PROSODY_EXTRA_CONFIG:
+#                                more global lines (prosody13.bash).
 #   prosody_stop DIR             stop it by the PID saved at start (TERM,
 #                                bounded wait, then KILL); never by name.
 #   prosody_start_again DIR      start the stopped server of DIR again on
@@ -59,14 +64,16 @@ PROSODY_LIB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # Prosody's Lua interpreter and source directory, taken from the installed
 # scripts so that the storage helpers run the server's own code.
 prosody_lua() {
-    local bin lua src
+    local bin lua src init
     bin=$(command -v prosody) || {
         echo "prosody.bash: prosody is not installed" >&2
         return 1
     }
     lua=$(sed -n '1s/^#!.*[ /]\(lua[0-9.]*\)[[:space:]]*$/\1/p' "$bin")
     src=$(sed -n "s/^CFG_SOURCEDIR='\\(.*\\)';\$/\\1/p" "$bin")
-    LUA_PATH="${src:-/usr/lib/prosody}/?.lua;;" \
+    # Prosody 13 names its modules prosody.util.*: its loader maps them.
+    [[ ! -e ${src:-/usr/lib/prosody}/loader.lua ]] || init="require 'loader'"
+    LUA_INIT=${init-} LUA_PATH="${src:-/usr/lib/prosody}/?.lua;;" \
         LUA_CPATH="${src:-/usr/lib/prosody}/?.so;;" \
         timeout 20 "${lua:-lua5.4}" - "$@"
 }
@@ -107,7 +114,10 @@ EOF
 
 prosody_write_config() {
     local dir=$1 port=$2 upload https='' dtls='' tls12=''
+    local nagle='network_settings = { nagle = false }'
     rm -f "$dir/https-port" "$dir/dtls-port"
+    # PROSODY_NAGLE=1: leave Nagle on, as Prosody's users have it
+    [[ ${PROSODY_NAGLE-} != 1 ]] || nagle='-- Nagle on (the default)'
     if [[ -n ${PROSODY_TLS12-} ]]; then
         tls12='ssl = { protocol = "tlsv1_2" } -- TLS 1.2 only (-PLUS)'
     fi
@@ -139,10 +149,11 @@ https_ports = { $https }
 https_interfaces = { "127.0.0.1" }
 https_certificate = "$dir/certs/localhost.crt"
 https_key = "$dir/certs/localhost.key"
-network_settings = { nagle = false }
+$nagle
 $tls12
 
-modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "offline", "smacks" }
+modules_enabled = { "roster", "saslauth", "tls", "disco", "ping", "offline", "smacks"${PROSODY_MODULES:+, $PROSODY_MODULES} }
+${PROSODY_EXTRA_CONFIG-}
 modules_disabled = { "s2s" }
 authentication = "internal_hashed"
 storage = "internal"

@@ -380,6 +380,44 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
     [ "$(stored bob | grep -cF -- "big $u")" -eq 0 ] || fail "stored for bob"
 }
 
+# flight_after_header TRACE: the client lines that follow the post-TLS
+# stream header before the first line from the server: what went in one
+# flight with it
+flight_after_header() {
+    awk '/^C: .*<stream:stream .*from=/ { on = 1; next }
+         on && /^S: / { exit }
+         on && /^C: / { print }' <<<"$1"
+}
+
+@test "the second run goes ahead on the offer remembered from the first: header and first SASL message in one flight; a changed offer costs a round trip, not the message" {
+    local b1 b2 b3 st
+    b1="remember $(unique)"
+    b2="go ahead $(unique)"
+    b3="offer changed $(unique)"
+    export XS_STATE_HOME=$BATS_TEST_TMPDIR/shared-state
+    st=$XS_STATE_HOME/xmppsend/alice@localhost
+    run --separate-stderr -0 xsa -m "$b1" bob@localhost
+    grep -q '^server-known 1$' "$st" || fail "no offer remembered: $(cat "$st")"
+    [ "$(stat -c %a "$st")" = 600 ] || fail "state mode $(stat -c %a "$st")"
+
+    run --separate-stderr -0 xsa -d -m "$b2" bob@localhost
+    assert_match "$stderr" 'going ahead on the offer the server made last time'
+    [[ $(flight_after_header "$stderr") == *"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-"* ]] ||
+        fail "no <auth> with the header: $(flight_after_header "$stderr")"
+    refute_match "$stderr" 'starting again'
+
+    # A remembered offer the server no longer makes (a SCRAM hash it
+    # does not have): aborted, the real one used, delivered once.
+    sed -i 's/^server-mechs .*/server-mechs SCRAM-SHA-512/' "$st"
+    run --separate-stderr -0 xsa -d -m "$b3" bob@localhost
+    assert_match "$stderr" "the server's offer changed; starting again on it"
+    grep -q '^server-mechs .*SCRAM-SHA-1' "$st" || fail "offer not renewed: $(cat "$st")"
+    local b
+    for b in "$b1" "$b2" "$b3"; do
+        [ "$(stored bob | grep -cF -- "$b")" -eq 1 ] || fail "not stored once: $b"
+    done
+}
+
 @test "config accounts: -a picks one (its server, trust and JID from the file), password from --password-fd; stored as from it" {
     local conf=$BATS_TEST_TMPDIR/config body
     body="by account $(unique)"

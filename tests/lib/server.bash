@@ -2,7 +2,8 @@
 # server.bash - one view of the throwaway real servers for the shared
 # real-server tests (tests/lib/*.bats). A test file is linked as
 # tests/KIND-NAME.bats (or tests/KIND.bats): loading this file sets
-# SRV_KIND to KIND, prosody or ejabberd, unless it is set already, and
+# SRV_KIND to KIND, prosody or ejabberd (prosody13, ejabberd24: the
+# versions from Debian 12's backports), unless it is set already, and
 # gives the file the usual hooks (below), which it may define again after
 # the load.  Then:
 #
@@ -49,14 +50,28 @@ fi
 . "$SRV_LIB_DIR/prosody.bash"
 # shellcheck source=tests/lib/ejabberd.bash
 . "$SRV_LIB_DIR/ejabberd.bash"
+# prosody13, ejabberd24: the servers from Debian 12's backports (SASL2,
+# Bind2, FAST), run by the functions above; scripts/backports.sh unpacks them
+case $SRV_KIND in
+prosody13)
+    # shellcheck source=tests/lib/prosody13.bash
+    . "$SRV_LIB_DIR/prosody13.bash"
+    ;;
+ejabberd24)
+    # shellcheck source=tests/lib/ejabberd24.bash
+    . "$SRV_LIB_DIR/ejabberd24.bash"
+    ;;
+esac
 
 srv_missing() {
     local c cmds
     case ${SRV_KIND-} in
     prosody) cmds="prosody prosodyctl python3 certtool" ;;
     ejabberd) cmds="erl ejabberdctl python3 certtool" ;;
+    prosody13) prosody13_missing; return ;;
+    ejabberd24) ejabberd24_missing; return ;;
     *)
-        echo "SRV_KIND is '${SRV_KIND-}', not prosody or ejabberd"
+        echo "SRV_KIND is '${SRV_KIND-}', not prosody(13) or ejabberd(24)"
         return 0
         ;;
     esac
@@ -71,7 +86,7 @@ srv_missing() {
 
 srv_start() {
     case $SRV_KIND in
-    prosody)
+    prosody | prosody13)
         PROSODY_UPLOAD_MAX=${SRV_UPLOAD_MAX-} \
             PROSODY_DIRECT_TLS=${SRV_DIRECT_TLS-} prosody_start "$1" || return 1
         # Rosters are cached by the server: seed before alice ever logs in.
@@ -83,7 +98,7 @@ srv_start() {
         export SRV_HTTPS_PORT=${PROSODY_HTTPS_PORT-}
         export SRV_DTLS_PORT=${PROSODY_DTLS_PORT-}
         ;;
-    ejabberd)
+    ejabberd | ejabberd24)
         EJABBERD_UPLOAD_MAX=${SRV_UPLOAD_MAX-} \
             EJABBERD_DIRECT_TLS=${SRV_DIRECT_TLS-} ejabberd_start "$1" || return 1
         ejabberd_seed_roster "$EJABBERD_DIR" alice || {
@@ -116,23 +131,23 @@ srv_wait_https() {
 
 srv_stop() {
     case $SRV_KIND in
-    prosody) prosody_stop "$1" ;;
-    ejabberd) ejabberd_stop "$1" ;;
+    prosody | prosody13) prosody_stop "$1" ;;
+    ejabberd | ejabberd24) ejabberd_stop "$1" ;;
     esac
 }
 
 srv_start_again() {
     case $SRV_KIND in
-    prosody) prosody_start_again "$1" ;;
-    ejabberd) ejabberd_start_again "$1" ;;
+    prosody | prosody13) prosody_start_again "$1" ;;
+    ejabberd | ejabberd24) ejabberd_start_again "$1" ;;
     *) return 64 ;;
     esac
 }
 
 srv_stored() {
     case $SRV_KIND in
-    prosody) prosody_offline_messages "$SRV_DIR" "$1" ;;
-    ejabberd) ejabberd_offline_messages "$SRV_DIR" "$1" ;;
+    prosody | prosody13) prosody_offline_messages "$SRV_DIR" "$1" ;;
+    ejabberd | ejabberd24) ejabberd_offline_messages "$SRV_DIR" "$1" ;;
     *) return 64 ;;
     esac
 }
@@ -140,18 +155,18 @@ srv_stored() {
 srv_stored_count() {
     local out
     case $SRV_KIND in
-    prosody)
+    prosody | prosody13)
         out=$(prosody_offline_messages "$SRV_DIR" "$1") || return 1
         if [[ -z $out ]]; then echo 0; else wc -l <<<"$out"; fi
         ;;
-    ejabberd) ejabberd_offline_count "$SRV_DIR" "$1" ;;
+    ejabberd | ejabberd24) ejabberd_offline_count "$SRV_DIR" "$1" ;;
     *) return 64 ;;
     esac
 }
 
 srv_roster() {
     case $SRV_KIND in
-    prosody)
+    prosody | prosody13)
         prosody_lua "$SRV_DIR/data" "$1" <<'EOF'
 local dm = require "util.datamanager"
 dm.set_data_path(arg[1])
@@ -171,18 +186,18 @@ for _, jid in ipairs(jids) do
 end
 EOF
         ;;
-    ejabberd) ejabberd_roster "$SRV_DIR" "$1" ;;
+    ejabberd | ejabberd24) ejabberd_roster "$SRV_DIR" "$1" ;;
     *) return 64 ;;
     esac
 }
 
 srv_register() {
     case $SRV_KIND in
-    prosody)
+    prosody | prosody13)
         timeout 20 prosodyctl --config "$SRV_DIR/prosody.cfg.lua" \
             register "$1" localhost "$1-pw" </dev/null 3>&-
         ;;
-    ejabberd) ejabberd_register "$SRV_DIR" "$1" "$1-pw" >/dev/null ;;
+    ejabberd | ejabberd24) ejabberd_register "$SRV_DIR" "$1" "$1-pw" >/dev/null ;;
     *) return 64 ;;
     esac
 }

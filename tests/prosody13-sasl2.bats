@@ -1,0 +1,1 @@
+lib/sasl2.bats
