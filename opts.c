@@ -161,6 +161,27 @@ static const char *check_mechanism(const char *v)
     return NULL;
 }
 
+/* -a: an account name as the config file writes it. */
+static const char *check_account(const char *v)
+{
+    if (*v == '\0')
+        return "empty";
+    if (v[strcspn(v, " \t:,\"#")] != '\0')
+        return "no blanks, ':', ',', '\"' or '#' in an account name";
+    return NULL;
+}
+
+/* --password-fd: a descriptor number. */
+static const char *check_fd(const char *v)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || n < 0 || n > 1048576)
+        return "a descriptor number, 0 or more";
+    return NULL;
+}
+
 /* ---------------------------------------------------------------- */
 /* The table                                                         */
 
@@ -297,6 +318,15 @@ const struct opt opt_table[O_COUNT] = {
                  check_nonempty, "a group for the --roster-add before it"},
     [O_WAIT] = {"wait", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(wait), XS_EUSAGE,
                 check_timeout, "after sending, wait SECONDS for late bounces"},
+    [O_ACCOUNT] = {"account", 'a', OPT_STRING, "NAME", 0, 0, 0, S(account),
+                   XS_EUSAGE, check_account,
+                   "use the config file's account NAME (default: 'default')"},
+    [O_PASSWORD_FD] = {"password-fd", 0, OPT_STRING, "N", 0, 0, 0,
+                       S(password_fd), XS_EUSAGE, check_fd,
+                       "password is the first line read from descriptor N"},
+    [O_PRETEND] = {"pretend", 0, OPT_FLAG, NULL, 0, 0, 0, S(pretend), XS_EUSAGE,
+                   NULL,
+                   "print the settings and servers to try, do not connect"},
 };
 
 #undef S
@@ -590,8 +620,10 @@ enum xs_err opts_check(const struct settings *s, struct xs_error *err)
         enum xs_err e;
         if (s->line[i] > 0)
             e = xs_seterr(err, XS_ECONFIG, "%s:%d: invalid %s%s: %s",
-                          s->file ? s->file : "config", s->line[i], o->name,
-                          shown, why);
+                          s->from[i] ? s->from[i]
+                          : s->file  ? s->file
+                                     : "config",
+                          s->line[i], o->name, shown, why);
         else if (s->line[i] == OPT_FROM_ENV && i == O_JID)
             e = xs_seterr(err, o->bad, "invalid XMPPSEND_JID%s: %s", shown,
                           why);

@@ -66,6 +66,10 @@ enum opt_id {
     O_NAME,
     O_GROUP,
     O_WAIT,
+    /* accounts and dry runs (config.c, pretend in xmppsend.c) */
+    O_ACCOUNT,
+    O_PASSWORD_FD,
+    O_PRETEND,
     O_COUNT
 };
 
@@ -134,6 +138,11 @@ struct settings {
     /* OPT_LIST uses (command line only), in their order */
     struct opt_use *seq;
     size_t nseq;
+    char *account;     /* -a: the config file account */
+    char *password_fd; /* --password-fd N */
+    int pretend;       /* --pretend: print the settings, do not connect */
+    /* the config file each key came from (not owned); NULL: 'file' */
+    const char *from[O_COUNT];
 };
 
 /* Whether option 'id' is set in 's'. */

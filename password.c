@@ -809,3 +809,68 @@ enum xs_err pw_prompt(const char *jid, char **out, struct xs_error *err)
     free(b);
     return e;
 }
+
+/* ---------------------------------------------------------------- */
+/* A descriptor (--password-fd)                                      */
+
+enum xs_err
+pw_from_fd(int fd, long long deadline_ms, char **out, struct xs_error *err)
+{
+    char *b;
+    size_t n = 0;
+    enum xs_err e = XS_OK;
+
+    *out = NULL;
+    if (fcntl(fd, F_GETFD) < 0)
+        return xs_seterr(err, XS_ENOINPUT, "--password-fd %d: not open: %s", fd,
+                         strerror(errno));
+    b = xmalloc(PW_MAX + 2);
+    /* Up to the first newline: what follows it stays unread when the
+     * descriptor is a pipe that is not closed after the password. */
+    while (n <= PW_MAX && memchr(b, '\n', n) == NULL) {
+        long long left = deadline_ms - xs_now_ms();
+        struct pollfd p = {fd, POLLIN, 0};
+        int r =
+            left > 0 ? poll(&p, 1, left > 1000000 ? 1000000 : (int)left) : 0;
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            e = xs_seterr(err, XS_ETEMP,
+                          "--password-fd %d: no password before the "
+                          "deadline",
+                          fd);
+            break;
+        }
+        ssize_t k = r < 0 ? -1 : read(fd, b + n, 1);
+        if (k < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (k < 0) {
+            e = xs_seterr(err, XS_EIO, "--password-fd %d: %s", fd,
+                          strerror(errno));
+            break;
+        }
+        if (k == 0)
+            break;
+        n += (size_t)k;
+    }
+    if (e == XS_OK) {
+        size_t l = first_line_len(b, n);
+        if (l > PW_MAX)
+            e = xs_seterr(err, XS_EDATA,
+                          "--password-fd %d: the first line is longer than "
+                          "%d bytes",
+                          fd, PW_MAX);
+        else if (l == 0)
+            e = xs_seterr(err, XS_EDATA, "--password-fd %d: no password", fd);
+        else if (memchr(b, '\0', l) != NULL)
+            e = xs_seterr(err, XS_EDATA,
+                          "--password-fd %d: the first line contains a NUL "
+                          "byte",
+                          fd);
+        else
+            *out = xstrndup(b, l);
+    }
+    xs_wipe(b, PW_MAX + 2);
+    free(b);
+    return e;
+}

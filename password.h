@@ -81,6 +81,16 @@ enum xs_err
 pw_read_fd(int fd, size_t max, char **out, size_t *len, struct xs_error *err);
 
 /*
+ * The first line read from descriptor 'fd' (--password-fd), byte by
+ * byte so that nothing after the newline is consumed; CR/LF stripped;
+ * the descriptor is left open.  Waits until deadline_ms (xs_now_ms()
+ * clock).  Used error codes: XS_ENOINPUT (not open), XS_EDATA (empty,
+ * longer than PW_MAX, NUL byte), XS_ETEMP (deadline), XS_EIO.
+ */
+enum xs_err
+pw_from_fd(int fd, long long deadline_ms, char **out, struct xs_error *err);
+
+/*
  * Take XMPPSEND_PASSWORD out of the environment: its value is wiped in
  * place (so /proc/PID/environ no longer shows it) and the variable is
  * unset.  Returns an allocated copy of the value, or NULL when it was not

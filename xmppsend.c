@@ -65,9 +65,9 @@ static const char usage_tail[] =
     "\n"
     "Password sources, first found wins: --password-command, "
     "--password-file,\n"
-    "-p, XMPPSEND_PASSWORD, config password-command, password-file, "
-    "password,\n"
-    "then a prompt on the terminal.\n"
+    "--password-fd, -p, XMPPSEND_PASSWORD, config password-command, "
+    "password-file,\n"
+    "password, then a prompt on the terminal.\n"
     "\n"
     "Exit status: 0 acknowledged by the server, 64 usage, 65 bad data, 66 "
     "no input,\n"
@@ -412,6 +412,10 @@ struct cli {
     int skip; /* --skip-empty and the message is empty: send nothing */
     char *cert_pem, *key_pem; /* --cert, --key (the key is wiped) */
     size_t cert_len, key_len;
+    struct config cfg;         /* the config files: defaults and accounts */
+    char *sysfile;             /* the system config file, "" for none */
+    int sys_found, user_found; /* which config files were read */
+    int stdin_used;            /* the body is read from standard input */
 };
 
 /* ---------------------------------------------------------------- */
@@ -488,16 +492,62 @@ static int print_action(enum opt_id action)
 /* Step 2: load the settings: config file, environment, merge         */
 
 /*
- * Read a config file into 'cf'.  A missing file is fine unless it was
- * named explicitly.  Like msmtp's check_secure, the file must be a
+ * The system file (XMPPSEND_SYSCONFIG, else /etc/xmppsend.conf) is
+ * shared by every user: it must be owned by root (or by the user running
+ * us) and writable by its owner only, or anyone could make us run their
+ * password-command.  A secret in it (password, password-command,
+ * password-file, room-password) also needs it owned by root and closed
+ * to others (mode 640 or 600: a group such as xmpp may read it).
+ * msmtp checks nothing on its system file; this one can make every
+ * user's run execute a password-command.
+ */
+static enum xs_err check_system_file(const char *file,
+                                     int fd,
+                                     const struct config *cfg,
+                                     struct xs_error *err)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        return xs_seterr(err, XS_EOS, "cannot stat %s: %s", file,
+                         strerror(errno));
+    unsigned mode = (unsigned)(st.st_mode & 07777);
+    if (st.st_uid != 0 && st.st_uid != getuid())
+        return xs_seterr(err, XS_ECONFIG,
+                         "system config file %s is owned by uid %u, not by "
+                         "root; run: chown root %s",
+                         file, (unsigned)st.st_uid, file);
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+        return xs_seterr(err, XS_ECONFIG,
+                         "system config file %s is writable by group or "
+                         "others (mode %04o); run: chmod go-w %s",
+                         file, mode, file);
+    if (cfg != NULL && cfg->secret_line > 0 &&
+        (st.st_uid != 0 || (st.st_mode & S_IRWXO) != 0))
+        return xs_seterr(err, XS_ECONFIG,
+                         "%s:%d: %s in the system config file, which is "
+                         "not owned by root or is readable by others (uid "
+                         "%u, mode %04o); move it to your own config file, "
+                         "or run: chown root %s; chmod o-rwx %s",
+                         file, cfg->secret_line, cfg->secret_key,
+                         (unsigned)st.st_uid, mode, file, file);
+    return XS_OK;
+}
+
+/*
+ * Read a config file into 'cfg' (after the files read before it); *found
+ * is set when it exists.  A missing file is fine unless it was named
+ * explicitly.  Like msmtp's check_secure, the user's file must be a
  * regular file owned by the user and not writable by others, and one
- * holding a secret (password, password-command, password-file) must not
- * be accessible by group or others.  Read with read(2) into memory that
- * is wiped.
+ * holding a secret (password, password-command, password-file,
+ * room-password) must not be accessible by group or others; the system
+ * file has its own rule (check_system_file).  Read with read(2) into
+ * memory that is wiped.
  */
 static enum xs_err read_config(const char *file,
                                int explicit,
-                               struct settings *cf,
+                               int system,
+                               struct config *cfg,
+                               int *found,
                                struct xs_error *err)
 {
     int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -507,6 +557,7 @@ static enum xs_err read_config(const char *file,
         return xs_seterr(err, XS_ENOINPUT, "cannot open config file %s: %s",
                          file, strerror(errno));
     }
+    *found = 1;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
@@ -519,7 +570,8 @@ static enum xs_err read_config(const char *file,
         return xs_seterr(err, XS_ENOINPUT,
                          "config file %s is not a regular file", file);
     }
-    enum xs_err e = pw_check_secure(file, fd, 0, err);
+    enum xs_err e = system ? check_system_file(file, fd, NULL, err)
+                           : pw_check_secure(file, fd, 0, err);
     char *text = NULL;
     size_t len = 0;
     if (e == XS_OK) {
@@ -535,10 +587,10 @@ static enum xs_err read_config(const char *file,
                           rerr.msg);
     }
     if (e == XS_OK)
-        e = config_parse(text, len, file, cf, err);
-    if (e == XS_OK && (cf->password || cf->password_command ||
-                       cf->password_file || cf->room_password))
-        e = pw_check_secure(file, fd, 1, err);
+        e = config_read(cfg, text, len, file, err);
+    if (e == XS_OK && cfg->secret_line > 0)
+        e = system ? check_system_file(file, fd, cfg, err)
+                   : pw_check_secure(file, fd, 1, err);
     if (text != NULL) {
         xs_wipe(text, len);
         free(text);
@@ -547,15 +599,43 @@ static enum xs_err read_config(const char *file,
     return e;
 }
 
+/* The user's file: $XDG_CONFIG_HOME/xmppsend/config (or
+ * ~/.config/xmppsend/config), else ~/.xmppsendrc when only that one
+ * exists. */
 static char *default_config(void)
 {
     const char *x = getenv("XDG_CONFIG_HOME");
-    if (x != NULL && *x == '/')
-        return xasprintf("%s/xmppsend/config", x);
     const char *h = getenv("HOME");
-    if (h != NULL && *h != '\0')
-        return xasprintf("%s/.config/xmppsend/config", h);
-    return NULL;
+    char *f = NULL;
+    if (x != NULL && *x == '/')
+        f = xasprintf("%s/xmppsend/config", x);
+    else if (h != NULL && *h != '\0')
+        f = xasprintf("%s/.config/xmppsend/config", h);
+    if (h != NULL && *h != '\0' && (f == NULL || access(f, F_OK) != 0)) {
+        char *rc = xasprintf("%s/.xmppsendrc", h);
+        if (f == NULL || access(rc, F_OK) == 0) {
+            free(f);
+            return rc;
+        }
+        free(rc);
+    }
+    return f;
+}
+
+/* -a NAME that no file defines: 78, naming the files. */
+static enum xs_err no_account(struct cli *c, struct xs_error *err)
+{
+    const char *u = c->cl.config != NULL ? c->cl.config : "";
+    if (c->sys_found && c->user_found)
+        return xs_seterr(err, XS_ECONFIG, "no account '%s' in %s or %s",
+                         c->cl.account, c->sysfile, u);
+    if (c->sys_found || c->user_found)
+        return xs_seterr(err, XS_ECONFIG, "no account '%s' in %s",
+                         c->cl.account, c->sys_found ? c->sysfile : u);
+    return xs_seterr(err, XS_ECONFIG,
+                     "no account '%s': no config file (looked for %s%s%s)",
+                     c->cl.account, *c->sysfile ? c->sysfile : "",
+                     *c->sysfile && *u ? " and " : "", u);
 }
 
 /* Settings: the command line, then the environment, then the file. */
@@ -563,10 +643,20 @@ static enum xs_err load_settings(struct cli *c, struct xs_error *err)
 {
     enum xs_err e = XS_OK;
     int explicit = c->cl.config != NULL;
+    const char *sys = getenv("XMPPSEND_SYSCONFIG");
+    c->sysfile = xstrdup(sys != NULL ? sys : "/etc/xmppsend.conf");
+    if (*c->sysfile != '\0')
+        e = read_config(c->sysfile, 0, 1, &c->cfg, &c->sys_found, err);
     if (!explicit)
         c->cl.config = default_config();
-    if (c->cl.config != NULL)
-        e = read_config(c->cl.config, explicit, &c->cf, err);
+    if (e == XS_OK && c->cl.config != NULL)
+        e = read_config(c->cl.config, explicit, 0, &c->cfg, &c->user_found,
+                        err);
+    if (e == XS_OK && c->cl.account != NULL &&
+        !config_has(&c->cfg, c->cl.account))
+        e = no_account(c, err);
+    if (e == XS_OK)
+        e = config_select(&c->cfg, c->cl.account, &c->cf, err);
     if (e != XS_OK)
         return e;
     const char *ej = getenv("XMPPSEND_JID");
@@ -578,6 +668,251 @@ static enum xs_err load_settings(struct cli *c, struct xs_error *err)
     settings_merge(&c->cl, &c->cf);
     quiet = c->cl.quiet;
     json_out = c->cl.json;
+    return XS_OK;
+}
+
+/* ---------------------------------------------------------------- */
+/* --pretend: the settings of the run, without connecting             */
+
+/* One line of --pretend: key = value   # from */
+struct pretend_line {
+    const char *key;
+    char *value, *from; /* allocated */
+};
+
+struct pretend {
+    struct pretend_line l[O_COUNT + 8];
+    size_t n;
+};
+
+static void
+pretend_add(struct pretend *p, const char *key, const char *value, char *from)
+{
+    if (p->n >= sizeof p->l / sizeof p->l[0]) {
+        free(from);
+        return;
+    }
+    p->l[p->n].key = key;
+    p->l[p->n].value = xstrdup(value);
+    p->l[p->n++].from = from;
+}
+
+/* Where option 'id' of 's' came from (allocated). */
+static char *pretend_from(const struct settings *s, enum opt_id id)
+{
+    if (!opt_isset(s, id))
+        return xstrdup("default");
+    if (s->line[id] > 0)
+        return xasprintf("%s:%d",
+                         s->from[id] ? s->from[id]
+                         : s->file   ? s->file
+                                     : "config",
+                         s->line[id]);
+    if (s->line[id] == OPT_FROM_ENV)
+        return xstrdup("environment");
+    return xstrdup("command line");
+}
+
+/* The password source get_password would use; never its value, and
+ * nothing is run or read. */
+static void pretend_password(struct cli *c, struct pretend *p)
+{
+    struct settings *cl = &c->cl, *cf = &c->cf;
+    static const enum opt_id src[] = {O_PASSWORD_COMMAND, O_PASSWORD_FILE,
+                                      O_PASSWORD_FD, O_PASSWORD};
+    for (size_t k = 0; k < 2; k++) {
+        struct settings *s = k == 0 ? cl : cf;
+        for (size_t i = 0; i < sizeof src / sizeof src[0]; i++) {
+            if (*opt_str(s, src[i]) == NULL)
+                continue;
+            pretend_add(p, opt_table[src[i]].name,
+                        src[i] == O_PASSWORD ? "*" : *opt_str(s, src[i]),
+                        pretend_from(s, src[i]));
+            return;
+        }
+        if (k == 0 && c->env_password != NULL) {
+            pretend_add(p, "password", "*",
+                        xstrdup("environment XMPPSEND_PASSWORD"));
+            return;
+        }
+    }
+    pretend_add(p, "password",
+                cl->cert != NULL ? "(none: SASL EXTERNAL with --cert)"
+                                 : "(asked on the terminal)",
+                xstrdup("default"));
+}
+
+/* The SASL mechanisms in our order of preference, as sasl_select would
+ * allow them (the server's offer decides among them). */
+static void pretend_mechanisms(struct cli *c, struct pretend *p)
+{
+    struct settings *cl = &c->cl;
+    struct xs_error e = {0};
+    unsigned mask = 0;
+    if (cl->mechanism == NULL ||
+        sasl_mech_mask(cl->mechanism, &mask, &e) != XS_OK)
+        for (int m = SASL_EXTERNAL; m <= SASL_SCRAM_SHA_512; m++)
+            mask |= SASL_BIT(m);
+    if (cl->cert == NULL)
+        mask &= ~SASL_BIT(SASL_EXTERNAL);
+    if (cl->insecure)
+        mask &= ~(SASL_BIT(SASL_PLAIN) | SASL_BIT(SASL_DIGEST_MD5));
+    char *names = sasl_mask_names(mask);
+    pretend_add(p, "mechanisms", *names ? names : "(none)",
+                cl->mechanism != NULL
+                    ? pretend_from(cl, O_MECHANISM)
+                    : xstrdup(opt_isset(cl, O_FAST) && !cl->fast
+                                  ? "default; SCRAM as -PLUS when the server "
+                                    "offers channel binding"
+                                  : "default; SCRAM as -PLUS when the server "
+                                    "offers channel binding; a stored FAST "
+                                    "token first"));
+    free(names);
+}
+
+/* The servers net_connect would try; no DNS lookup is done. */
+static void pretend_servers(struct cli *c, struct pretend *p)
+{
+    struct settings *cl = &c->cl;
+    struct jid j;
+    const char *why = NULL;
+    struct xs_error e = {0};
+    int direct = cl->tls != NULL && strcmp(cl->tls, "direct") == 0;
+    int starttls = cl->tls != NULL && strcmp(cl->tls, "starttls") == 0;
+    char *host = NULL, *v;
+    int port = 0;
+    if (cl->server != NULL &&
+        opts_parse_server(cl->server, &host, &port, &e) == XS_OK) {
+        port = port != 0 ? port : direct ? NET_XMPPS_PORT : NET_XMPP_PORT;
+        v = xasprintf("%s%s%s:%d (%s)", strchr(host, ':') ? "[" : "", host,
+                      strchr(host, ':') ? "]" : "", port,
+                      direct || (!starttls && port == NET_XMPPS_PORT)
+                          ? "direct TLS"
+                          : "STARTTLS");
+        pretend_add(p, "servers", v, pretend_from(cl, O_SERVER));
+        free(v);
+        free(host);
+        return;
+    }
+    if (cl->jid == NULL || jid_parse(cl->jid, &j, &why) != 0) {
+        pretend_add(p, "servers", "(no account JID)", xstrdup("default"));
+        return;
+    }
+    const char *d = j.domain;
+    if (direct)
+        v = xasprintf("SRV _xmpps-client._tcp.%s, then %s:%d", d, d,
+                      NET_XMPPS_PORT);
+    else if (starttls)
+        v = xasprintf("SRV _xmpp-client._tcp.%s, then %s:%d", d, d,
+                      NET_XMPP_PORT);
+    else
+        v = xasprintf("SRV _xmpps-client._tcp.%s, _xmpp-client._tcp.%s, "
+                      "then %s:%d",
+                      d, d, d, NET_XMPP_PORT);
+    pretend_add(p, "servers", v,
+                xstrdup("from the JID's domain; no DNS lookup done"));
+    free(v);
+    jid_free(&j);
+}
+
+static void pretend_print(const struct pretend *p, struct cli *c)
+{
+    const char *files[2] = {c->sysfile, c->cl.config};
+    int found[2] = {c->sys_found, c->user_found};
+    if (json_out) {
+        fputs("{\"pretend\":true,\"files\":[", stdout);
+        for (int k = 0, n = 0; k < 2; k++) {
+            if (files[k] == NULL || *files[k] == '\0')
+                continue;
+            printf("%s{\"path\":", n++ ? "," : "");
+            json_str(stdout, files[k]);
+            printf(",\"kind\":\"%s\",\"read\":%s}", k ? "user" : "system",
+                   found[k] ? "true" : "false");
+        }
+        fputs("],\"settings\":{", stdout);
+        for (size_t i = 0; i < p->n; i++) {
+            printf("%s\"%s\":{\"value\":", i ? "," : "", p->l[i].key);
+            json_str(stdout, p->l[i].value);
+            fputs(",\"from\":", stdout);
+            json_str(stdout, p->l[i].from);
+            fputc('}', stdout);
+        }
+        puts("}}");
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (files[k] == NULL || *files[k] == '\0')
+            continue;
+        char *f = text_printable(files[k], strlen(files[k]), 400);
+        printf("# %s config file %s%s\n", k ? "user" : "system", f,
+               found[k] ? "" : " (not found)");
+        free(f);
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        char *v = text_printable(p->l[i].value, strlen(p->l[i].value), 400);
+        char *f = text_printable(p->l[i].from, strlen(p->l[i].from), 400);
+        printf("%-16s = %-30s # %s\n", p->l[i].key, v, f);
+        free(v);
+        free(f);
+    }
+}
+
+/*
+ * --pretend: the effective settings, one "key = value   # origin" line
+ * each (the file and line, "command line", "environment" or "default"),
+ * the password source with the password as '*', the mechanism order and
+ * the servers to try; exit 0 without connecting, reading the body,
+ * running a password command or looking up DNS.
+ */
+static enum xs_err pretend(struct cli *c, struct xs_error *err)
+{
+    struct settings *cl = &c->cl;
+    struct pretend p = {.n = 0};
+    enum xs_err e = opts_check(cl, err);
+    if (e != XS_OK)
+        return e;
+    if (cl->account != NULL) {
+        pretend_add(&p, "account", cl->account, xstrdup("command line"));
+    } else {
+        for (size_t i = 0; i < c->cfg.nacc; i++)
+            if (strcmp(c->cfg.acc[i].name, "default") == 0)
+                pretend_add(
+                    &p, "account", "default",
+                    xasprintf("%s:%d", c->cfg.acc[i].file, c->cfg.acc[i].line));
+    }
+    for (int i = 0; i < O_COUNT; i++) {
+        enum opt_id id = (enum opt_id)i;
+        const struct opt *o = &opt_table[i];
+        if (id == O_ACCOUNT || id == O_CONFIG || id == O_MESSAGE ||
+            id == O_PRETEND || id == O_PASSWORD || id == O_PASSWORD_FD ||
+            id == O_PASSWORD_COMMAND || id == O_PASSWORD_FILE)
+            continue;
+        if (o->kind == OPT_FLAG && (opt_isset(cl, id) || o->config)) {
+            /* Flags on by default say "(default)" in their help line. */
+            int on = opt_isset(cl, id) ? *opt_flag(cl, id)
+                                       : strstr(o->help, "(default)") != NULL;
+            pretend_add(&p, o->name, on ? "on" : "off", pretend_from(cl, id));
+        } else if (o->kind == OPT_STRING && *opt_str(cl, id) != NULL) {
+            char *v = xstrdup(*opt_str(cl, id));
+            for (char *q = v; *q; q++)
+                if (*q == '\n')
+                    *q = ' ';
+            pretend_add(&p, o->name, id == O_ROOM_PASSWORD ? "*" : v,
+                        pretend_from(cl, id));
+            free(v);
+        } else if (id == O_TIMEOUT || id == O_TYPE) {
+            pretend_add(&p, o->name, id == O_TIMEOUT ? "30" : "chat",
+                        xstrdup("default"));
+        }
+    }
+    pretend_password(c, &p);
+    pretend_mechanisms(c, &p);
+    pretend_servers(c, &p);
+    pretend_print(&p, c);
+    for (size_t i = 0; i < p.n; i++) {
+        free(p.l[i].value);
+        free(p.l[i].from);
+    }
     return XS_OK;
 }
 
@@ -798,6 +1133,12 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     if (!cl->roster && !cl->raw && c->nrcpt == 0 && cl->nseq == 0 &&
         cl->chatroom == NULL)
         return xs_seterr(err, XS_EUSAGE, "no recipient given");
+    if (cl->jid == NULL && cl->account == NULL && c->cfg.nacc > 0 &&
+        !config_has(&c->cfg, "default"))
+        return xs_seterr(err, XS_EUSAGE,
+                         "no account given (use -a ACCOUNT, -j JID or set "
+                         "XMPPSEND_JID; the config files define no account "
+                         "'default')");
     if (cl->jid == NULL)
         return xs_seterr(err, XS_EUSAGE,
                          "no account given (use -j JID or set XMPPSEND_JID)");
@@ -1003,6 +1344,7 @@ static enum xs_err read_raw(struct cli *c, struct xs_error *err)
     if (isatty(STDIN_FILENO))
         return xs_seterr(err, XS_EUSAGE,
                          "--raw reads the stanzas from standard input");
+    c->stdin_used = 1;
     e = read_body(STDIN_FILENO, "standard input", &c->body, &c->body_len, err);
     if (e == XS_OK && c->body_len > (size_t)MAX_BODY)
         e = too_big(err);
@@ -1025,6 +1367,7 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
     if (cl->each_line) {
         /* -i: lines.c reads stdin; the subject and thread are for every
          * line. */
+        c->stdin_used = 1;
         if (cl->subject != NULL)
             sanitize_into(&m->subject, &c->san_subject, cl->subject,
                           strlen(cl->subject), &changed);
@@ -1046,9 +1389,12 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
         return xs_seterr(err, XS_EUSAGE,
                          "no message: use -m TEXT or pipe it on standard "
                          "input");
-    } else if ((e = read_body(STDIN_FILENO, "standard input", &c->body,
-                              &c->body_len, err)) != XS_OK) {
-        return e;
+    } else {
+        c->stdin_used = 1;
+        e = read_body(STDIN_FILENO, "standard input", &c->body, &c->body_len,
+                      err);
+        if (e != XS_OK)
+            return e;
     }
     if (c->body_len > (size_t)MAX_BODY)
         return too_big(err);
@@ -1077,6 +1423,19 @@ static enum xs_err read_message(struct cli *c, struct xs_error *err)
 /* ---------------------------------------------------------------- */
 /* Step 5: get the password                                          */
 
+/* --password-fd N (checked: a number); not standard input when the
+ * message comes from there. */
+static enum xs_err
+password_fd(struct cli *c, long long deadline, char **out, struct xs_error *err)
+{
+    int fd = (int)strtol(c->cl.password_fd, NULL, 10);
+    if (fd == STDIN_FILENO && c->stdin_used)
+        return xs_seterr(err, XS_EUSAGE,
+                         "--password-fd 0: standard input carries the "
+                         "message; give the password on another descriptor");
+    return pw_from_fd(fd, deadline, out, err);
+}
+
 /* The password, first source found wins (see usage).  The run's one
  * deadline starts here, after the body: a password command is bounded by
  * it too; a person typing at the prompt is not, so it starts again. */
@@ -1092,6 +1451,8 @@ static enum xs_err get_password(struct cli *c, struct xs_error *err)
         e = pw_from_command(cl->password_command, deadline, out, err);
     else if (cl->password_file != NULL)
         e = pw_from_file(cl->password_file, out, err);
+    else if (cl->password_fd != NULL)
+        e = password_fd(c, deadline, out, err);
     else if (cl->password != NULL)
         *out = xstrdup(cl->password), e = XS_OK;
     else if (c->env_password != NULL && *c->env_password == '\0')
@@ -1547,6 +1908,8 @@ static int finish(struct cli *c, int rc)
         jid_free(&c->me);
     settings_free(&c->cl);
     settings_free(&c->cf);
+    config_free(&c->cfg);
+    free(c->sysfile);
     xml_cleanup();
     http_cleanup();
     /* Lost output is a failure: a script would miss the result lines. */
@@ -1571,6 +1934,8 @@ int main(int argc, char **argv)
         return finish(&c, print_action(action));
     if (e == XS_OK)
         e = load_settings(&c, &err);
+    if (e == XS_OK && c.cl.pretend)
+        return finish(&c, report(&err, pretend(&c, &err)));
     if (e == XS_OK)
         e = build_job(&c, &err);
     if (e == XS_OK)

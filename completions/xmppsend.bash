@@ -14,6 +14,21 @@ _xmppsend_options() {
     printf '%s\n' "$_xmppsend_opts"
 }
 
+# The account names of the config files (system, then the user's or -f's).
+_xmppsend_accounts() {
+    local f files=("${XMPPSEND_SYSCONFIG-/etc/xmppsend.conf}"
+        "${XDG_CONFIG_HOME:-$HOME/.config}/xmppsend/config" "$HOME/.xmppsendrc")
+    for ((f = 1; f < ${#COMP_WORDS[@]} - 1; f++)); do
+        case ${COMP_WORDS[f]} in
+        -f | --config) files+=("${COMP_WORDS[f + 1]/#\~/$HOME}") ;;
+        esac
+    done
+    for f in "${files[@]}"; do
+        [[ -f $f && -r $f ]] &&
+            sed -n 's/^[[:space:]]*account[[:space:]]\{1,\}\([^[:space:]:,"#]\{1,\}\).*/\1/p' "$f"
+    done 2>/dev/null | sort -u
+}
+
 _xmppsend() {
     local cur prev
     cur=${COMP_WORDS[COMP_CWORD]}
@@ -39,6 +54,10 @@ _xmppsend() {
             SCRAM-SHA-1 PLAIN DIGEST-MD5 EXTERNAL' -- "$cur")
         return
         ;;
+    -a | --account)
+        mapfile -t COMPREPLY < <(compgen -W "$(_xmppsend_accounts)" -- "$cur")
+        return
+        ;;
     --password-command)
         mapfile -t COMPREPLY < <(compgen -c -- "$cur")
         return
@@ -46,6 +65,7 @@ _xmppsend() {
     -m | --message | -s | --subject | -p | --password | -j | --jid | \
         --pin | --resource | --room-password | --server | --thread | \
         --timeout | --nick | --name | --group | --wait | -c | --chatroom | \
+        --password-fd | \
         --roster-add | --roster-remove | --subscribe | --approve | \
         --unsubscribe | --deny)
         return # a value of the user's own

@@ -528,6 +528,15 @@ def config_seeds():
         "unknown-key": b"jid a@b\nbogus 1\n",
         "missing-value": b"jid\n",
         "bad-bool": b"debug maybe\n",
+        "accounts": b"timeout 20\ndefaults\ncafile ~/ca.pem\n"
+                    b"account base\nserver \"127.0.0.1:5222\"  # c\n"
+                    b"account other\nresource r\n"
+                    b"account work : base, other\njid a@example.com\n"
+                    b"subject \"say \\\"hi\\\" \\\\\"\n"
+                    b"account default : work\n",
+        "account-loop": b"account default : a\naccount a : b\n"
+                        b"account b : a\n",
+        "bad-quote": b"account default\nsubject \"open\n",
         "nul-byte": b"jid a@b\0c\n",
         "password-command": b"password-command pass show xmpp | head -1\n",
     }

@@ -29,10 +29,12 @@ fi
 
 # xs ARGS...: run xmppsend under timeout with no config file, no
 # inherited credentials and a login state (FAST token) of the test's own,
-# so the caller's environment cannot leak in.
+# so the caller's environment cannot leak in (XS_SYSCONFIG: the system
+# config file, none by default).
 xs() {
     # shellcheck disable=SC2086
     env -u XMPPSEND_JID -u XMPPSEND_PASSWORD \
+        XMPPSEND_SYSCONFIG="${XS_SYSCONFIG-$BATS_TEST_TMPDIR/nosysconfig}" \
         XDG_CONFIG_HOME="${XS_CONFIG_HOME:-$BATS_TEST_TMPDIR/noconfig}" \
         XDG_STATE_HOME="${XS_STATE_HOME:-$BATS_TEST_TMPDIR/state}" \
         timeout "${XS_TIMEOUT:-60}" $XS_WRAP "$XMPPSEND" "$@"

@@ -414,3 +414,22 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
     assert_match "$(sed -n 1p "$log")" " account=alice@localhost server=127\.0\.0\.1:$SRV_PORT tls=TLSv1\.[23] auth=SCRAM-SHA-[0-9]+ sasl2=off recipients=bob@localhost bytes=[0-9]+ roundtrips=7 result=sent exitcode=EX_OK\$"
     assert_match "$(sed -n 2p "$log")" " roundtrips=6 result=sent exitcode=EX_OK\$"
 }
+
+@test "config accounts: -a picks one (its server, trust and JID from the file), password from --password-fd; stored as from it" {
+    local conf=$BATS_TEST_TMPDIR/config body
+    body="by account $(unique)"
+    # The default account has a wrong password: only -a alice delivers.
+    printf '%s\n' defaults "server \"127.0.0.1:$SRV_PORT\"" \
+        "cafile \"$SRV_CA\"" 'account base' 'resource via-account' \
+        'account carol' 'jid carol@localhost' "password-file $BAD_PW_FILE" \
+        'account alice : base' 'jid alice@localhost  ' \
+        'account default : carol' >"$conf"
+    chmod 600 "$conf"
+    run --separate-stderr -0 xs -f "$conf" -a alice --password-fd 3 \
+        -m "$body" bob@localhost 3<"$PW_FILE"
+    result_id bob@localhost
+    stored_get bob "$id" body
+    [ "$got" = "$body" ] || fail "stored body: '$got'"
+    stored_get bob "$id" @from
+    [ "$got" = alice@localhost/via-account ] || fail "stored from: '$got'"
+}
