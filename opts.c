@@ -103,6 +103,34 @@ static const char *check_receipt(const char *v)
 
 /* A resource is sent as is: printable UTF-8, 1 to 1023 bytes (RFC 7622
  * 3.4). */
+int opts_parse_retry(const char *v, int *n, int *backoff)
+{
+    char *end;
+    errno = 0;
+    long t = strtol(v, &end, 10), b = 2;
+    if (errno != 0 || end == v || t < 0 || t > 10)
+        return -1;
+    if (*end == ',') {
+        const char *bs = end + 1;
+        b = strtol(bs, &end, 10);
+        if (errno != 0 || end == bs || b < 0 || b > 600)
+            return -1;
+    }
+    if (*end != '\0')
+        return -1;
+    *n = (int)t;
+    *backoff = (int)b;
+    return 0;
+}
+
+static const char *check_retry(const char *v)
+{
+    int n, b;
+    return opts_parse_retry(v, &n, &b) == 0
+               ? NULL
+               : "N[,BACKOFF]: 0 to 10 retries, 0 to 600 seconds";
+}
+
 static const char *check_facility(const char *v)
 {
     return *v == '\0' || runlog_facility(v) >= 0
@@ -273,6 +301,9 @@ const struct opt opt_table[O_COUNT] = {
                   XS_EUSAGE, check_facility,
                   "log one line per run to syslog (FACILITY: user)",
                   .optional = 1},
+    [O_RETRY] = {"retry", 0, OPT_STRING, "N[,BACKOFF]", 1, 0, 0, S(retry),
+                 XS_EUSAGE, check_retry,
+                 "retry a temporary failure N times, BACKOFF (2) s apart"},
     [O_RECEIPT] = {"receipt", 0, OPT_STRING, "SECONDS", 0, 0, 0, S(receipt),
                    XS_EUSAGE, check_receipt,
                    "wait up to SECONDS (10) for delivery receipts",

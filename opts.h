@@ -46,6 +46,7 @@ enum opt_id {
     O_RAW,
     O_RECEIPT,
     O_RESOURCE,
+    O_RETRY,
     O_ROOM_PASSWORD,
     O_ROSTER,
     O_SASL2,
@@ -126,6 +127,7 @@ struct settings {
     int pipelining;     /* on unless turned off (opt_isset) */
     int sasl2, fast;    /* likewise: SASL2 + Bind2, FAST tokens */
     char *log, *syslog; /* --log FILE, --syslog[=FACILITY] (runlog.c) */
+    char *retry;        /* --retry N[,BACKOFF] */
     int each_line;      /* -i: line mode (lines.c) */
     char *chatroom, *nick, *room_password; /* group chat (muc.c) */
     int create_room;
@@ -181,5 +183,9 @@ enum xs_err opts_check(const struct settings *s, struct xs_error *err);
  * brackets is refused with a hint.  *port is 0 when not given. */
 enum xs_err
 opts_parse_server(const char *s, char **host, int *port, struct xs_error *err);
+
+/* --retry N[,BACKOFF]: 0 and *n, *backoff (seconds, default 2); -1
+ * when invalid. */
+int opts_parse_retry(const char *v, int *n, int *backoff);
 
 #endif

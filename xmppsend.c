@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -392,6 +393,8 @@ struct job {
     int tls_version, sasl2; /* of the last session */
     char mech[48];          /* "": no SASL mechanism tried */
     unsigned round_trips;   /* TCP + TLS + XMPP, over every session */
+    int retries, backoff_s; /* --retry */
+    int login_ok;           /* the last session logged in */
 };
 
 /* Everything a run holds, so that finish() can release it whatever step
@@ -1230,6 +1233,8 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     /* On unless turned off; run() keeps it for a plain send only. */
     job->cfg.pipeline_bind = !opt_isset(cl, O_PIPELINING) || cl->pipelining;
     job->cfg.pipeline_auth = job->cfg.pipeline_bind;
+    if (cl->retry != NULL)
+        (void)opts_parse_retry(cl->retry, &job->retries, &job->backoff_s);
     job->cfg.sasl2 = !opt_isset(cl, O_SASL2) || cl->sasl2;
     job->cfg.fast = job->cfg.sasl2 && (!opt_isset(cl, O_FAST) || cl->fast);
     if (cl->debug)
@@ -1720,6 +1725,22 @@ static void note_stats(struct job *job, const struct xmpp_session *s)
     job->round_trips += 1 + (st.tls == 12 ? 2 : st.tls ? 1 : 0) + st.flights;
 }
 
+/*
+ * May a temporary failure be tried again (--retry)?  A plain send (to
+ * users: what was confirmed is not sent again) and reading the roster
+ * always; other jobs (roster changes, raw stanzas, uploads, rooms) only
+ * when the login failed, before any of the job went out.
+ */
+static int retry_safe(const struct job *job, enum xs_err e)
+{
+    if (e != XS_ETEMP)
+        return 0;
+    if (!job->login_ok)
+        return 1;
+    return job->plan.n == 0 && job->nup == 0 && job->raw == NULL &&
+           job->nrooms == 0;
+}
+
 static enum xs_err run(struct job *job, struct xs_error *err)
 {
     if (job->tls.insecure)
@@ -1733,6 +1754,27 @@ static enum xs_err run(struct job *job, struct xs_error *err)
     int retry = 0;
     open_state(job, &st);
     enum xs_err e = run_session(job, &st, &retry, err);
+    for (int n = 1; !retry && n <= job->retries && retry_safe(job, e); n++) {
+        /* --retry: a temporary failure, again after BACKOFF * 2^(n-1)
+         * seconds, within the run's deadline. */
+        long long pause = 1000LL * job->backoff_s << (n - 1);
+        if (xs_now_ms() + pause >= job->cfg.deadline)
+            break;
+        if (!quiet)
+            msg("%s; trying again in %lld s (%d of %d)", err->msg, pause / 1000,
+                n, job->retries);
+        struct timespec ts = {(time_t)(pause / 1000),
+                              (long)(pause % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        err->code = XS_OK;
+        err->msg[0] = '\0';
+        /* Confirmed or refused messages are not sent again; one whose
+         * confirmation was lost goes again with its id. */
+        for (size_t i = 0; i < job->nr; i++)
+            job->r[i].handled = job->r[i].status != XMPP_PENDING;
+        e = run_session(job, &st, &retry, err);
+    }
     if (retry) {
         /* A pipelined FAST login guessed wrong (the server changed, or
          * refused the token): the server handled nothing of the job.
@@ -1775,6 +1817,7 @@ static enum xs_err run_session(struct job *job,
         job->cfg.pipeline_bind = 0;
     struct xmpp_session *s = xmpp_new(&job->cfg, &io);
     e = xmpp_login(s, err);
+    job->login_ok = e == XS_OK;
     save_state(st); /* a new token is kept whatever the job does */
     if (e == XS_OK && job->plan.n > 0)
         e = run_actions(s, &job->plan, err);

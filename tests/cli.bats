@@ -1427,3 +1427,25 @@ for _ in range(2):
     assert_match "$(sed -n 1p "$d/got")" '^<11>.*xmppsend\[[0-9]+\]: account=alice@localhost .* exitcode=EX_TEMPFAIL'
     assert_match "$(sed -n 2p "$d/got")" '^<155>.*xmppsend\[[0-9]+\]: account=alice@localhost '
 }
+
+@test "--retry: a temporary failure is tried again N times, BACKOFF doubling, never past the deadline; values checked" {
+    local acct=(-j alice@localhost -p pw --server 127.0.0.1:1)
+    run -75 --separate-stderr xs "${acct[@]}" --timeout 60 --retry 2,1 -m hi bob@localhost
+    [ "$(grep -c 'trying again in 1 s (1 of 2)' <<<"$stderr")" = 1 ] || fail "no first retry"
+    [ "$(grep -c 'trying again in 2 s (2 of 2)' <<<"$stderr")" = 1 ] || fail "no second retry"
+    [ "$(grep -c '^xmppsend: ' <<<"$stderr")" = 3 ] || fail "not three lines"
+    # A pause that would end after the deadline is not started.
+    run -75 --separate-stderr xs "${acct[@]}" --timeout 10 --retry 5,20 -m hi bob@localhost
+    refute_match "$stderr" 'trying again'
+    # -q: no announcements, the last error only
+    run -75 --separate-stderr xs "${acct[@]}" --timeout 60 --retry 1,0 -q -m hi bob@localhost
+    [ "$(grep -c '^xmppsend: ' <<<"$stderr")" = 1 ] || fail "-q: $stderr"
+    # Not a temporary failure: no retry
+    run -65 --separate-stderr xs "${acct[@]}" --retry 3,0 -m hi bob@localhost@x
+    refute_match "$stderr" 'trying again'
+    local bad
+    for bad in 11 -1 x 2,601 2, ,2 '2,1,1'; do
+        run -64 --separate-stderr xs "${acct[@]}" --retry "$bad" -m hi bob@localhost
+        assert_xs_error "invalid --retry"
+    done
+}
