@@ -752,8 +752,7 @@ static void test_ht(void)
     struct buf out = {0};
     memcpy(want, "user", 5);
     from_hex(HT_INIT_NONE, want + 5);
-    CHECK_EQ_INT(sasl_ht_initial("user", HT_TOKEN, NULL, 0, &out, &err),
-                 XS_OK);
+    CHECK_EQ_INT(sasl_ht_initial("user", HT_TOKEN, NULL, 0, &out, &err), XS_OK);
     CHECK_BUF(out.data, out.len, want, sizeof want);
     buf_free(&out);
     from_hex(HT_INIT_CB, want + 5);
