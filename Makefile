@@ -59,6 +59,7 @@ LIBSRC += sasl_digest.c sasl_policy.c
 LIBSRC += state.c
 UNITS += test_digest
 UNITS += test_lines
+UNITS += test_state
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)

@@ -58,3 +58,7 @@ run_unit() {
 @test "unit: test_digest (DIGEST-MD5 RFC 2831 examples, hostile challenges, --mechanism choice)" {
     run_unit test_digest
 }
+
+@test "unit: test_state (login state file: parse, save, lock)" {
+    run_unit test_state
+}
