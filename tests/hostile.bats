@@ -1077,3 +1077,8 @@ setup_file() {
 @test "hostile: fast-not-offered" {
     run_scenario fast-not-offered
 }
+
+@test "hostile: sasl2-token-not-ascii" {
+    skip "lead: BUG a token beyond printable ASCII is saved, and every later run warns that the state file is malformed"
+    run_scenario sasl2-token-not-ascii
+}

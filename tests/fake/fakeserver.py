@@ -814,7 +814,8 @@ class Server:
                 self.last_token = token
                 self.log("fast: token issued for %s" % mech)
         self.send(("<success xmlns='%s'>%s</success>"
-                   % (SASL2_NS, "".join(parts))).encode())
+                   % (SASL2_NS, "".join(parts)))
+                  .encode("utf-8", "surrogateescape"))
         feats = opt.get("features", "default")
         if feats == "default":
             self.send(b"<stream:features/>")
@@ -1035,7 +1036,8 @@ class Server:
             cb = b""
 
         def ht(label):
-            return hmac.new(token.encode(), label + cb, "sha256").digest()
+            return hmac.new(token.encode("utf-8", "surrogateescape"),
+                            label + cb, "sha256").digest()
         want = self.opts.user.encode() + b"\0" + ht(b"Initiator")
         if not hmac.compare_digest(data, want):
             self.violation("%s: wrong FAST proof (another token or channel "
