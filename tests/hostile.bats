@@ -1082,3 +1082,19 @@ setup_file() {
     skip "lead: BUG a token beyond printable ASCII is saved, and every later run warns that the state file is malformed"
     run_scenario sasl2-token-not-ascii
 }
+
+@test "hostile: ok-no-sasl2" {
+    run_scenario ok-no-sasl2
+}
+
+@test "hostile: ok-sasl2-no-bind2" {
+    run_scenario ok-sasl2-no-bind2
+}
+
+@test "hostile: ok-sasl2-plain-only" {
+    run_scenario ok-sasl2-plain-only
+}
+
+@test "hostile: ok-sasl2-aid-identity" {
+    run_scenario ok-sasl2-aid-identity
+}
