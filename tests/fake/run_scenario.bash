@@ -321,7 +321,8 @@ run_scenario() {
     # The login state after the runs; no FAST token of it (nor of the
     # seed) on the wire or in the trace.
     for re in "${sassert[@]}"; do
-        [[ $state_text =~ $re ]] || problems+=("state file does not match /$re/")
+        [[ $state_text =~ $re ]] ||
+            problems+=("state file does not match /$re/")
     done
     for re in "${srefute[@]}"; do
         [[ ! $state_text =~ $re ]] || problems+=("state file matches /$re/")
