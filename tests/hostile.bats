@@ -1098,3 +1098,8 @@ setup_file() {
 @test "hostile: ok-sasl2-aid-identity" {
     run_scenario ok-sasl2-aid-identity
 }
+
+@test "hostile: sasl2-plus-without-cb-list" {
+    skip "lead: protocol.md 3.3 rule 2: SASL2 with -PLUS but no XEP-0440 list is refused; xmpp.c goes on with gs2 flag n"
+    run_scenario sasl2-plus-without-cb-list
+}
