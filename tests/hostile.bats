@@ -1103,3 +1103,7 @@ setup_file() {
     skip "lead: protocol.md 3.3 rule 2: SASL2 with -PLUS but no XEP-0440 list is refused; xmpp.c goes on with gs2 flag n"
     run_scenario sasl2-plus-without-cb-list
 }
+
+@test "hostile: ok-sasl2-resource" {
+    run_scenario ok-sasl2-resource
+}
