@@ -1374,10 +1374,10 @@ static enum xs_err sasl2_run(const char *post,
     struct xs_error err = {0};
     struct xmpp_session *s = xmpp_new(&cfg, &io);
     enum xs_err e = xmpp_login(s, &err);
-    if (e == XS_OK)
+    if (e == XS_OK) {
         CHECK_EQ_STR(xmpp_bound_jid(s), "user@example.com/xmppsend.1");
-    if (e == XS_OK)
         e = xmpp_send(s, &m, r, 1, &err);
+    }
     xmpp_close(s);
     xmpp_free(s);
     xmpp_recipients_clear(r, 1);
