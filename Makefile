@@ -60,6 +60,7 @@ LIBSRC += state.c runlog.c
 UNITS += test_digest
 UNITS += test_lines
 UNITS += test_config
+UNITS += test_state
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)

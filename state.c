@@ -37,6 +37,12 @@ static int value_ok(const char *v, size_t n)
     return 1;
 }
 
+int state_value_ok(const char *v, size_t max)
+{
+    size_t n = strlen(v);
+    return n <= max && value_ok(v, n);
+}
+
 void state_set(struct xs_state *st, char **field, const char *v)
 {
     if (*field != NULL && v != NULL && strcmp(*field, v) == 0)

@@ -55,6 +55,10 @@ int state_uuid(char out[37]);
 /* A new random client id when there is none (marks the state dirty). */
 void state_client_id(struct xs_state *st);
 
+/* May 'v' be saved as a value (printable ASCII without blanks, 1 to
+ * 'max' bytes), so that state_parse reads it back? */
+int state_value_ok(const char *v, size_t max);
+
 /* Replace a string field (wiping the old value) and mark dirty. */
 void state_set(struct xs_state *st, char **field, const char *v);
 

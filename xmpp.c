@@ -708,6 +708,7 @@ struct sasl_offer {
     int cb_listed; /* the server sent <sasl-channel-binding/> */
     /* SASL2 (XEP-0388): its mechanisms, Bind2 with inline SM, FAST. */
     int sasl2, bind2, sm;
+    int is_v2; /* this is the SASL2 view (sasl2_view) */
     const char *mechs2[32];
     size_t n2;
     const char *fast[8];
@@ -720,6 +721,7 @@ static void sasl2_view(const struct sasl_offer *o, struct sasl_offer *v)
     *v = *o;
     memcpy(v->mechs, o->mechs2, sizeof v->mechs);
     v->n = o->n2;
+    v->is_v2 = 1;
 }
 
 /* How a SCRAM exchange binds to the TLS channel (RFC 5802 6, 7). */
@@ -792,8 +794,9 @@ static enum xs_err only_plus(struct xmpp_session *s,
  * business rules):
  *   - -PLUS offered and a type we can produce: p=TYPE.  With an XEP-0440
  *     list, the strongest listed type (tls-exporter, then
- *     tls-server-end-point, then tls-unique).  Without one (legacy SASL
- *     leaves it undefined), what servers that predate XEP-0440 do:
+ *     tls-server-end-point, then tls-unique).  Without one: with SASL2
+ *     refused (XEP-0440: the list was removed); legacy SASL leaves it
+ *     undefined, so what servers that predate XEP-0440 do:
  *     tls-unique on TLS 1.2 with the extended master secret.  On TLS 1.3
  *     such servers (ejabberd 23.01) offer -PLUS but bind to nothing a
  *     client can compute, so no guess there: the plain mechanism, "n".
@@ -841,6 +844,15 @@ static enum xs_err plan_scram(struct xmpp_session *s,
                 "could bind)");
         return XS_OK;
     }
+    if (!o->cb_listed && o->is_v2)
+        /* XEP-0440: with SASL2 a server that offers -PLUS lists its
+         * types; without the list it was removed on the way. */
+        return xs_seterr(err, XS_EPROTO,
+                         "server offers %s-PLUS with SASL2 but lists no "
+                         "channel-binding types (XEP-0440): the list was "
+                         "removed on the way (man in the middle?) or the "
+                         "server is broken; refusing to authenticate",
+                         sasl_mech_name(plus));
     if (o->cb_listed) {
         for (size_t i = 0; i < sizeof prefer / sizeof prefer[0]; i++) {
             if (!offer_has(o->cbs, o->ncb, prefer[i]))
@@ -1415,14 +1427,13 @@ static enum xs_err sasl2_success(struct xmpp_session *s,
     const char *tv = xnode_attr(tok, "token");
     struct xs_state *st = s->cfg.state;
     if (tv != NULL && token_mech != NULL && fast_allowed(s)) {
-        if (*tv == '\0' || strlen(tv) > 1024 || strpbrk(tv, " \t\r\n")) {
+        if (!state_value_ok(tv, 1024)) {
             note(s, "FAST: the server's token is unusable; not kept");
         } else {
             state_set(st, &st->fast_token, tv);
             state_set(st, &st->fast_mech, token_mech);
             const char *exp = xnode_attr(tok, "expiry");
-            int exp_ok = exp != NULL && *exp != '\0' && strlen(exp) < 64 &&
-                         strpbrk(exp, " \t\r\n") == NULL;
+            int exp_ok = exp != NULL && state_value_ok(exp, 63);
             state_set(st, &st->fast_expiry, exp_ok ? exp : NULL);
             note(s, "FAST: a new token (%s) kept for the next run", token_mech);
         }

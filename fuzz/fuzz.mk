@@ -24,7 +24,7 @@
 FUZZ_SAVED_GOAL := $(.DEFAULT_GOAL)
 
 FUZZERS ?= fuzz_stream fuzz_session fuzz_scram fuzz_jid fuzz_config \
-           fuzz_upload fuzz_muc fuzz_digest
+           fuzz_upload fuzz_muc fuzz_digest fuzz_state
 FUZZ_CC ?= clang
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60

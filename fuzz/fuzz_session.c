@@ -13,7 +13,9 @@
  *   flags & 1     roster instead of sending a message
  *   flags & 2     two recipients instead of one; with 1: an IQ request
  *                 (disco#info to the account's domain) instead of both
- *   flags & 4     PLAIN allowed
+ *   flags & 4     PLAIN allowed (a verified connection), and FAST
+ *                 (XEP-0484) on, with an account state holding the token
+ *                 FUZZ_TOKEN for HT-SHA-256-NONE; with 2: no token yet
  *   flags & 8     a trace callback (exercises the redaction)
  *   flags & 16    ask for a resource
  *   flags >> 5    read size: unlimited, 1, 2, 3, 7, 16, 64, 512 bytes
@@ -24,13 +26,18 @@
  * character in the server-supplied text handed to the caller.  And the
  * session's own promises: no server makes it report an internal error
  * (XS_ESOFTWARE, exit 70), no job closes the stream (xmpp_close does,
- * after it), and no <presence/> is ever sent.
+ * after it), and no <presence/> is ever sent.  SASL2 (XEP-0388) is
+ * on, as by default; the FAST token never goes out, and a token the
+ * session keeps is printable ASCII without blanks.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+
+#include "state.h"
 #include "util.h"
 #include "xml.h"
 #include "xmpp.h"
@@ -38,6 +45,8 @@
 #include "../tests/unit/replay.h"
 
 #define MAX_SEGMENTS 4
+/* The saved FAST token of flag 4 (fuzz/make_corpus.py uses it too). */
+#define FUZZ_TOKEN "fuzz-fast-token-7Qx"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,6 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* FUZZ_VERBOSE=1 in the environment: print each outcome (for checking
  * that the seeds get where they should). */
 static int verbose;
+/* A state's lock: FAST wants one (any open descriptor will do). */
+static int lockfd = -1;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -52,6 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     (void)argv;
     verbose = getenv("FUZZ_VERBOSE") != NULL;
     xml_parser_free(xml_parser_new()); /* libxml2 global setup */
+    lockfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     return 0;
 }
 
@@ -134,7 +146,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .trace = (flags & 8) ? trace_noop : NULL,
         .trace_ud = &traced,
         .test_cnonce = "fyko+d2lbbFgONRv9qkxdawL",
+        .sasl2 = 1,
+        .fast = (flags & 4) != 0,
     };
+    /* FAST's state: in memory only (no path: never saved). */
+    struct xs_state st;
+    memset(&st, 0, sizeof st);
+    st.lockfd = lockfd;
+    st.client_id = xstrdup("0b6a5c9e-1111-4222-8333-444455556666");
+    if (!(flags & 2)) {
+        st.fast_mech = xstrdup("HT-SHA-256-NONE");
+        st.fast_token = xstrdup(FUZZ_TOKEN);
+    }
+    if (flags & 4)
+        cfg.state = &st;
     struct xmpp_message m = {.body = "hi & <bye>", .type = "chat"};
     struct xmpp_recipient r[2];
     memset(r, 0, sizeof r);
@@ -193,6 +218,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (contains(w, pre, "<auth") || contains(w, pre, "<iq") ||
         contains(w, pre, "<message") || contains(w, pre, "<presence"))
         abort();
+    /* The token is a secret: only its proof goes out. */
+    if (contains(w, rp.written.len, FUZZ_TOKEN))
+        abort();
+    /* A token kept for the next run is what state_parse reads back
+     * (printable ASCII, no blanks) and comes with its mechanism. */
+    if (st.fast_token != NULL) {
+        if (st.fast_mech == NULL || strlen(st.fast_token) > 1024)
+            abort();
+        for (const char *p = st.fast_token; *p; p++) {
+            if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+                abort();
+        }
+    }
     /* No presence at all: xmppsend never goes online. */
     if (contains(w, rp.written.len, "<presence"))
         abort();
@@ -227,5 +265,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     xmpp_recipients_clear(r, 2);
     xmpp_free(s);
     buf_free(&rp.written);
+    st.lockfd = -1; /* shared by every input */
+    state_free(&st);
     return 0;
 }

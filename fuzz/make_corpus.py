@@ -341,6 +341,75 @@ def session_seeds():
     s["bounce-wait-and-gone"] = (TWO, pre3, post3 + waits + iq_result("xs-4")
                                  + END)
     s.update(new_flow_seeds(pre, post, pre3, post3))
+    s.update(sasl2_seeds(pre))
+    return s
+
+
+# ---------------------------------------------------------------------------
+# SASL2 (XEP-0388) + Bind2 (XEP-0386) + FAST (XEP-0484), Prosody 13's
+# element order.  FAST_TOKEN is the token fuzz_session.c keeps in its
+# in-memory state under flag 4 (PLAIN); with flag 2 it has none and asks.
+
+NS_SASL2 = "urn:xmpp:sasl:2"
+FAST_TOKEN = "fuzz-fast-token-7Qx"
+A2 = ("<authentication xmlns='%s'><mechanism>SCRAM-SHA-1</mechanism>"
+      "<mechanism>PLAIN</mechanism><inline><bind xmlns='urn:xmpp:bind:0'>"
+      "<inline><feature var='urn:xmpp:sm:3'/></inline></bind>"
+      "<sm xmlns='urn:xmpp:sm:3'/><fast xmlns='urn:xmpp:fast:0'>"
+      "<mechanism>HT-SHA-256-NONE</mechanism></fast></inline>"
+      "</authentication>" % NS_SASL2)
+
+
+def sasl2_success(data, token=None, aid=FULL, sm=True):
+    """<success/> with additional data, the bound JID, <bound/> (with
+    inline SM's <enabled/>) and a token; then the features (no restart)."""
+    return ("<success xmlns='%s'><additional-data>%s</additional-data>"
+            "<authorization-identifier>%s</authorization-identifier>"
+            "<bound xmlns='urn:xmpp:bind:0'>%s</bound>%s</success>"
+            "<stream:features><ver xmlns='urn:xmpp:features:rosterver'/>"
+            "</stream:features>"
+            % (NS_SASL2, b64(data), aid,
+               "<enabled xmlns='urn:xmpp:sm:3' id='sm1' resume='true'/>"
+               if sm else "",
+               "<token xmlns='urn:xmpp:fast:0' token='%s' "
+               "expiry='2099-01-01T00:00:00Z'/>" % token if token else ""))
+
+
+def sasl2_seeds(pre):
+    """Session seeds that log in with SASL2: SCRAM, then the job."""
+    s = {}
+    post = (header("2d5c8b1e-6f0a-4c3e-9d7b-1a2b3c4d5e6f", JID)
+            + "<stream:features>" + f_sasl("SCRAM-SHA-1", "PLAIN")[17:-18]
+            + A2 + "</stream:features>")
+    sf, _, sfin = scram("SCRAM-SHA-1", SNONCE, SALT, 10000)
+    chal = "<challenge xmlns='%s'>%s</challenge>" % (NS_SASL2, b64(sf))
+    # The job with inline SM: message xs-1, <r/>, ping xs-2.
+    job = ("<a xmlns='urn:xmpp:sm:3' h='1'/>" + iq_result("xs-2")
+           + "<a xmlns='urn:xmpp:sm:3' h='2'/>" + END)
+    s["sasl2-scram-send"] = (0, pre, post + chal
+                             + sasl2_success(sfin.encode()) + job)
+    # No token yet (flags 4|2: FAST, two recipients): asks for one.
+    job2 = ("<a xmlns='urn:xmpp:sm:3' h='2'/>" + iq_result("xs-3")
+            + "<a xmlns='urn:xmpp:sm:3' h='3'/>" + END)
+    s["sasl2-scram-new-token-trace"] = (
+        PLAIN | TWO | TRACE, pre,
+        post + chal + sasl2_success(sfin.encode(), "n3w-T0ken") + job2)
+    # The saved token (flag 4): HT-SHA-256-NONE, the server's proof.
+    resp = hmac.new(FAST_TOKEN.encode(), b"Responder", "sha256").digest()
+    s["fast-token-send"] = (PLAIN | chunk(3), pre,
+                            post + sasl2_success(resp, "r0tated") + job)
+    # The token refused: SCRAM on the same stream.
+    fail = ("<failure xmlns='%s'><not-authorized xmlns='%s'/></failure>"
+            % (NS_SASL2, NS_SASL))
+    s["fast-refused-then-scram"] = (
+        PLAIN | TRACE, pre,
+        post + fail + chal + sasl2_success(sfin.encode(), "n3w") + job)
+    # Hostile: a foreign JID; a <continue/>.
+    s["sasl2-foreign-jid"] = (0, pre, post + chal + sasl2_success(
+        sfin.encode(), aid="mallory@example.com/x") + job)
+    s["sasl2-continue"] = (0, pre, post + chal
+                           + "<continue xmlns='%s'><tasks><task>HOTP"
+                             "</task></tasks></continue>" % NS_SASL2)
     return s
 
 

@@ -990,3 +990,117 @@ setup_file() {
 @test "hostile: scram-plus-removed-y" {
     run_scenario scram-plus-removed-y
 }
+
+# SASL2 (XEP-0388), Bind2 (XEP-0386), FAST (XEP-0484)
+
+@test "hostile: ok-sasl2-scram" {
+    run_scenario ok-sasl2-scram
+}
+
+@test "hostile: ok-sasl2-sm-inline" {
+    run_scenario ok-sasl2-sm-inline
+}
+
+@test "hostile: ok-sasl2-token-kept" {
+    run_scenario ok-sasl2-token-kept
+}
+
+@test "hostile: ok-fast" {
+    run_scenario ok-fast
+}
+
+@test "hostile: ok-fast-two-runs" {
+    run_scenario ok-fast-two-runs
+}
+
+@test "hostile: sasl2-bad-additional-data" {
+    run_scenario sasl2-bad-additional-data
+}
+
+@test "hostile: sasl2-missing-additional-data" {
+    run_scenario sasl2-missing-additional-data
+}
+
+@test "hostile: sasl2-foreign-aid" {
+    run_scenario sasl2-foreign-aid
+}
+
+@test "hostile: sasl2-bare-aid" {
+    run_scenario sasl2-bare-aid
+}
+
+@test "hostile: sasl2-no-bound" {
+    run_scenario sasl2-no-bound
+}
+
+@test "hostile: sasl2-continue" {
+    run_scenario sasl2-continue
+}
+
+@test "hostile: sasl2-failure" {
+    run_scenario sasl2-failure
+}
+
+@test "hostile: sasl2-plus-tampered-cb" {
+    run_scenario sasl2-plus-tampered-cb
+}
+
+@test "hostile: sasl2-stripped-plus" {
+    run_scenario sasl2-stripped-plus
+}
+
+@test "hostile: fast-bad-responder" {
+    run_scenario fast-bad-responder
+}
+
+@test "hostile: fast-missing-responder" {
+    run_scenario fast-missing-responder
+}
+
+@test "hostile: fast-continue" {
+    run_scenario fast-continue
+}
+
+@test "hostile: fast-refused-then-password" {
+    run_scenario fast-refused-then-password
+}
+
+@test "hostile: fast-token-not-replayed" {
+    run_scenario fast-token-not-replayed
+}
+
+@test "hostile: fast-insecure" {
+    run_scenario fast-insecure
+}
+
+@test "hostile: fast-not-offered" {
+    run_scenario fast-not-offered
+}
+
+@test "hostile: sasl2-token-not-ascii" {
+    run_scenario sasl2-token-not-ascii
+}
+
+@test "hostile: ok-no-sasl2" {
+    run_scenario ok-no-sasl2
+}
+
+@test "hostile: ok-sasl2-no-bind2" {
+    run_scenario ok-sasl2-no-bind2
+}
+
+@test "hostile: ok-sasl2-plain-only" {
+    run_scenario ok-sasl2-plain-only
+}
+
+@test "hostile: ok-sasl2-aid-identity" {
+    run_scenario ok-sasl2-aid-identity
+}
+
+@test "hostile: sasl2-plus-without-cb-list" {
+    run_scenario sasl2-plus-without-cb-list
+}
+
+@test "hostile: ok-sasl2-resource" {
+    run_scenario ok-sasl2-resource
+}

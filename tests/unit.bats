@@ -62,3 +62,7 @@ run_unit() {
 @test "unit: test_config (config files: defaults, accounts, inheritance, origins)" {
     run_unit test_config
 }
+
+@test "unit: test_state (login state file: parse, save, lock)" {
+    run_unit test_state
+}

@@ -96,6 +96,58 @@ escaped variable value (or, for set-re variables, inserted as is).
                       exchange then fails (<failure><not-authorized/>),
                       which is expected, not a violation
                       Answering an invalid server-first is a violation.
+  sasl2-scram [KEY=VALUE...]
+                      SASL2 (XEP-0388): read <authenticate
+                      xmlns='urn:xmpp:sasl:2' mechanism='SCRAM-SHA-*'>
+                      (a legacy <auth> is a violation), note what it holds
+                      (user-agent id as ${agent_id}, Bind2 <bind/>, an
+                      inline SM <enable/>, <request-token/>, <fast/>) and
+                      play SCRAM as the scram step, in SASL2 elements:
+                      the same keys, and final= also takes continue
+                      (<continue/> with a task).  A successful end is
+                      <success> with <additional-data> (the v= of final=),
+                      the bound JID, <bound/> and a FAST <token/>, then
+                      the post-authentication features (no restart):
+        aid=full      full: ${FULLJID} (else user@localhost/fake) in
+                      <authorization-identifier/>; identity: the same in
+                      XEP-0484's <authorization-identity/>; foreign:
+                      other@localhost/fake; bare: user@localhost; missing
+        bound=yes     yes: Bind2's <bound/>; missing: none
+        sm=auto       what <bound/> holds: auto (<enabled/> when the
+                      client asked for it inline, else nothing), enabled,
+                      failed, none
+        token=none    TEXT or random: a FAST <token/> with this value,
+                      sent only when the client asked for one
+                      (<request-token/>); the fast step of a later
+                      connection accepts it (only from the same
+                      user-agent id, with the mechanism it was asked for)
+        expiry=2099-01-01T00:00:00Z  the token's expiry attribute
+        features=default  default: <stream:features/> after <success/>;
+                      none: nothing
+  fast [KEY=VALUE...]
+                      FAST (XEP-0484): read <authenticate
+                      mechanism='HT-SHA-256-*'> holding <fast
+                      xmlns='urn:xmpp:fast:0'/> and check its initial
+                      response, authcid NUL HMAC-SHA-256(token,
+                      "Initiator" || cb), cb by the mechanism's suffix:
+                      NONE empty, EXPR tls-exporter, ENDP
+                      tls-server-end-point, UNIQ tls-unique (computed as
+                      for scram).  A wrong proof is a violation.  Keys
+                      (defaults first), and those of sasl2-scram's
+                      <success/> (token= then sends a new token unasked):
+        accept=TOKEN  the valid token (default: the last one sent with
+                      token= on this server, by any connection)
+        agent=ID      the user-agent id the client must send (default:
+                      the one the token was sent to, if known)
+        result=success  success; failure=COND: refuse the token (the
+                      client may go on with sasl2-scram on the same
+                      stream); continue: <continue/> with a task
+        responder=correct  <additional-data> of the <success/>:
+                      HMAC-SHA-256(token, "Responder" || cb); wrong:
+                      another HMAC; missing: no <additional-data>
+  connection N|all    the steps up to the next connection step are
+                      played on connection N only (all: on every one);
+                      with --connections, for scenarios over several runs
   digest [KEY=VALUE...]
                       read <auth mechanism='DIGEST-MD5'>, act as an
                       RFC 2831 server and check the client's response
@@ -140,6 +192,10 @@ warnings.simplefilter("ignore", DeprecationWarning)
 
 DEFAULT_STEP_TIMEOUT = 10.0
 SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl"
+SASL2_NS = "urn:xmpp:sasl:2"
+BIND2_NS = "urn:xmpp:bind:0"
+FAST_NS = "urn:xmpp:fast:0"
+STANZAS_NS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 
 class ScenarioError(Exception):
@@ -245,6 +301,11 @@ class Server:
             with open(opts.password_file, encoding="utf-8") as f:
                 self.password = f.readline().rstrip("\n")
         self.violations = 0
+        # FAST tokens sent (token -> (mechanism, user-agent id)), kept
+        # across connections, and the last one: what a fast step accepts.
+        self.tokens = {}
+        self.last_token = None
+        self.conn_no = 0
 
     # -- bookkeeping -----------------------------------------------------
     def log(self, msg):
@@ -373,6 +434,7 @@ class Server:
                          "deadline" % (n + 1))
                 return False
             self.log("connection %d from %s:%d" % (n + 1, peer[0], peer[1]))
+            self.conn_no = n + 1
             ok = self.serve(conn, steps) and ok
         listener.close()
         return ok and self.violations == 0
@@ -390,10 +452,17 @@ class Server:
             k, _, v = kv.partition("=")
             self.vars[k] = v
         self.re_vars = {}
+        self.a2 = {}                    # the last SASL2 <authenticate/>
         result = "complete"
         self.where = "start"
+        active = True                   # in a section for this connection
         try:
             for where, cmd, rest in steps:
+                if cmd == "connection":
+                    active = rest.strip() in ("all", str(self.conn_no))
+                    continue
+                if not active:
+                    continue
                 if self.remaining() <= 0:
                     raise Stop("deadline (--max-seconds) passed")
                 self.where = where
@@ -616,11 +685,142 @@ class Server:
                            % (self.where, data[:80]))
             return b""
 
-    def sasl(self, elem, payload=None):
+    def sasl(self, elem, payload=None, v2=False):
+        ns = SASL2_NS if v2 else SASL_NS
         if payload is None:
-            return "<%s xmlns='%s'/>" % (elem, SASL_NS)
+            return "<%s xmlns='%s'/>" % (elem, ns)
         data = base64.b64encode(payload).decode() or "="
-        return "<%s xmlns='%s'>%s</%s>" % (elem, SASL_NS, data, elem)
+        return "<%s xmlns='%s'>%s</%s>" % (elem, ns, data, elem)
+
+    def failure(self, cond, text=None, v2=False):
+        """<failure/> with an RFC 6120 condition; in SASL2 the condition
+        keeps the SASL namespace (XEP-0388)."""
+        if v2:
+            inner = "<%s xmlns='%s'/>" % (cond, SASL_NS)
+        else:
+            inner = "<%s/>" % cond
+        if text:
+            inner += "<text>%s</text>" % text
+        return ("<failure xmlns='%s'>%s</failure>"
+                % (SASL2_NS if v2 else SASL_NS, inner)).encode()
+
+    def success(self, payload, v2, opt):
+        """Legacy <success/>, or SASL2's (success2)."""
+        if not v2:
+            self.send(self.sasl("success", payload).encode())
+        else:
+            self.success2(payload, opt)
+
+    def read_authenticate(self):
+        """SASL2: the client's <authenticate/>; returns (mechanism,
+        initial response) and keeps what else it holds in self.a2
+        (user-agent id, Bind2, inline enable, FAST elements)."""
+        auth2 = re.compile(rb"<authenticate\b([^>]*?)(?:/>|>(.*?)"
+                           rb"</authenticate\s*>)", re.S)
+        legacy = re.compile(rb"<auth\b")
+        closing = re.compile(rb"</stream:stream\s*>")
+        i, m = self.wait_for([auth2, legacy, closing], self.step_timeout)
+        if i == 1:
+            self.violation("%s: legacy <auth> where SASL2 was expected"
+                           % self.where)
+            self.send(self.failure("invalid-mechanism"))
+            raise Stop("legacy <auth> instead of <authenticate>")
+        if i == 2:
+            raise Stop("client closed the stream instead of <authenticate>")
+        attrs, inner = m.group(1), m.group(2) or b""
+        mech = re.search(rb"\bmechanism=['\"]([^'\"]*)['\"]", attrs)
+        if not mech or SASL2_NS.encode() not in attrs:
+            self.violation("%s: <authenticate> without mechanism or SASL2 "
+                           "namespace: %r" % (self.where, attrs[:200]))
+            raise Stop("malformed <authenticate>")
+
+        def find(regex):
+            return re.search(regex, inner, re.S)
+        ir = find(rb"<initial-response\b[^>]*?(?:/>|>(.*?)"
+                  rb"</initial-response\s*>)")
+        agent = find(rb"<user-agent\b[^>]*?\bid=['\"]([^'\"]*)['\"]")
+        bind = find(rb"<bind\b[^>]*urn:xmpp:bind:0[^>]*?(?:/>|>(.*?)"
+                    rb"</bind\s*>)")
+        req = find(rb"<request-token\b[^>]*?\bmechanism=['\"]([^'\"]*)"
+                   rb"['\"]")
+        self.a2 = {
+            "agent": agent.group(1).decode("ascii", "replace")
+            if agent else None,
+            "bind": bool(bind),
+            "sm": bool(bind and re.search(rb"<enable\b[^>]*urn:xmpp:sm:3",
+                                          bind.group(1) or b"")),
+            "request": req.group(1).decode("ascii", "replace")
+            if req else None,
+            "fast": bool(find(rb"<fast\b[^>]*urn:xmpp:fast:0")),
+        }
+        if self.a2["agent"] is not None:
+            self.vars["agent_id"] = self.a2["agent"]
+        self.log("sasl2: %s agent=%s bind=%d sm=%d request-token=%s fast=%d"
+                 % (mech.group(1).decode("ascii", "replace"),
+                    self.a2["agent"], self.a2["bind"], self.a2["sm"],
+                    self.a2["request"], self.a2["fast"]))
+        if not ir:
+            self.violation("%s: <authenticate> without <initial-response>"
+                           % self.where)
+        return (mech.group(1).decode("ascii", "replace"),
+                self.b64(ir.group(1) if ir else None))
+
+    def success2(self, payload, opt):
+        """SASL2 <success/>: <additional-data/> with 'payload' (None:
+        none), the bound JID, Bind2's <bound/> with inline SM's answer, a
+        FAST token; then the post-authentication features (no restart).
+        Keys: aid, bound, sm, token, expiry, features (step list)."""
+        parts = []
+        if payload is not None:
+            parts.append("<additional-data>%s</additional-data>"
+                         % (base64.b64encode(payload).decode() or "="))
+        user, domain = self.opts.user, self.vars.get("domain", "localhost")
+        full = self.vars.get("FULLJID", "%s@%s/fake" % (user, domain))
+        aid = opt.get("aid", "full")
+        value = {"full": full, "identity": full,
+                 "foreign": "other@%s/fake" % domain,
+                 "bare": "%s@%s" % (user, domain)}.get(aid)
+        if value is None and aid != "missing":
+            raise ScenarioError("unknown aid=" + aid)
+        if value is not None:
+            tag = "authorization-identity" if aid == "identity" \
+                else "authorization-identifier"
+            parts.append("<%s>%s</%s>" % (tag, value, tag))
+        sm = opt.get("sm", "auto")
+        if sm == "auto":
+            sm = "enabled" if self.a2.get("sm") else "none"
+        sm_xml = {"enabled": "<enabled xmlns='urn:xmpp:sm:3'/>",
+                  "failed": "<failed xmlns='urn:xmpp:sm:3'><unexpected-"
+                            "request xmlns='%s'/></failed>" % STANZAS_NS,
+                  "none": ""}.get(sm)
+        if sm_xml is None:
+            raise ScenarioError("unknown sm=" + sm)
+        if opt.get("bound", "yes") == "yes":
+            parts.append("<bound xmlns='%s'>%s</bound>" % (BIND2_NS, sm_xml))
+        elif opt["bound"] != "missing":
+            raise ScenarioError("unknown bound=" + opt["bound"])
+        token = opt.get("token", "none")
+        if token != "none":
+            if token == "random":
+                token = secrets.token_urlsafe(24)
+            mech = self.a2.get("request") or self.a2.get("mech")
+            if not self.a2.get("request") and not opt.get("rotate"):
+                self.log("note: the client asked for no token: none sent")
+            else:
+                parts.append("<token xmlns='%s' token='%s' expiry='%s'/>"
+                             % (FAST_NS, token,
+                                opt.get("expiry", "2099-01-01T00:00:00Z")))
+                self.tokens[token] = (mech, self.a2.get("agent"))
+                self.last_token = token
+                self.log("fast: token issued for %s" % mech)
+        self.send(("<success xmlns='%s'>%s</success>"
+                   % (SASL2_NS, "".join(parts)))
+                  .encode("utf-8", "surrogateescape"))
+        feats = opt.get("features", "default")
+        if feats == "default":
+            self.send(b"<stream:features/>")
+        elif feats != "none":
+            raise ScenarioError("unknown features=" + feats)
 
     def step_plain(self, rest):
         mech, data = self.read_auth()
@@ -632,14 +832,24 @@ class Server:
             self.send(self.sasl("success").encode())
         else:
             self.violation("%s: wrong PLAIN credentials" % self.where)
-            self.send(("<failure xmlns='%s'><not-authorized/></failure>"
-                       % SASL_NS).encode())
+            self.send(self.failure("not-authorized"))
 
     def step_scram(self, rest):
+        self.scram_exchange(rest, False)
+
+    def step_sasl2_scram(self, rest):
+        self.scram_exchange(rest, True)
+
+    def scram_exchange(self, rest, v2):
+        """The scram and sasl2-scram steps (see the top of the file)."""
         opt = {"iter": "4096", "salt": None, "nonce": "extend",
                "final": "correct", "cb": "real"}
         raw = dict(w.partition("=")[::2] for w in rest.split())
-        mech, first = self.read_auth()
+        if v2:
+            mech, first = self.read_authenticate()
+            self.a2["mech"] = mech
+        else:
+            mech, first = self.read_auth()
         hashes = {"SCRAM-SHA-1": "sha1", "SCRAM-SHA-256": "sha256",
                   "SCRAM-SHA-512": "sha512"}
         plus = mech.endswith("-PLUS")
@@ -648,8 +858,7 @@ class Server:
         if mech not in hashes:
             self.violation("%s: client chose %s, expected SCRAM"
                            % (self.where, mech))
-            self.send(("<failure xmlns='%s'><invalid-mechanism/></failure>"
-                       % SASL_NS).encode())
+            self.send(self.failure("invalid-mechanism", v2=v2))
             raise Stop("unexpected mechanism " + mech)
         hname = hashes[mech]
         m = re.fullmatch(rb"([ny]|p=[^,]+),(a=[^,]*)?,(n=[^,]*,r=([^,]+)"
@@ -669,9 +878,8 @@ class Server:
                            % (self.where, gs2, raw["gs2"]))
         if raw.get("y") == "refuse" and gs2.startswith(b"y"):
             self.log("scram: gs2 flag y refused (-PLUS was removed)")
-            self.send(("<failure xmlns='%s'><not-authorized/>"
-                       "<text>channel binding downgrade</text></failure>"
-                       % SASL_NS).encode())
+            self.send(self.failure("not-authorized",
+                                   "channel binding downgrade", v2))
             raise Stop("gs2 flag y refused, as expected")
         cbdata = b""
         if plus:
@@ -711,15 +919,16 @@ class Server:
                 server_first += "," + opt["ext"]
         if "challenge" in opt:
             self.send(("<challenge xmlns='%s'>%s</challenge>"
-                       % (SASL_NS, opt["challenge"])).encode())
+                       % (SASL2_NS if v2 else SASL_NS,
+                          opt["challenge"])).encode())
         else:
-            self.send(self.sasl("challenge", server_first.encode()).encode())
+            self.send(self.sasl("challenge", server_first.encode(),
+                                v2).encode())
         final = self.read_response()
         if not valid:
             self.violation("%s: client answered an invalid server-first"
                            % self.where)
-            self.send(("<failure xmlns='%s'><not-authorized/></failure>"
-                       % SASL_NS).encode())
+            self.send(self.failure("not-authorized", v2=v2))
             raise Stop("client answered an invalid server-first")
         fm = re.fullmatch(rb"(c=([^,]*),r=([^,]*)(?:,.*?)?),p=([^,]*)", final,
                           re.S)
@@ -747,8 +956,7 @@ class Server:
                 cb_ok = False
             if not cb_ok and opt["cb"] == "tampered":
                 self.log("scram: channel binding differs (tampered)")
-                self.send(("<failure xmlns='%s'><not-authorized/>"
-                           "</failure>" % SASL_NS).encode())
+                self.send(self.failure("not-authorized", v2=v2))
                 raise Stop("channel binding differs, as expected")
             ok = hmac.compare_digest(got, want) and cb_ok and \
                 rnonce == nonce.encode()
@@ -756,33 +964,106 @@ class Server:
         if not ok:
             self.violation("%s: client proof/final message is wrong: %r"
                            % (self.where, final[:200]))
-            self.send(("<failure xmlns='%s'><not-authorized/></failure>"
-                       % SASL_NS).encode())
+            self.send(self.failure("not-authorized", v2=v2))
             raise Stop("bad client-final")
         self.log("scram: %s%s proof ok" % (mech, "-PLUS" if plus else ""))
         v_ok = b"v=" + base64.b64encode(server_sig)
         v_bad = b"v=" + base64.b64encode(secrets.token_bytes(len(server_sig)))
         mode = opt["final"]
         if mode == "correct":
-            self.send(self.sasl("success", v_ok).encode())
+            self.success(v_ok, v2, opt)
         elif mode == "wrong":
-            self.send(self.sasl("success", v_bad).encode())
+            self.success(v_bad, v2, opt)
         elif mode == "missing":
-            self.send(self.sasl("success").encode())
+            self.success(None, v2, opt)
         elif mode in ("challenge", "challenge-wrong"):
             self.send(self.sasl("challenge", v_ok if mode == "challenge"
-                                else v_bad).encode())
+                                else v_bad, v2).encode())
             self.read_response()
-            self.send(self.sasl("success").encode())
+            self.success(None, v2, opt)
         elif mode.startswith("e="):
-            self.send(self.sasl("success", mode.encode()).encode())
+            self.success(mode.encode(), v2, opt)
         elif mode.startswith("challenge-e="):
-            self.send(self.sasl("challenge", mode[10:].encode()).encode())
+            self.send(self.sasl("challenge", mode[10:].encode(),
+                                v2).encode())
         elif mode.startswith("failure="):
-            self.send(("<failure xmlns='%s'><%s/></failure>"
-                       % (SASL_NS, mode[8:])).encode())
+            self.send(self.failure(mode[8:], v2=v2))
+        elif mode == "continue" and v2:
+            self.send(("<continue xmlns='%s'><additional-data>%s"
+                       "</additional-data><tasks><task>HOTP-EXAMPLE</task>"
+                       "</tasks><text>second factor needed</text></continue>"
+                       % (SASL2_NS, base64.b64encode(v_ok).decode()))
+                      .encode())
         elif mode != "none":
             raise ScenarioError("unknown final=" + mode)
+
+    def step_fast(self, rest):
+        """The fast step (see the top of the file)."""
+        opt = dict(w.partition("=")[::2] for w in rest.split())
+        for k, v in opt.items():
+            opt[k] = self.subst(v)
+        mech, data = self.read_authenticate()
+        self.a2["mech"] = mech
+        cbtypes = {"HT-SHA-256-NONE": None,
+                   "HT-SHA-256-EXPR": "tls-exporter",
+                   "HT-SHA-256-ENDP": "tls-server-end-point",
+                   "HT-SHA-256-UNIQ": "tls-unique"}
+        if mech not in cbtypes:
+            self.violation("%s: client chose %s, expected a FAST "
+                           "HT-SHA-256-* token" % (self.where, mech))
+            self.send(self.failure("invalid-mechanism", v2=True))
+            raise Stop("unexpected mechanism " + mech)
+        if not self.a2["fast"]:
+            self.violation("%s: token login without <fast xmlns='%s'/>"
+                           % (self.where, FAST_NS))
+        token = opt.get("accept", self.last_token)
+        if token is None:
+            raise ScenarioError("fast: no token to accept (accept=TOKEN, "
+                                "or a sasl2-scram step with token= first)")
+        issued = self.tokens.get(token)
+        agent = opt.get("agent", issued[1] if issued else None)
+        if agent is not None and self.a2["agent"] != agent:
+            self.violation("%s: user-agent id %r, the token belongs to %r"
+                           % (self.where, self.a2["agent"], agent))
+        if issued and issued[0] != mech:
+            self.violation("%s: token issued for %s used with %s"
+                           % (self.where, issued[0], mech))
+        cbtype = cbtypes[mech]
+        cb = b"" if cbtype is None else self.cb.get(cbtype)
+        if cb is None:
+            self.violation("%s: %s, but no %s on this connection"
+                           % (self.where, mech, cbtype))
+            cb = b""
+
+        def ht(label):
+            return hmac.new(token.encode("utf-8", "surrogateescape"),
+                            label + cb, "sha256").digest()
+        want = self.opts.user.encode() + b"\0" + ht(b"Initiator")
+        if not hmac.compare_digest(data, want):
+            self.violation("%s: wrong FAST proof (another token or channel "
+                           "binding?)" % self.where)
+            self.send(self.failure("not-authorized", v2=True))
+            raise Stop("bad FAST proof")
+        self.log("fast: %s proof ok" % mech)
+        result = opt.get("result", "success")
+        if result.startswith("failure="):
+            self.log("fast: token refused (%s)" % result[8:])
+            self.send(self.failure(result[8:], v2=True))
+            return
+        if result == "continue":
+            self.send(("<continue xmlns='%s'><tasks><task>HOTP-EXAMPLE"
+                       "</task></tasks></continue>" % SASL2_NS).encode())
+            return
+        if result != "success":
+            raise ScenarioError("unknown result=" + result)
+        responder = opt.get("responder", "correct")
+        payload = {"correct": ht(b"Responder"),
+                   "wrong": ht(b"Responder-not"),
+                   "missing": None}.get(responder, b"")
+        if payload == b"":
+            raise ScenarioError("unknown responder=" + responder)
+        opt.setdefault("rotate", "1")   # a new token needs no request
+        self.success2(payload, opt)
 
 
 def digest_step(self, rest):

@@ -35,6 +35,20 @@
 #                        (repeatable; see httpsfake.py for its log)
 #   # https-refute: ERE  ... must not match (repeatable)
 #   # desc: TEXT         what the scenario is about
+#   # runs: N            run xmppsend N times in a row (default 1), the
+#                        server serving N connections (its "connection"
+#                        steps pick the steps of each); every run must
+#                        pass the checks of a run (exit, stderr, stdout)
+#   # state: LINE        seed the account's login state file (state.h;
+#                        repeatable, one line each) in the test's
+#                        XDG_STATE_HOME, mode 600 in a 700 directory
+#   # assert-state: ERE  the state file after the runs must match
+#                        (repeatable; a missing file is empty)
+#   # refute-state: ERE  ... must not match (repeatable)
+#   # assert-trace: ERE  run with -d; the trace on stderr must match
+#                        (repeatable); stderr may then hold the trace
+#                        besides the error line, which must come last
+#   # refute-trace: ERE  run with -d; the trace must not match
 # With HOSTILE_SUMMARY=FILE set, a line per scenario is appended to FILE.
 # The EREs are bash regexes ('.' also matches newlines); the steps below the
 # header are fakeserver.py's (see the top of that file).
@@ -44,7 +58,8 @@
 # stdout (tabs aside), a "sent" line on stdout only on success, and a wall
 # time within --timeout + 3 s (room for start-up and exit on a loaded
 # machine, where ASan runs alone took 1.1 s over; not under XS_WRAP).  The password never
-# appears in what the client sent.
+# appears in what the client sent, nor does a FAST token of the state
+# file (before or after); with -d, neither is in the trace.
 
 FAKE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HOSTILE_USER=user
@@ -103,9 +118,10 @@ run_scenario() {
     mkdir -p "$d"
 
     local want_exit want_err t args server creds rss_max re rcpts user
-    local max_ms https upload hpid='' hport=1 i
+    local max_ms https upload hpid='' hport=1 i runs
     local -a refute=() assert=() extra=() outre=() job=()
     local -a hassert=() hrefute=()
+    local -a seed=() sassert=() srefute=() tassert=() trefute=()
     want_exit=$(scenario_header "$scn" exit)
     want_err=$(scenario_header "$scn" stderr)
     t=$(scenario_header "$scn" timeout)
@@ -123,9 +139,29 @@ run_scenario() {
     upload=$(scenario_header "$scn" upload)
     mapfile -t hassert < <(scenario_header "$scn" https-assert)
     mapfile -t hrefute < <(scenario_header "$scn" https-refute)
+    runs=$(scenario_header "$scn" runs)
+    mapfile -t seed < <(scenario_header "$scn" state)
+    mapfile -t sassert < <(scenario_header "$scn" assert-state)
+    mapfile -t srefute < <(scenario_header "$scn" refute-state)
+    mapfile -t tassert < <(scenario_header "$scn" assert-trace)
+    mapfile -t trefute < <(scenario_header "$scn" refute-trace)
     [ -n "$want_exit" ] || fail "$scn: no '# exit:' header" || return 1
     : "${t:=5}" "${rcpts:=recipient@localhost}" "${user:=$HOSTILE_USER}"
+    : "${runs:=1}"
     read -r -a extra <<<"$args"
+    local tracing=
+    if ((${#tassert[@]} + ${#trefute[@]} > 0)); then
+        tracing=1
+        extra+=(-d)
+    fi
+    # The login state (state.h) where xs() points XDG_STATE_HOME.
+    local sdir="${XS_STATE_HOME:-$BATS_TEST_TMPDIR/state}/xmppsend"
+    local sfile="$sdir/$user@localhost"
+    if ((${#seed[@]} > 0)); then
+        (umask 077 && mkdir -p "$sdir" && chmod 700 "$sdir" &&
+            printf '%s\n' "${seed[@]}" >"$sfile") ||
+            fail "cannot seed $sfile" || return 1
+    fi
     extra=("${extra[@]//@PKI@/$base/pki}") # args may name the test PKI
     if [ "$rcpts" != none ]; then
         read -r -a job <<<"$rcpts"
@@ -156,11 +192,12 @@ run_scenario() {
 
     # The fake server: bounded by --max-seconds and by timeout, stopped by
     # its PID below.  fd 3 is bats' own; the server must not hold it.
-    timeout $((t + 20)) python3 "$FAKE_DIR/fakeserver.py" \
+    timeout $((runs * (t + 10) + 10)) python3 "$FAKE_DIR/fakeserver.py" \
         --scenario "$scn" --port-file "$d/port" --transcript "$d/transcript" \
         --log "$d/server.log" --cert-dir "$base/pki" \
         --user "$user" --password-file "$base/password" \
-        --max-seconds $((t + 15)) --set "HTTPS_PORT=$hport" \
+        --max-seconds $((runs * (t + 10) + 5)) --set "HTTPS_PORT=$hport" \
+        --connections "$runs" \
         >"$d/server.out" 2>&1 3>&- &
     local spid=$! i port
     for ((i = 0; i < 100; i++)); do
@@ -182,15 +219,22 @@ run_scenario() {
         measure_rss=1
         XS_WRAP="/usr/bin/time -f %M -o $d/rss"
     fi
-    local start end elapsed
-    start=${EPOCHREALTIME/./}
-    XS_TIMEOUT=$((t + 10)) run --separate-stderr xs \
-        -j "$user@localhost" --server "127.0.0.1:$port" \
-        --cafile "$base/pki/valid/ca.crt" --password-file "$base/password" \
-        --timeout "$t" "${extra[@]}" "${job[@]}"
-    end=${EPOCHREALTIME/./}
+    local start end elapsed run_no
+    local -a r_status=() r_output=() r_stderr=() r_ms=()
+    for ((run_no = 0; run_no < runs; run_no++)); do
+        start=${EPOCHREALTIME/./}
+        XS_TIMEOUT=$((t + 10)) run --separate-stderr xs \
+            -j "$user@localhost" --server "127.0.0.1:$port" \
+            --cafile "$base/pki/valid/ca.crt" \
+            --password-file "$base/password" \
+            --timeout "$t" "${extra[@]}" "${job[@]}"
+        end=${EPOCHREALTIME/./}
+        r_status+=("$status")
+        r_output+=("$output")
+        r_stderr+=("$stderr")
+        r_ms+=($(((end - start) / 1000)))
+    done
     XS_WRAP=$wrap_before
-    elapsed=$(((end - start) / 1000))
 
     # The server exits once the client has gone; give it a moment to write
     # its last transcript bytes, then stop it by PID.
@@ -205,49 +249,98 @@ run_scenario() {
         wait "$hpid" || true
     fi
 
-    # --insecure warns on every run: that first line is no error line.
-    local insecure_re="^xmppsend: warning: --insecure: [^"$'\n'"]*("$'\n'"|\$)"
-    if [[ " $args " == *" --insecure "* && $stderr =~ $insecure_re ]]; then
-        stderr=${stderr:${#BASH_REMATCH[0]}}
-    fi
-
-    local sent slog errs=0 hlog
+    local sent slog errs=0 hlog state_text trace=''
     hlog=$(cat "$d/https.log" 2>/dev/null || true)
     sent=$(tr -d '\000' <"$d/transcript" 2>/dev/null)
     slog=$(cat "$d/server.log" 2>/dev/null)
+    state_text=$(cat "$sfile" 2>/dev/null || true)
     local -a problems=()
 
-    if [[ " $want_exit " != *" $status "* ]]; then
-        problems+=("exit status $status, expected $want_exit")
-    fi
-    for re in "${outre[@]}"; do
-        [[ $output =~ $re ]] || problems+=("stdout does not match /$re/")
-    done
-    if [ "$status" -eq 0 ]; then
-        [ -z "$stderr" ] || problems+=("stderr not empty on success")
-        [ ${#outre[@]} -gt 0 ] ||
-            [[ $output == *$'sent\trecipient@localhost\t'* ]] ||
-            problems+=("no 'sent' line on stdout")
-    else
-        [ ${#outre[@]} -gt 0 ] || [[ $output != *$'sent\t'* ]] ||
-            problems+=("'sent' line on stdout of a failed run")
-        [[ $stderr == "xmppsend: "* && $stderr != *$'\n'* ]] ||
-            problems+=("stderr is not exactly one 'xmppsend: ' line")
-        if [ -n "$want_err" ]; then
-            shopt -s nocasematch
-            [[ $stderr =~ $want_err ]] ||
-                problems+=("stderr does not match /$want_err/")
-            shopt -u nocasematch
+    # The checks of each run; with several, the problems name the run.
+    local insecure_re="^xmppsend: warning: --insecure: [^"$'\n'"]*("$'\n'"|\$)"
+    local -a rp
+    local line
+    for ((run_no = 0; run_no < runs; run_no++)); do
+        status=${r_status[run_no]}
+        output=${r_output[run_no]}
+        stderr=${r_stderr[run_no]}
+        elapsed=${r_ms[run_no]}
+        rp=()
+        has_controls "$stderr" && rp+=("control characters on stderr")
+        # -d: the trace lines ("C: ", "S: ", "*: ") aside, stderr is
+        # checked as without it.
+        if [ -n "$tracing" ]; then
+            trace+=$stderr$'\n'
+            local rest=''
+            while IFS= read -r line; do
+                [[ $line == [CS*]": "* ]] || rest+=${rest:+$'\n'}$line
+            done <<<"$stderr"
+            stderr=$rest
         fi
-    fi
-    has_controls "$stderr" && problems+=("control characters on stderr")
-    has_controls_tsv "$output" && problems+=("control characters on stdout")
-    if [ -z "$XS_WRAP" ] && ((elapsed > (t + 3) * 1000)); then
-        problems+=("took ${elapsed} ms, limit $(((t + 3) * 1000)) ms")
-    fi
-    if [ -n "$max_ms" ] && ((elapsed >= max_ms)); then
-        problems+=("took ${elapsed} ms, limit ${max_ms} ms (max-ms)")
-    fi
+        # --insecure warns on every run: that first line is no error line.
+        if [[ " $args " == *" --insecure "* && $stderr =~ $insecure_re ]]; then
+            stderr=${stderr:${#BASH_REMATCH[0]}}
+        fi
+
+        if [[ " $want_exit " != *" $status "* ]]; then
+            rp+=("exit status $status, expected $want_exit")
+        fi
+        for re in "${outre[@]}"; do
+            [[ $output =~ $re ]] || rp+=("stdout does not match /$re/")
+        done
+        if [ "$status" -eq 0 ]; then
+            [ -z "$stderr" ] || rp+=("stderr not empty on success")
+            [ ${#outre[@]} -gt 0 ] ||
+                [[ $output == *$'sent\trecipient@localhost\t'* ]] ||
+                rp+=("no 'sent' line on stdout")
+        else
+            [ ${#outre[@]} -gt 0 ] || [[ $output != *$'sent\t'* ]] ||
+                rp+=("'sent' line on stdout of a failed run")
+            [[ $stderr == "xmppsend: "* && $stderr != *$'\n'* ]] ||
+                rp+=("stderr is not exactly one 'xmppsend: ' line")
+            if [ -n "$want_err" ]; then
+                shopt -s nocasematch
+                [[ $stderr =~ $want_err ]] ||
+                    rp+=("stderr does not match /$want_err/")
+                shopt -u nocasematch
+            fi
+        fi
+        has_controls_tsv "$output" && rp+=("control characters on stdout")
+        if [ -z "$XS_WRAP" ] && ((elapsed > (t + 3) * 1000)); then
+            rp+=("took ${elapsed} ms, limit $(((t + 3) * 1000)) ms")
+        fi
+        if [ -n "$max_ms" ] && ((elapsed >= max_ms)); then
+            rp+=("took ${elapsed} ms, limit ${max_ms} ms (max-ms)")
+        fi
+        if ((runs > 1)); then
+            rp=("${rp[@]/#/run $((run_no + 1)): }")
+        fi
+        problems+=("${rp[@]}")
+    done
+
+    # The login state after the runs; no FAST token of it (nor of the
+    # seed) on the wire or in the trace.
+    for re in "${sassert[@]}"; do
+        [[ $state_text =~ $re ]] ||
+            problems+=("state file does not match /$re/")
+    done
+    for re in "${srefute[@]}"; do
+        [[ ! $state_text =~ $re ]] || problems+=("state file matches /$re/")
+    done
+    for re in "${tassert[@]}"; do
+        [[ $trace =~ $re ]] || problems+=("trace does not match /$re/")
+    done
+    for re in "${trefute[@]}"; do
+        [[ ! $trace =~ $re ]] || problems+=("trace matches /$re/")
+    done
+    local tok
+    while read -r line tok; do
+        [[ $line == fast-token && -n $tok ]] || continue
+        [[ $sent != *"$tok"* ]] || problems+=("a FAST token was sent in clear")
+        [[ $trace != *"$tok"* ]] || problems+=("a FAST token is in the trace")
+    done < <(printf '%s\n' "${seed[@]}" "$state_text")
+    [[ $trace != *"$HOSTILE_PASSWORD"* ]] ||
+        problems+=("the password is in the trace")
 
     # Secrets: the password itself never goes on the wire; PLAIN carries
     # it only where allowed; nothing at all reaches an untrusted server.
@@ -315,10 +408,16 @@ run_scenario() {
                 "$user" "$port"
             printf ' --timeout %s %s %s (%s ms)\n' "$t" "$args" "$rcpts" \
                 "$elapsed"
-            printf 'exit: %s\nstdout: %s\nstderr: %s\n' "$status" \
-                "$output" "$stderr"
-            printf -- '--- server log (last 15 lines)\n'
-            tail -n 15 "$d/server.log" 2>/dev/null
+            for ((run_no = 0; run_no < runs; run_no++)); do
+                ((runs == 1)) || printf -- '--- run %s\n' $((run_no + 1))
+                printf 'exit: %s\nstdout: %s\nstderr: %s\n' \
+                    "${r_status[run_no]}" "${r_output[run_no]}" \
+                    "${r_stderr[run_no]}"
+            done
+            printf -- '--- server log (last %s lines)\n' $((runs * 15))
+            tail -n $((runs * 15)) "$d/server.log" 2>/dev/null
+            [ -z "$state_text" ] ||
+                printf -- '--- state file\n%s\n' "$state_text"
             printf -- '--- client sent (first 1500 bytes)\n%s\n' \
                 "${sent:0:1500}"
         } >&2

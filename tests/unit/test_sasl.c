@@ -701,6 +701,116 @@ static void test_server_final(void)
     sasl_scram_free(NULL);
 }
 
+/* 32 bytes from hex (the HT vectors below). */
+static void from_hex(const char *hex, unsigned char out[32])
+{
+    for (size_t i = 0; i < 32; i++) {
+        unsigned v = 0;
+        for (size_t k = 0; k < 2; k++) {
+            char c = hex[2 * i + k];
+            v = v * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+        }
+        out[i] = (unsigned char)v;
+    }
+}
+
+/*
+ * FAST (XEP-0484) HT-SHA-256-* proofs.  Vectors from Python:
+ *   hmac.new(TOKEN, b"Initiator" [+ bytes(range(32))], "sha256")
+ *   hmac.new(TOKEN, b"Responder" [+ bytes(range(32))], "sha256")
+ */
+#define HT_TOKEN "WXZzciBQYmFnYmZ6YmFnIGpvcnZ0dWdhcg"
+#define HT_INIT_NONE                                                           \
+    "5be56cea94862626540f9ce64f0c4fc2fc5d76433a1057662f7e82dacd502389"
+#define HT_INIT_CB                                                             \
+    "12d27b581e6eb2c42075fdb6d10201fa5ddb3323ca0b063ea6303b62fff68a0d"
+#define HT_RESP_NONE                                                           \
+    "b3c45c3bca6cc2001ec3e432babffd64ca8652e3b6b7336baa19510e20c40216"
+#define HT_RESP_CB                                                             \
+    "c6902251485691fc3db138e78b5f47199f3f9daf4e426a7ae106dc90482b9e1f"
+
+static void test_ht(void)
+{
+    const char *type = "unset";
+    CHECK_EQ_INT(sasl_ht_cbtype("HT-SHA-256-NONE", &type), 0);
+    CHECK(type == NULL);
+    CHECK_EQ_INT(sasl_ht_cbtype("HT-SHA-256-EXPR", &type), 0);
+    CHECK_EQ_STR(type, "tls-exporter");
+    CHECK_EQ_INT(sasl_ht_cbtype("HT-SHA-256-ENDP", &type), 0);
+    CHECK_EQ_STR(type, "tls-server-end-point");
+    CHECK_EQ_INT(sasl_ht_cbtype("HT-SHA-256-UNIQ", &type), 0);
+    CHECK_EQ_STR(type, "tls-unique");
+    CHECK_EQ_INT(sasl_ht_cbtype("HT-SHA-256-", &type), -1);
+    CHECK_EQ_INT(sasl_ht_cbtype("HT-SHA-256-EXPRX", &type), -1);
+    CHECK_EQ_INT(sasl_ht_cbtype("HT-SHA-512-NONE", &type), -1);
+    CHECK_EQ_INT(sasl_ht_cbtype("SCRAM-SHA-256", &type), -1);
+    CHECK_EQ_INT(sasl_ht_cbtype(NULL, &type), -1);
+
+    /* Initial response: authcid NUL HMAC(token, "Initiator" || cb). */
+    unsigned char mac[32], want[4 + 1 + 32];
+    struct xs_error err = {0};
+    struct buf out = {0};
+    memcpy(want, "user", 5);
+    from_hex(HT_INIT_NONE, want + 5);
+    CHECK_EQ_INT(sasl_ht_initial("user", HT_TOKEN, NULL, 0, &out, &err), XS_OK);
+    CHECK_BUF(out.data, out.len, want, sizeof want);
+    buf_free(&out);
+    from_hex(HT_INIT_CB, want + 5);
+    CHECK_EQ_INT(sasl_ht_initial("user", HT_TOKEN, cb_bytes, sizeof cb_bytes,
+                                 &out, &err),
+                 XS_OK);
+    CHECK_BUF(out.data, out.len, want, sizeof want);
+    buf_free(&out);
+    /* No user or no token: no proof, nothing written. */
+    CHECK_EQ_INT(sasl_ht_initial("", HT_TOKEN, NULL, 0, &out, &err),
+                 XS_ESOFTWARE);
+    CHECK_EQ_INT(sasl_ht_initial("user", "", NULL, 0, &out, &err),
+                 XS_ESOFTWARE);
+    CHECK_EQ_INT(sasl_ht_initial("user", NULL, NULL, 0, &out, &err),
+                 XS_ESOFTWARE);
+    CHECK_EQ_INT((long long)out.len, 0);
+
+    /* The server's proof: exactly HMAC(token, "Responder" || cb). */
+    from_hex(HT_RESP_NONE, mac);
+    CHECK_EQ_INT(sasl_ht_verify(HT_TOKEN, NULL, 0, (char *)mac, 32, &err),
+                 XS_OK);
+    from_hex(HT_RESP_CB, mac);
+    CHECK_EQ_INT(sasl_ht_verify(HT_TOKEN, cb_bytes, sizeof cb_bytes,
+                                (char *)mac, 32, &err),
+                 XS_OK);
+    /* The same proof without the channel binding, truncated, longer, one
+     * bit off, another token, no token, nothing: all refused. */
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(sasl_ht_verify(HT_TOKEN, NULL, 0, (char *)mac, 32, &err),
+                 XS_EPROTO);
+    CHECK(strstr(err.msg, "FAST mutual authentication") != NULL);
+    CHECK_EQ_INT(sasl_ht_verify(HT_TOKEN, cb_bytes, sizeof cb_bytes,
+                                (char *)mac, 31, &err),
+                 XS_EPROTO);
+    unsigned char longer[33];
+    memcpy(longer, mac, 32);
+    longer[32] = 0;
+    CHECK_EQ_INT(sasl_ht_verify(HT_TOKEN, cb_bytes, sizeof cb_bytes,
+                                (char *)longer, 33, &err),
+                 XS_EPROTO);
+    mac[31] ^= 1;
+    CHECK_EQ_INT(sasl_ht_verify(HT_TOKEN, cb_bytes, sizeof cb_bytes,
+                                (char *)mac, 32, &err),
+                 XS_EPROTO);
+    mac[31] ^= 1;
+    CHECK_EQ_INT(sasl_ht_verify("another-token", cb_bytes, sizeof cb_bytes,
+                                (char *)mac, 32, &err),
+                 XS_EPROTO);
+    CHECK_EQ_INT(
+        sasl_ht_verify(NULL, cb_bytes, sizeof cb_bytes, (char *)mac, 32, &err),
+        XS_EPROTO);
+    CHECK_EQ_INT(sasl_ht_verify(HT_TOKEN, NULL, 0, NULL, 0, &err), XS_EPROTO);
+    /* The Initiator proof is no Responder proof (no reflection). */
+    from_hex(HT_INIT_NONE, mac);
+    CHECK_EQ_INT(sasl_ht_verify(HT_TOKEN, NULL, 0, (char *)mac, 32, &err),
+                 XS_EPROTO);
+}
+
 int main(void)
 {
     size_t i;
@@ -720,6 +830,7 @@ int main(void)
     test_random_nonce();
     test_hostile_first();
     test_server_final();
+    test_ht();
     TEST_DONE("test_sasl");
     return 0;
 }

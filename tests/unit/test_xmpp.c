@@ -6,11 +6,14 @@
  * script is replayed with reads cut at every byte boundary.  Also JID
  * parsing and stream-parser limits.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jid.h"
+#include "state.h"
 #include "test.h"
 #include "xml.h"
 #include "xmpp.h"
@@ -1328,6 +1331,117 @@ static void test_channel_binding_plan(void)
     g_cb_usable = NULL;
 }
 
+/*
+ * SASL2 (XEP-0388) with Bind2 and FAST, replayed at every read size:
+ * a password login (the RFC 5802 exchange in SASL2 elements) that asks
+ * for a token and keeps the one in <success/>, then a login with that
+ * token (HT-SHA-256-NONE: no channel binding behind the replay) whose
+ * Responder proof is HMAC-SHA-256("n3w-T0ken", "Responder"), computed
+ * with Python's hmac.
+ */
+#define A2_FEATURES                                                            \
+    "<stream:features><authentication xmlns='urn:xmpp:sasl:2'>"                \
+    "<mechanism>SCRAM-SHA-1</mechanism><inline>"                               \
+    "<bind xmlns='urn:xmpp:bind:0'/><fast xmlns='urn:xmpp:fast:0'>"            \
+    "<mechanism>HT-SHA-256-NONE</mechanism></fast></inline>"                   \
+    "</authentication></stream:features>"
+#define A2_BOUND                                                               \
+    "<authorization-identifier>user@example.com/xmppsend.1"                    \
+    "</authorization-identifier><bound xmlns='urn:xmpp:bind:0'/>"
+#define A2_AFTER                                                               \
+    "<stream:features/><iq type='result' id='xs-2' from='example.com'/>" END
+
+static enum xs_err sasl2_run(const char *post,
+                             size_t chunk,
+                             struct xs_state *st,
+                             struct buf *written)
+{
+    const char *seg[2] = {HDR F_TLS PROCEED, post};
+    struct replay rp = {.seg = seg, .nseg = 2, .chunk = chunk, .close_at = -1};
+    struct xs_io io;
+    replay_io(&rp, &io);
+    struct xmpp_config cfg = {.jid = "user@example.com",
+                              .password = "pencil",
+                              .allow_plain = 1,
+                              .deadline = xs_now_ms() + 10000,
+                              .timeout_s = 10,
+                              .test_cnonce = CNONCE,
+                              .sasl2 = 1,
+                              .fast = 1,
+                              .state = st};
+    struct xmpp_message m = {.body = "hi", .type = "chat"};
+    struct xmpp_recipient r[1] = {{.jid = "juliet@example.net"}};
+    struct xs_error err = {0};
+    struct xmpp_session *s = xmpp_new(&cfg, &io);
+    enum xs_err e = xmpp_login(s, &err);
+    if (e == XS_OK) {
+        CHECK_EQ_STR(xmpp_bound_jid(s), "user@example.com/xmppsend.1");
+        e = xmpp_send(s, &m, r, 1, &err);
+    }
+    xmpp_close(s);
+    xmpp_free(s);
+    xmpp_recipients_clear(r, 1);
+    *written = rp.written;
+    return e;
+}
+
+static void test_sasl2_fast(void)
+{
+    int lockfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(lockfd >= 0);
+    char *scram = xasprintf(
+        HDR A2_FEATURES "<challenge xmlns='urn:xmpp:sasl:2'>%s</challenge>"
+                        "<success xmlns='urn:xmpp:sasl:2'><additional-data>%s"
+                        "</additional-data>" A2_BOUND
+                        "<token xmlns='urn:xmpp:fast:0' token='n3w-T0ken' "
+                        "expiry='2099-01-01T00:00:00Z'/></success>" A2_AFTER,
+        "cj1meWtvK2QybGJiRmdPTlJ2OXFreGRhd0wzcmZjTkhZSlkxWlZ2V1ZzN2oscz1RU1hDU"
+        "itRNnNlazhiZjkyLGk9NDA5Ng==",
+        "dj1ybUY5cHFWOFM3c3VBb1pXamE0ZEpSa0ZzS1E9");
+    const char *fast =
+        HDR A2_FEATURES "<success xmlns='urn:xmpp:sasl:2'><additional-data>"
+                        "H4rhkDfOA7W+HOr+RXmb9rw+S6VKG6Rk3uCmMUaygrs="
+                        "</additional-data>" A2_BOUND "</success>" A2_AFTER;
+    for (size_t chunk = 0; chunk <= 64; chunk++) {
+        struct xs_state st;
+        memset(&st, 0, sizeof st);
+        st.lockfd = lockfd;
+        st.client_id = xstrdup("0b6a5c9e-1111-4222-8333-444455556666");
+        struct buf w = {0};
+        CHECK_EQ_INT(sasl2_run(scram, chunk, &st, &w), XS_OK);
+        /* One <authenticate/> with Bind2 and a token request; no legacy
+         * <auth/>, no restart, no legacy bind. */
+        CHECK(contains(&w, "<authenticate xmlns='urn:xmpp:sasl:2' "
+                           "mechanism='SCRAM-SHA-1'>"));
+        CHECK(contains(&w, "<user-agent id='0b6a5c9e-1111-4222-8333-"
+                           "444455556666'>"));
+        CHECK(contains(&w, "<request-token xmlns='urn:xmpp:fast:0' "
+                           "mechanism='HT-SHA-256-NONE'/>"));
+        CHECK(!contains(&w, "<auth ") && !contains(&w, "xmpp-bind"));
+        CHECK_EQ_INT(count_of(&w, "<stream:stream"), 2);
+        CHECK_EQ_STR(st.fast_token, "n3w-T0ken");
+        CHECK_EQ_STR(st.fast_mech, "HT-SHA-256-NONE");
+        CHECK_EQ_STR(st.fast_expiry, "2099-01-01T00:00:00Z");
+        CHECK(st.dirty);
+        buf_free(&w);
+
+        /* The next login: the token, no password exchange. */
+        st.dirty = 0;
+        CHECK_EQ_INT(sasl2_run(fast, chunk, &st, &w), XS_OK);
+        CHECK(contains(&w, "mechanism='HT-SHA-256-NONE'><initial-response>"
+                           "dXNlcg")); /* "user" NUL */
+        CHECK(contains(&w, "<fast xmlns='urn:xmpp:fast:0'/>"));
+        CHECK(!contains(&w, "SCRAM") && !contains(&w, "n3w-T0ken"));
+        CHECK_EQ_STR(st.fast_token, "n3w-T0ken");
+        CHECK_EQ_INT(st.dirty, 0);
+        buf_free(&w);
+        st.lockfd = -1;
+        state_free(&st);
+    }
+    free(scram);
+    close(lockfd);
+}
+
 int main(void)
 {
     test_jid();
@@ -1348,6 +1462,7 @@ int main(void)
     test_general_flight();
     test_line_mode_session();
     test_channel_binding_plan();
+    test_sasl2_fast();
     xml_cleanup();
     TEST_DONE("test_xmpp");
     return 0;
