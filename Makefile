@@ -57,6 +57,7 @@ UNITS += test_raw
 LIBSRC += lines.c
 LIBSRC += sasl_digest.c sasl_policy.c
 LIBSRC += state.c
+LIBSRC += compat.c
 UNITS += test_digest
 UNITS += test_lines
 UNITBIN = $(UNITS:%=$(B)/unit/%)

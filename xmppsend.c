@@ -23,6 +23,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "config.h"
 #include "state.h"
 #include "http.h"
@@ -1496,7 +1497,10 @@ int main(int argc, char **argv)
     std_fds();
     harden();
     c.env_password = pw_take_env();
-    enum xs_err e = parse_options(&c, argc, argv, &action, &err);
+    /* invoked as sendxmpp or go-sendxmpp: their options, translated */
+    enum xs_err e = compat_argv(&argc, &argv, &err);
+    if (e == XS_OK)
+        e = parse_options(&c, argc, argv, &action, &err);
     if (e == XS_OK && action != O_COUNT)
         return finish(&c, print_action(action));
     if (e == XS_OK)
