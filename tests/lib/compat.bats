@@ -99,8 +99,12 @@ stored_has() {
     stored_has "hello bob! $u"
     stored | grep -F -- "hello bob! $u" | grep -qF '<subject>hello</subject>' ||
         fail "no subject: $(stored)"
+    # -i: one message per line
     stored_has "line one $u"
     stored_has "line two $u"
+    if stored | grep -F -- "line one $u" | grep -qF "line two"; then
+        fail "-i sent one message: $(stored)"
+    fi
     stored_has "from a file $u"
 }
 
