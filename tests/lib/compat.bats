@@ -109,7 +109,7 @@ stored_has() {
 }
 
 @test "sendxmpp --chatroom -r TheCook: bob in the room gets the message from TheCook" {
-    local r u
+    local r u i
     r="xs-c$RANDOM$RANDOM@$MUC"
     u=$(unique)
     rcfile "$PHOME/.sendxmpprc" 600 \
@@ -151,6 +151,7 @@ stored_has() {
     run --separate-stderr -0 peer go-sendxmpp -nf "$PHOME/gx" \
         -j "127.0.0.1:$SRV_PORT" bob@localhost <<<"go eval $u"
     # the plain binary told to be go-sendxmpp
+    # shellcheck disable=SC2086 # XS_WRAP: a command with its options
     run --separate-stderr -0 env HOME="$PHOME" \
         XDG_CONFIG_HOME="$PHOME/.config" SSL_CERT_FILE="$SRV_CA" \
         XDG_STATE_HOME="$BATS_TEST_TMPDIR/state" \
