@@ -133,11 +133,10 @@ static const struct popt gx_opts[] = {
 /* Values in the peer's own terms, from its command line ('cl') or its
  * file ('cf').  Strings allocated; secrets freed with xs_free_secret. */
 struct peer {
-    char *file, *user, *password, *eval_password, *jserver, *port,
-        *component, *resource, *alias, *capath, *subject, *message, *mtype,
-        *mucpw;
-    int starttls, direct, insecure, headline, chatroom, interactive, raw,
-        debug, help, version, any;
+    char *file, *user, *password, *eval_password, *jserver, *port, *component,
+        *resource, *alias, *capath, *subject, *message, *mtype, *mucpw;
+    int starttls, direct, insecure, headline, chatroom, interactive, raw, debug,
+        help, version, any;
     char **uploads;
     size_t nuploads;
 };
@@ -165,16 +164,28 @@ static void release(void)
     nmade = 0;
 }
 
+static void drop(char **field)
+{
+    xs_free_secret(*field);
+    *field = NULL;
+}
+
 static void peer_free(struct peer *p)
 {
-    char **s[] = {&p->file,    &p->user,     &p->password, &p->eval_password,
-                  &p->jserver, &p->port,     &p->component, &p->resource,
-                  &p->alias,   &p->capath,   &p->subject,  &p->message,
-                  &p->mtype,   &p->mucpw};
-    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
-        xs_free_secret(*s[i]);
-        *s[i] = NULL;
-    }
+    drop(&p->file);
+    drop(&p->user);
+    drop(&p->password);
+    drop(&p->eval_password);
+    drop(&p->jserver);
+    drop(&p->port);
+    drop(&p->component);
+    drop(&p->resource);
+    drop(&p->alias);
+    drop(&p->capath);
+    drop(&p->subject);
+    drop(&p->message);
+    drop(&p->mtype);
+    drop(&p->mucpw);
     for (size_t i = 0; i < p->nuploads; i++)
         free(p->uploads[i]);
     free(p->uploads);
@@ -246,33 +257,81 @@ static const struct popt *find_short(const struct popt *t, char c)
 static enum xs_err apply(struct compat *x,
                          const struct popt *o,
                          const char *label,
-                         const char *v,
+                         const char *value,
                          struct xs_error *err)
 {
     struct peer *p = &x->cl;
+    if (o->arg == 1 && value == NULL)
+        return xs_seterr(err, XS_EUSAGE, "%s option %s needs a value", x->name,
+                         label);
+    const char *v = value != NULL ? value : "";
     switch (o->k) {
-    case P_FILE: set(&p->file, v); break;
-    case P_USER: set(&p->user, v); break;
-    case P_PASS: set(&p->password, v); break;
-    case P_JSERVER: set(&p->jserver, v); break;
-    case P_COMPONENT: set(&p->component, v); break;
-    case P_RESOURCE: set(&p->resource, v); break;
-    case P_STARTTLS: p->starttls = 1; break;
-    case P_DIRECT: p->direct = 1; break;
-    case P_INSECURE: p->insecure = 1; break;
-    case P_CAPATH: set(&p->capath, v); break;
-    case P_HEADLINE: p->headline = 1; break;
-    case P_MTYPE: set(&p->mtype, v); break;
-    case P_CHATROOM: p->chatroom = 1; break;
-    case P_SUBJECT: set(&p->subject, v); break;
-    case P_MESSAGE: set(&p->message, v); break;
-    case P_INTERACTIVE: p->interactive = 1; break;
-    case P_RAW: p->raw = 1; break;
-    case P_DEBUG: p->debug = 1; break;
-    case P_HELP: p->help = 1; break;
-    case P_VERSION: p->version = 1; break;
-    case P_ALIAS: set(&p->alias, v); break;
-    case P_MUCPW: set(&p->mucpw, v); break;
+    case P_FILE:
+        set(&p->file, v);
+        break;
+    case P_USER:
+        set(&p->user, v);
+        break;
+    case P_PASS:
+        set(&p->password, v);
+        break;
+    case P_JSERVER:
+        set(&p->jserver, v);
+        break;
+    case P_COMPONENT:
+        set(&p->component, v);
+        break;
+    case P_RESOURCE:
+        set(&p->resource, v);
+        break;
+    case P_STARTTLS:
+        p->starttls = 1;
+        break;
+    case P_DIRECT:
+        p->direct = 1;
+        break;
+    case P_INSECURE:
+        p->insecure = 1;
+        break;
+    case P_CAPATH:
+        set(&p->capath, v);
+        break;
+    case P_HEADLINE:
+        p->headline = 1;
+        break;
+    case P_MTYPE:
+        set(&p->mtype, v);
+        break;
+    case P_CHATROOM:
+        p->chatroom = 1;
+        break;
+    case P_SUBJECT:
+        set(&p->subject, v);
+        break;
+    case P_MESSAGE:
+        set(&p->message, v);
+        break;
+    case P_INTERACTIVE:
+        p->interactive = 1;
+        break;
+    case P_RAW:
+        p->raw = 1;
+        break;
+    case P_DEBUG:
+        p->debug = 1;
+        break;
+    case P_HELP:
+        p->help = 1;
+        break;
+    case P_VERSION:
+        p->version = 1;
+        break;
+    case P_ALIAS:
+        set(&p->alias, v);
+        break;
+    case P_MUCPW:
+        set(&p->mucpw, v);
+        break;
     case P_UPLOAD:
         p->uploads =
             xrealloc(p->uploads, (p->nuploads + 1) * sizeof *p->uploads);
@@ -346,15 +405,15 @@ parse_cl(struct compat *x, int argc, char **argv, struct xs_error *err)
             size_t n = strcspn(name, "=");
             int amb;
             o = find_long(t, x->kind, name, n, &amb);
-            snprintf(label, sizeof label, "%s%.*s",
-                     a[1] == '-' ? "--" : "-", (int)(n > 40 ? 40 : n), name);
+            snprintf(label, sizeof label, "%s%.*s", a[1] == '-' ? "--" : "-",
+                     (int)(n > 40 ? 40 : n), name);
             if (o == NULL) {
                 if (name[n] == '=')
                     xs_wipe(name + n + 1, strlen(name + n + 1));
                 char *shown = text_printable(label, strlen(label), 60);
                 enum xs_err e =
-                    xs_seterr(err, XS_EUSAGE, "%s %s option %s", amb ? "ambiguous" : "unknown",
-                              x->name, shown);
+                    xs_seterr(err, XS_EUSAGE, "%s %s option %s",
+                              amb ? "ambiguous" : "unknown", x->name, shown);
                 free(shown);
                 return e;
             }
@@ -372,9 +431,8 @@ parse_cl(struct compat *x, int argc, char **argv, struct xs_error *err)
                 snprintf(label, sizeof label, "-%c", *s);
                 if (o == NULL) {
                     char *shown = text_printable(label, strlen(label), 10);
-                    enum xs_err e = xs_seterr(err, XS_EUSAGE,
-                                              "unknown %s option %s", x->name,
-                                              shown);
+                    enum xs_err e = xs_seterr(
+                        err, XS_EUSAGE, "unknown %s option %s", x->name, shown);
                     free(shown);
                     return e;
                 }
@@ -394,9 +452,8 @@ parse_cl(struct compat *x, int argc, char **argv, struct xs_error *err)
         }
         if (o->arg == 1 && val == NULL) {
             if (i + 1 >= argc)
-                return xs_seterr(err, XS_EUSAGE,
-                                 "%s option %s needs a value", x->name,
-                                 label);
+                return xs_seterr(err, XS_EUSAGE, "%s option %s needs a value",
+                                 x->name, label);
             val = argv[++i];
         }
         /* sendxmpp -d [N]: a number after it is its level */
@@ -478,10 +535,8 @@ static void sx_split_jserver(struct peer *cf)
     }
 }
 
-static enum xs_err parse_file(struct compat *x,
-                              char *text,
-                              const char *path,
-                              struct xs_error *err)
+static enum xs_err
+parse_file(struct compat *x, char *text, const char *path, struct xs_error *err)
 {
     struct peer *cf = &x->cf;
     int lineno = 0, found = 0;
@@ -497,9 +552,8 @@ static enum xs_err parse_file(struct compat *x,
         if (*s == '\0' || *s == '#')
             continue;
         /* "key: value" ([a-z]+ keys for sendxmpp, [a-z_] for go) */
-        const char *keys = x->kind == SENDXMPP
-                               ? "abcdefghijklmnopqrstuvwxyz"
-                               : "abcdefghijklmnopqrstuvwxyz_";
+        const char *keys = x->kind == SENDXMPP ? "abcdefghijklmnopqrstuvwxyz"
+                                               : "abcdefghijklmnopqrstuvwxyz_";
         size_t k = strspn(line, keys);
         if (k > 0 && line[k] == ':') {
             char *v = line + k + 1;
@@ -529,9 +583,8 @@ static enum xs_err parse_file(struct compat *x,
         } else if (legacy_line(x, line, cf) == 0) {
             found = 1;
         } else {
-            return xs_seterr(err, XS_ECONFIG,
-                             "%s:%d: syntax error (%s format)", path, lineno,
-                             x->name);
+            return xs_seterr(err, XS_ECONFIG, "%s:%d: syntax error (%s format)",
+                             path, lineno, x->name);
         }
         if (x->kind == SENDXMPP)
             sx_split_jserver(cf);
@@ -543,8 +596,10 @@ static enum xs_err parse_file(struct compat *x,
 
 /* Read the account file at 'path'.  *missing is set when it does not
  * exist (the caller decides whether that is an error). */
-static enum xs_err
-read_file(struct compat *x, const char *path, int *missing, struct xs_error *err)
+static enum xs_err read_file(struct compat *x,
+                             const char *path,
+                             int *missing,
+                             struct xs_error *err)
 {
     *missing = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -611,8 +666,8 @@ static enum xs_err load_file(struct compat *x, struct xs_error *err)
         return XS_OK;
     const char *xdg = getenv("XDG_CONFIG_HOME");
     char *dir = xdg != NULL && *xdg == '/' ? xstrdup(xdg)
-                : home != NULL            ? xasprintf("%s/.config", home)
-                                          : NULL;
+                : home != NULL             ? xasprintf("%s/.config", home)
+                                           : NULL;
     char *cand[3] = {
         dir ? xasprintf("%s/go-sendxmpp/config", dir) : NULL,
         dir ? xasprintf("%s/go-sendxmpp/sendxmpprc", dir) : NULL,
@@ -643,11 +698,12 @@ static const char *pick(const char *cl, const char *cf)
 
 /* sendxmpp -a: a file is a CA file; /etc/ssl/certs (XML::Stream's
  * default) is the system store; another directory cannot be used. */
-static enum xs_err ca_path(struct compat *x, const char *p, struct xs_error *err)
+static enum xs_err
+ca_path(struct compat *x, const char *p, struct xs_error *err)
 {
     struct stat st;
-    char real[PATH_MAX];
     if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char real[PATH_MAX];
         if (realpath(p, real) != NULL && strcmp(real, "/etc/ssl/certs") == 0)
             return XS_OK;
         return xs_seterr(err, XS_EUSAGE,
@@ -676,8 +732,8 @@ static enum xs_err translate(struct compat *x, struct xs_error *err)
         return xs_seterr(err, XS_EUSAGE,
                          "sendxmpp: give recipients or -w (--raw), not both");
     if (cl->raw && cl->subject != NULL)
-        return xs_seterr(err, XS_EUSAGE,
-                         "%s: no subject in raw XML mode", x->name);
+        return xs_seterr(err, XS_EUSAGE, "%s: no subject in raw XML mode",
+                         x->name);
     if (cl->raw && cl->chatroom)
         return xs_seterr(err, XS_EUSAGE,
                          "%s: -c (chatroom) does not go with raw XML mode",
@@ -724,11 +780,10 @@ static enum xs_err translate(struct compat *x, struct xs_error *err)
     if (cl->jserver != NULL && *cl->jserver != '\0') {
         jserver = xstrdup(cl->jserver);
         char *colon = strrchr(jserver, ':');
-        if (colon != NULL && strchr(jserver, ']') == NULL &&
-            strchr(jserver, ':') == colon) {
-            port = xstrdup(colon + 1);
-            *colon = '\0';
-        } else if (colon != NULL && jserver[0] == '[' && colon[-1] == ']') {
+        /* host:port, [v6]:port */
+        if (colon != NULL &&
+            ((strchr(jserver, ']') == NULL && strchr(jserver, ':') == colon) ||
+             (jserver[0] == '[' && colon[-1] == ']'))) {
             port = xstrdup(colon + 1);
             *colon = '\0';
         }
@@ -879,7 +934,7 @@ enum xs_err compat_argv(int *argc, char ***argv, struct xs_error *err)
     x.name = x.kind == SENDXMPP ? "sendxmpp" : "go-sendxmpp";
     emit(&x, "xmppsend");
     /* parse as if argv[0] were the peer (the --compat words skipped) */
-    char **rest = xcalloc((size_t)(ac - shift + 1), sizeof *rest);
+    char **rest = xcalloc((size_t)ac - (size_t)shift + 1, sizeof *rest);
     rest[0] = av[0];
     for (int i = 1 + shift; i < ac; i++)
         rest[i - shift] = av[i];
