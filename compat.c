@@ -868,6 +868,9 @@ static enum xs_err translate(struct compat *x, struct xs_error *err)
         emit(x, "--each-line");
     if (cl->raw)
         emit(x, "--raw");
+    /* go-sendxmpp sends nothing for empty input and exits 0 */
+    if (!sx && !cl->interactive && !cl->raw)
+        emit(x, "--skip-empty");
     for (size_t i = 0; i < cl->nuploads; i++)
         emit2(x, "--upload", cl->uploads[i]);
     if (cl->mucpw != NULL)

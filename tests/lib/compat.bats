@@ -134,7 +134,7 @@ stored_has() {
         fail "bob got: $(cat "$SIT_OUT")"
 }
 
-@test "go-sendxmpp: its config (SSL_CERT_FILE for the CA), -m FILE, eval_password with -n, --compat" {
+@test "go-sendxmpp: its config (SSL_CERT_FILE for the CA), -m FILE, eval_password with -n, empty input, --compat" {
     local u
     u=$(unique)
     rcfile "$PHOME/.config/go-sendxmpp/config" 600 \
@@ -150,6 +150,9 @@ stored_has() {
         "eval_password: cat '$PW_FILE'"
     run --separate-stderr -0 peer go-sendxmpp -nf "$PHOME/gx" \
         -j "127.0.0.1:$SRV_PORT" bob@localhost <<<"go eval $u"
+    # empty input: exit 0 without connecting (port 1 is closed)
+    run --separate-stderr -0 peer go-sendxmpp -j 127.0.0.1:1 bob@localhost \
+        </dev/null
     # the plain binary told to be go-sendxmpp
     # shellcheck disable=SC2086 # XS_WRAP: a command with its options
     run --separate-stderr -0 env HOME="$PHOME" \
