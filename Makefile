@@ -11,6 +11,7 @@
 #   make fuzz            build and run the libFuzzer targets (FUZZ_SECONDS)
 #   make lint            cppcheck, clang-tidy, shellcheck, man page lint
 #   make bench           compare with the peers, burst, 1 MiB, 1000 recipients (root)
+#   make deb             the Debian package from HEAD in build/deb, lintian-checked
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -179,6 +180,10 @@ install: all
 	install -m 644 completions/xmppsend.bash $(DESTDIR)$(BASHCOMPDIR)/xmppsend
 	install -m 644 completions/_xmppsend $(DESTDIR)$(ZSHCOMPDIR)/_xmppsend
 
+# The Debian package (debian/) from HEAD, checked by lintian: build/deb
+deb:
+	sh scripts/deb.sh
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/xmppsend $(DESTDIR)$(MANDIR)/man1/xmppsend.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/xmppsend $(DESTDIR)$(ZSHCOMPDIR)/_xmppsend
@@ -190,7 +195,7 @@ clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
 .PHONY: all unit deps test check demo asan asan-build valgrind valgrind-build \
-        bench install uninstall format-check clean backports
+        bench install uninstall format-check clean backports deb
 
 include fuzz/fuzz.mk
 include lint.mk
