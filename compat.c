@@ -660,14 +660,13 @@ static enum xs_err load_file(struct compat *x, struct xs_error *err)
         free(f);
         return e;
     }
-    /* go-sendxmpp: $XDG_CONFIG_HOME (or ~/.config)/go-sendxmpp/config,
-     * then .../sendxmpprc, then ~/.sendxmpprc */
+    /* go-sendxmpp 0.5.6: ~/.config/go-sendxmpp/config, then
+     * ~/.config/go-sendxmpp/sendxmpprc, then ~/.sendxmpprc (it takes the
+     * home directory from the password database and ignores
+     * XDG_CONFIG_HOME; HOME here, the same for almost everyone) */
     if (x->cl.user != NULL && x->cl.password != NULL)
         return XS_OK;
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    char *dir = xdg != NULL && *xdg == '/' ? xstrdup(xdg)
-                : home != NULL             ? xasprintf("%s/.config", home)
-                                           : NULL;
+    char *dir = home != NULL ? xasprintf("%s/.config", home) : NULL;
     char *cand[3] = {
         dir ? xasprintf("%s/go-sendxmpp/config", dir) : NULL,
         dir ? xasprintf("%s/go-sendxmpp/sendxmpprc", dir) : NULL,

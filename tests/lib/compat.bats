@@ -38,14 +38,15 @@ teardown() {
 }
 
 # peer NAME ARGS...: the link NAME (sendxmpp, go-sendxmpp) to xmppsend,
-# with HOME (and the XDG config home) in the test's directory, no
-# inherited credentials, under timeout (and valgrind when XS_WRAP says)
+# with HOME in the test's directory (XDG_CONFIG_HOME elsewhere: the peers
+# look under HOME), no inherited credentials, under timeout (and
+# valgrind when XS_WRAP says)
 peer() {
     local name=$1
     shift
     # shellcheck disable=SC2086 # XS_WRAP: a command with its options
     env -u XMPPSEND_JID -u XMPPSEND_PASSWORD -u SSL_CERT_FILE \
-        HOME="$PHOME" XDG_CONFIG_HOME="$PHOME/.config" \
+        HOME="$PHOME" XDG_CONFIG_HOME="$PHOME/xdg" \
         XDG_STATE_HOME="$BATS_TEST_TMPDIR/state" ${PEER_ENV-} \
         timeout "${XS_TIMEOUT:-90}" $XS_WRAP "$PHOME/bin/$name" "$@"
 }
@@ -156,7 +157,7 @@ stored_has() {
     # the plain binary told to be go-sendxmpp
     # shellcheck disable=SC2086 # XS_WRAP: a command with its options
     run --separate-stderr -0 env HOME="$PHOME" \
-        XDG_CONFIG_HOME="$PHOME/.config" SSL_CERT_FILE="$SRV_CA" \
+        XDG_CONFIG_HOME="$PHOME/xdg" SSL_CERT_FILE="$SRV_CA" \
         XDG_STATE_HOME="$BATS_TEST_TMPDIR/state" \
         timeout "${XS_TIMEOUT:-90}" $XS_WRAP "$XMPPSEND" \
         --compat go-sendxmpp bob@localhost <<<"go compat $u"
