@@ -58,9 +58,10 @@ UNITS += test_raw
 LIBSRC += lines.c
 LIBSRC += sasl_digest.c sasl_policy.c
 LIBSRC += state.c
-LIBSRC += compat.c
 UNITS += test_digest
 UNITS += test_lines
+# sendxmpp and go-sendxmpp command lines (compat.c)
+LIBSRC += compat.c
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)
