@@ -4,6 +4,7 @@
 #   make check           everything CI runs: test, then the suites under
 #                        ASan/UBSan and valgrind, fuzzing, static analysis,
 #                        and the benchmark with its no-loss checks
+#   make deb             the Debian package from HEAD in build/deb, lintian-checked
 #   make demo            install what the demo needs, run it on loopback
 #   make install         PREFIX, DESTDIR, BINDIR, MANDIR, BASHCOMPDIR,
 #                        ZSHCOMPDIR honoured (binary, man page, completions)
@@ -11,7 +12,6 @@
 #   make fuzz            build and run the libFuzzer targets (FUZZ_SECONDS)
 #   make lint            cppcheck, clang-tidy, shellcheck, man page lint
 #   make bench           compare with the peers, burst, 1 MiB, 1000 recipients (root)
-#   make deb             the Debian package from HEAD in build/deb, lintian-checked
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -50,6 +50,8 @@ B ?= build
 BIN ?= xmppsend
 LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c \
          password.c opts.c upload.c roster.c muc.c
+# sendxmpp and go-sendxmpp command lines (compat.c)
+LIBSRC += compat.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 UNITS = test_sasl test_util test_xmpp test_password test_tls test_upload \
         test_roster
@@ -60,8 +62,6 @@ LIBSRC += sasl_digest.c sasl_policy.c
 LIBSRC += state.c
 UNITS += test_digest
 UNITS += test_lines
-# sendxmpp and go-sendxmpp command lines (compat.c)
-LIBSRC += compat.c
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)
