@@ -185,6 +185,11 @@ install: all
 deb:
 	sh scripts/deb.sh
 
+# That package installed with apt into a fresh Debian 12 root
+# (mmdebstrap: downloads from the mirror), sending from inside it
+deb-root:
+	bash scripts/deb-root.sh
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/xmppsend $(DESTDIR)$(MANDIR)/man1/xmppsend.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/xmppsend $(DESTDIR)$(ZSHCOMPDIR)/_xmppsend
@@ -196,7 +201,7 @@ clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
 .PHONY: all unit deps test check demo asan asan-build valgrind valgrind-build \
-        bench install uninstall format-check clean backports deb
+        bench install uninstall format-check clean backports deb deb-root
 
 include fuzz/fuzz.mk
 include lint.mk
