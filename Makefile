@@ -4,6 +4,7 @@
 #   make check           everything CI runs: test, then the suites under
 #                        ASan/UBSan and valgrind, fuzzing, static analysis,
 #                        and the benchmark with its no-loss checks
+#   make deb             the Debian package from HEAD in build/deb, lintian-checked
 #   make demo            install what the demo needs, run it on loopback
 #   make install         PREFIX, DESTDIR, BINDIR, MANDIR, BASHCOMPDIR,
 #                        ZSHCOMPDIR honoured (binary, man page, completions)
@@ -49,6 +50,8 @@ B ?= build
 BIN ?= xmppsend
 LIBSRC = util.c jid.c sasl.c xml.c xmpp.c net.c tls.c http.c config.c \
          password.c opts.c upload.c roster.c muc.c
+# sendxmpp and go-sendxmpp command lines (compat.c)
+LIBSRC += compat.c
 LIBOBJ = $(LIBSRC:%.c=$(B)/%.o)
 UNITS = test_sasl test_util test_xmpp test_password test_tls test_upload \
         test_roster
@@ -180,6 +183,15 @@ install: all
 	install -m 644 completions/xmppsend.bash $(DESTDIR)$(BASHCOMPDIR)/xmppsend
 	install -m 644 completions/_xmppsend $(DESTDIR)$(ZSHCOMPDIR)/_xmppsend
 
+# The Debian package (debian/) from HEAD, checked by lintian: build/deb
+deb:
+	sh scripts/deb.sh
+
+# That package installed with apt into a fresh Debian 12 root
+# (mmdebstrap: downloads from the mirror), sending from inside it
+deb-root:
+	bash scripts/deb-root.sh
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/xmppsend $(DESTDIR)$(MANDIR)/man1/xmppsend.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/xmppsend $(DESTDIR)$(ZSHCOMPDIR)/_xmppsend
@@ -191,7 +203,7 @@ clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
 .PHONY: all unit deps test check demo asan asan-build valgrind valgrind-build \
-        bench install uninstall format-check clean backports
+        bench install uninstall format-check clean backports deb deb-root
 
 include fuzz/fuzz.mk
 include lint.mk

@@ -24,6 +24,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "config.h"
 #include "runlog.h"
 #include "state.h"
@@ -69,6 +70,10 @@ static const char usage_tail[] =
     "--password-fd, -p, XMPPSEND_PASSWORD, config password-command, "
     "password-file,\n"
     "password, then a prompt on the terminal.\n"
+    "\n"
+    "Invoked as sendxmpp or go-sendxmpp (a link), or with --compat NAME as "
+    "the\nfirst option: that program's options and account file (see "
+    "COMPATIBILITY\nin xmppsend(1)).\n"
     "\n"
     "Exit status: 0 acknowledged by the server, 64 usage, 65 bad data, 66 "
     "no input,\n"
@@ -1972,7 +1977,10 @@ int main(int argc, char **argv)
     std_fds();
     harden();
     c.env_password = pw_take_env();
-    enum xs_err e = parse_options(&c, argc, argv, &action, &err);
+    /* invoked as sendxmpp or go-sendxmpp: their options, translated */
+    enum xs_err e = compat_argv(&argc, &argv, &err);
+    if (e == XS_OK)
+        e = parse_options(&c, argc, argv, &action, &err);
     if (e == XS_OK && action != O_COUNT)
         return finish(&c, print_action(action));
     if (e == XS_OK)
