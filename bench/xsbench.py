@@ -2,8 +2,10 @@
 """xsbench.py - measuring helpers for bench/run.sh (stdlib only).
 
   runs N OUT.json -- CMD...      run CMD N times one after the other; record
-                                 wall time, CPU user/sys and peak RSS of each
-                                 run (wait4 rusage of the direct child)
+                                 start time, wall time, CPU user/sys and peak
+                                 RSS of each run (wait4 rusage of the direct
+                                 child); "%RUN%" in an argument becomes the
+                                 run's number (0, 1, ...)
   burst OUT.json ARGS.txt -- CMD...
                                  start one process per line of ARGS.txt at
                                  once (CMD + the words of that line), all
@@ -89,6 +91,7 @@ def one_run(argv, stdout_path=None, stdin_path=None, stderr_path=None,
     err_fd = os.open(stderr_path or os.devnull,
                      os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     tfile = f"/tmp/xsbench-time.{os.getpid()}"
+    start = time.time()  # wall clock: matches bench/delay.c's packet log
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -117,6 +120,7 @@ def one_run(argv, stdout_path=None, stdin_path=None, stderr_path=None,
     wall = time.monotonic() - t0
     user, sys_, rss = _read_timed(tfile)
     return {
+        "start": start,
         "wall": wall,
         "user": user,
         "sys": sys_,
@@ -142,7 +146,8 @@ def cmd_runs(args):
     res = []
     for i in range(n):
         stdout_path = out + f".stdout.{i}" if i == 0 else None
-        res.append(one_run(argv, stdout_path=stdout_path,
+        argv_i = [a.replace("%RUN%", str(i)) for a in argv]
+        res.append(one_run(argv_i, stdout_path=stdout_path,
                            stdin_path=stdin_path, stderr_path=out + ".stderr"))
     with open(out, "w") as f:
         json.dump({"argv": argv, "runs": res}, f, indent=1)
