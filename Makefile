@@ -11,6 +11,7 @@
 #   make fuzz            build and run the libFuzzer targets (FUZZ_SECONDS)
 #   make lint            cppcheck, clang-tidy, shellcheck, man page lint
 #   make bench           compare with the peers, burst, 1 MiB, 1000 recipients (root)
+#   make bench-rt        round trips per send at 50 ms RTT, peers too (root)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -156,6 +157,15 @@ bench:
 	$(MAKE) all
 	XMPPSEND=$(CURDIR)/$(BIN) timeout 1500 bash bench/run.sh
 
+# Round trips per send at 50 ms RTT (NFQUEUE delay in a namespace), all
+# clients, several servers; writes bench/RESULTS.md and bench/results/.
+# Root; about 10 minutes; not part of make check.
+bench-rt:
+	sh scripts/deps.sh go-sendxmpp sendxmpp xmppc iproute2 util-linux \
+	    iptables iputils-ping libnetfilter-queue-dev gnuplot-nox
+	$(MAKE) all
+	XMPPSEND=$(CURDIR)/$(BIN) timeout 3000 bash bench/rt.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/xmppsend
@@ -175,7 +185,7 @@ clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
 .PHONY: all unit deps test check demo asan asan-build valgrind valgrind-build \
-        bench install uninstall format-check clean
+        bench bench-rt install uninstall format-check clean
 
 include fuzz/fuzz.mk
 include lint.mk
