@@ -15,9 +15,12 @@
  *   T_IN_US T_OUT_US SPORT DPORT FLAGS PAYLOAD_BYTES
  *
  * (CLOCK_REALTIME in microseconds when the packet was queued and when it
- * was released; FLAGS a subset of "SAFR", "." for none). bench/rtcount.py
+ * was released; FLAGS a subset of "SAFR", "." for none). bench/rtreport.py
  * turns that into round trips per connection. READY is written once the
- * queue is bound. SIGTERM/SIGINT: release what is held, flush, exit 0.
+ * queue is bound. SIGUSR1: no delay from now on (packets already held keep
+ * theirs, and their order); SIGUSR2: DELAY_MS again, so that runs with and
+ * without the delay can alternate under the same machine load.
+ * SIGTERM/SIGINT: release what is held, flush, exit 0.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -51,6 +54,7 @@ struct held {
 static struct held *ring;
 static size_t cap, head, count;
 static int64_t delay_ns;
+static volatile sig_atomic_t no_delay; /* SIGUSR1 sets, SIGUSR2 clears */
 static FILE *logf;
 static unsigned long released, failed;
 static volatile sig_atomic_t stop;
@@ -64,8 +68,12 @@ static int64_t now_ns(clockid_t c)
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop = 1;
+    if (sig == SIGUSR1)
+        no_delay = 1;
+    else if (sig == SIGUSR2)
+        no_delay = 0;
+    else
+        stop = 1;
 }
 
 static int push(const struct held *h)
@@ -126,7 +134,7 @@ static int on_packet(struct nfq_q_handle *qh,
     memset(&h, 0, sizeof(h));
     h.id = ntohl(ph->packet_id);
     h.t_in = now_ns(CLOCK_REALTIME) / 1000;
-    h.due = now_ns(CLOCK_MONOTONIC) + delay_ns;
+    h.due = now_ns(CLOCK_MONOTONIC) + (no_delay ? 0 : delay_ns);
     n = nfq_get_payload(nfa, &payload);
     if (n > 0)
         parse(&h, payload, n);
@@ -222,6 +230,8 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
 
     nh = nfq_open();
     if (!nh) {
