@@ -7,7 +7,7 @@
 #   bash bench/rt.sh             every server in BENCH_RT_SERVERS
 #
 # Environment: XMPPSEND (binary, default ./xmppsend), BENCH_RT_SERVERS
-# (default "prosody12 ejabberd prosody13"; a server whose set-up is not
+# (default "prosody12 ejabberd prosody13 ejabberd24"; a server whose set-up is not
 # available is reported as such), BENCH_RT_RUNS (runs of xmppsend and
 # go-sendxmpp per path and delay, default 10), RT_DELAY_MS (one way,
 # default 25), BENCH_RT_OUT (where RESULTS.md and results/ are written,
@@ -24,7 +24,7 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TOP_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 OUT=$TOP_DIR/build/bench-rt
 : "${XMPPSEND:=$TOP_DIR/xmppsend}"
-: "${BENCH_RT_SERVERS:=prosody12 ejabberd prosody13}"
+: "${BENCH_RT_SERVERS:=prosody12 ejabberd prosody13 ejabberd24}"
 : "${BENCH_RT_RUNS:=10}"
 : "${RT_DELAY_MS:=25}"
 : "${BENCH_RT_OUT:=$BENCH_DIR}"
@@ -171,25 +171,50 @@ server_ejabberd_start() {
 }
 ejabberd_count() { ejabberd_offline_count "$OUT/ejabberd" sink; }
 
-# Prosody 13 (SASL2, Bind2, FAST): its set-up lives in tests/lib (another
-# branch). When tests/lib/prosody13.bash provides prosody13_start DIR
-# exporting PROSODY13_PORT, PROSODY13_DTLS_PORT and PROSODY13_CA, this is
-# all it takes; the FAST path is the second run of the same client.
+# Prosody 13 and ejabberd 24.12 (SASL2, Bind2, FAST) from Debian 12's
+# backports: tests/lib/prosody13.bash and ejabberd24.bash (make backports)
+# make prosody.bash and ejabberd.bash run them. Sourced only here, after
+# the servers above, since they put the backports first on PATH. Without
+# them: "not measured". With a FAST token kept in XDG_STATE_HOME from the
+# warm-up run, xmppsend's recorded runs are FAST logins.
 server_prosody13_start() {
-    local lib=$TOP_DIR/tests/lib/prosody13.bash dir=$OUT/prosody13
+    local lib=$TOP_DIR/tests/lib/prosody13.bash dir=$OUT/prosody13 why
     [[ -e $lib ]] || return 2
     # shellcheck source=/dev/null
     source "$lib"
-    declare -F prosody13_start >/dev/null || return 2
-    PROSODY13_DIRECT_TLS=1 prosody13_start "$dir" >>"$LOG" 2>&1 || return 1
-    fact "server.prosody13" "Prosody 13 (SASL2, Bind2, FAST)"
-    PATHS=("prosody13-starttls starttls $PROSODY13_PORT"
-        "prosody13-direct direct $PROSODY13_DTLS_PORT")
-    # shellcheck disable=SC2153 # exported by prosody13_start
-    CA=$PROSODY13_CA SRV_STOP="prosody13_stop $dir" COUNT=prosody13_count
+    if why=$(prosody13_missing); then
+        fact "server.prosody13" "not measured: $why"
+        return 3
+    fi
+    PROSODY_DIRECT_TLS=1 prosody_start "$dir" >>"$LOG" 2>&1 || return 1
+    timeout 20 prosodyctl --config "$dir/prosody.cfg.lua" register sink \
+        localhost sink-pw </dev/null >>"$LOG" 2>&1 || return 1
+    fact "server.prosody13" "Prosody $(timeout 20 prosodyctl --config "$dir/prosody.cfg.lua" about 2>/dev/null | sed -n 's/^Prosody \([0-9][^ ]*\).*/\1/p' | head -n1) (backports), Nagle on, SASL2, Bind2, FAST"
+    PATHS=("prosody13-starttls starttls $PROSODY_PORT"
+        "prosody13-direct direct $PROSODY_DTLS_PORT")
+    CA=$PROSODY_CA SRV_STOP="prosody_stop $dir" COUNT=prosody13_count
     FANOUT_PATH=
 }
-prosody13_count() { prosody13_offline_count "$OUT/prosody13" sink; }
+prosody13_count() { prosody_offline_messages "$OUT/prosody13" sink | wc -l; }
+
+server_ejabberd24_start() {
+    local lib=$TOP_DIR/tests/lib/ejabberd24.bash dir=$OUT/ejabberd24 why
+    [[ -e $lib ]] || return 2
+    # shellcheck source=/dev/null
+    source "$lib"
+    if why=$(ejabberd24_missing); then
+        fact "server.ejabberd24" "not measured: $why"
+        return 3
+    fi
+    EJABBERD_DIRECT_TLS=1 ejabberd_start "$dir" >>"$LOG" 2>&1 || return 1
+    ejabberd_register "$dir" sink sink-pw >/dev/null || return 1
+    fact "server.ejabberd24" "ejabberd 24.12 (backports), SASL2, Bind2, FAST"
+    PATHS=("ejabberd24-starttls starttls $EJABBERD_PORT"
+        "ejabberd24-direct direct $EJABBERD_DTLS_PORT")
+    CA=$EJABBERD_CA SRV_STOP="ejabberd_stop $dir" COUNT=ejabberd24_count
+    FANOUT_PATH=
+}
+ejabberd24_count() { ejabberd_offline_count "$OUT/ejabberd24" sink; }
 
 # tool_cmd TOOL TLS PORT BODY: the command line of one send as the array
 # CMD, or return 1 when TOOL cannot take this path. "%RUN%" in BODY becomes
@@ -294,7 +319,7 @@ run_server() {
     if ((rc != 0)); then
         if ((rc == 2)); then
             fact "server.$srv" "not measured: no set-up for it in tests/lib yet"
-        else
+        elif ((rc != 3)); then # 3: the reason is a fact already
             fact "server.$srv" "not measured: it did not start (see $LOG)"
         fi
         say "$srv: not measured"
