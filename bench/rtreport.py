@@ -88,11 +88,11 @@ def stalls(pk, which=None):
 def count_rt(packets, port, start, end):
     """(client turns, ACK waits, client segments, server segments) of the
     connections to PORT whose SYN left between START and END."""
-    conns = [p[2] for p in packets
+    conns = [p for p in packets
              if p[3] == port and p[4] == "S" and start <= p[0] <= end]
     rt = st = cseg = sseg = 0
-    for cp in conns:
-        pk, ev = conn_packets(packets, cp, port), []
+    for syn in conns:
+        pk, ev = conn_packets(packets, syn[2], port, syn[0]), []
         for p in pk:
             if not significant(p):
                 continue
@@ -114,12 +114,17 @@ def count_rt(packets, port, start, end):
     return rt, st, cseg, sseg
 
 
-def conn_packets(packets, cp, port):
-    """The packets of one connection, each with its direction appended
-    (0 client to server, 1 server to client)."""
+def conn_packets(packets, cp, port, syn):
+    """The packets of the connection from port CP to PORT opened at SYN,
+    each with its direction appended (0 client to server, 1 server to
+    client); a later connection that reuses the port starts at its SYN."""
     pk = []
     for p in packets:
+        if p[0] < syn:
+            continue
         if p[2] == cp and p[3] == port:
+            if p[4] == "S" and p[0] > syn:
+                break  # the port's next connection
             pk.append(p + (0,))
         elif p[2] == port and p[3] == cp:
             pk.append(p + (1,))
@@ -131,11 +136,11 @@ def ladder(packets, port, start, end):
     client sees it: "> 405" sent, "< 869" received (TLS record sizes are
     segment payloads in bytes), "(ACK wait)" before a flight that waited
     for a pure ACK."""
-    conns = [p[2] for p in packets
+    conns = [p for p in packets
              if p[3] == port and p[4] == "S" and start <= p[0] <= end]
     if not conns:
         return ""
-    pk = conn_packets(packets, conns[0], port)
+    pk = conn_packets(packets, conns[0][2], port, conns[0][0])
     waited = set()
     stalls(pk, waited)
     ev = sorted(((p[0] if p[6] == 0 else p[1]), p[6], p) for p in pk
@@ -342,7 +347,7 @@ def targets(res, delay):
             dw = fan["rt_wall"] - r["rt_wall"]
             dp = fan["rt_packets"] - r["rt_packets"]
             L.append(f"| 1000 recipients < 2 round trips more than one |"
-                     f" {r['path']} | +{dw:.2f} by wall, +{f1(dp)} by"
+                     f" {r['path']} | {dw:+.2f} by wall, {dp:+.1f} by"
                      f" packets | {verdict(max(dw, dp) < 2)} |")
     sasl2 = [r for r in res if r["client"] == "xmppsend"
              and r["path"].split("-")[0] in ("prosody13", "ejabberd24")
