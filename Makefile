@@ -159,7 +159,7 @@ bench:
 
 # Round trips per send at 50 ms RTT (NFQUEUE delay in a namespace), all
 # clients, several servers; writes bench/RESULTS.md and bench/results/.
-# Root; about 10 minutes; not part of make check.
+# Root; about 12 minutes; not part of make check.
 bench-rt:
 	sh scripts/deps.sh go-sendxmpp sendxmpp xmppc iproute2 util-linux \
 	    iptables iputils-ping libnetfilter-queue-dev gnuplot-nox
