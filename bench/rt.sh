@@ -147,6 +147,8 @@ ping_rtt() {
 # such function and its name in BENCH_RT_SERVERS.
 server_prosody12_start() {
     local dir=$OUT/prosody12
+    # prosody13.bash, once sourced, makes prosody.bash run Prosody 13
+    [[ -z ${PROSODY13_LIB_DIR-} ]] || die "list prosody12 before prosody13"
     mkdir -p "$dir/data"
     say "prosody12: writing 1001 accounts with Prosody's own storage code"
     store accounts 1000
@@ -162,6 +164,7 @@ prosody12_count() { store bodies sink | wc -l; }
 
 server_ejabberd_start() {
     local dir=$OUT/ejabberd
+    [[ -z ${EJABBERD24_LIB_DIR-} ]] || die "list ejabberd before ejabberd24"
     ejabberd_start "$dir" >>"$LOG" 2>&1 || die "ejabberd did not start (see $LOG)"
     ejabberd_register "$dir" sink sink-pw >/dev/null || die "cannot register sink"
     fact "server.ejabberd" "ejabberd $(dpkg-query -W -f='${Version}' ejabberd), TCP_NODELAY"
