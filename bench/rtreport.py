@@ -424,6 +424,7 @@ def report(out, dest):
         L.append("```\n")
         write_chart(dest, path, rows, delay)
     L.extend(targets(res, delay))
+    os.makedirs(dest, exist_ok=True)
     with open(os.path.join(dest, "RESULTS.md"), "w") as f:
         f.write("\n".join(L) + "\n")
     sys.stdout.write("\n".join(L) + "\n")
