@@ -165,6 +165,7 @@ bench-rt:
 	    iptables iputils-ping libnetfilter-queue-dev gnuplot-nox
 	$(MAKE) all
 	XMPPSEND=$(CURDIR)/$(BIN) timeout 3000 bash bench/rt.sh
+.PHONY: bench-rt
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -185,7 +186,7 @@ clean:
 	rm -rf build build-asan build-vg build-fuzz xmppsend
 
 .PHONY: all unit deps test check demo asan asan-build valgrind valgrind-build \
-        bench bench-rt install uninstall format-check clean
+        bench install uninstall format-check clean
 
 include fuzz/fuzz.mk
 include lint.mk
