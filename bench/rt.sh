@@ -11,7 +11,7 @@
 # available is reported as such), BENCH_RT_RUNS (runs of xmppsend and
 # go-sendxmpp per path and delay, default 10), RT_DELAY_MS (one way,
 # default 25), BENCH_RT_OUT (where RESULTS.md and results/ are written,
-# default bench/).
+# default bench/), BENCH_RT_NOTE (a line for RESULTS.md, e.g. the commit).
 #
 # Needs root: everything runs inside a private network namespace (unshare
 # --net, loopback only) where an iptables rule sends every TCP and ICMP
@@ -366,6 +366,7 @@ inner() {
     fact cpu "$(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
     fact kernel "Linux $(uname -r)"
     fact load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+    [[ -z ${BENCH_RT_NOTE-} ]] || fact note "$BENCH_RT_NOTE"
     fact delay "$RT_DELAY_MS ms each way on every TCP and ICMP packet on lo (NFQUEUE, bench/delay.c); tcp_autocorking $(sysctl -n net.ipv4.tcp_autocorking)"
     local srv
     for srv in $BENCH_RT_SERVERS; do

@@ -380,8 +380,10 @@ def report(out, dest):
              " (`bench/rt.sh`);\nwhat each column means is in"
              " `bench/README.md`, section \"Round trips at 50 ms\".\n")
     L.append("```text")
-    for k in ("date", "xmppsend", "peers", "cpu", "kernel", "delay"):
-        L.append(f"{k + ':':11s} {facts.get(k, '')}")
+    for k in ("date", "xmppsend", "note", "peers", "cpu", "kernel",
+              "delay"):
+        if k in facts:
+            L.append(f"{k + ':':11s} {facts[k]}")
     L.append(f"{'load:':11s} at start {facts.get('load_start', '')}, at end"
              f" {facts.get('load_end', '')} (1/5/15 min)")
     for k, v in facts.items():
