@@ -331,7 +331,7 @@ def targets(res, delay):
         kind = r["path"].split("-")[-1]
         lim = TARGET_RT.get(kind)
         worst = max(r["rt_wall"], r["rt_packets"])
-        what = ("STARTTLS, legacy SASL" if kind == "starttls"
+        what = ("STARTTLS" if kind == "starttls"
                 else "direct TLS (+ SASL2 and Bind2 where offered)")
         L.append(f"| <= {lim} round trips, {what} | {r['path']} |"
                  f" {r['rt_wall']:.2f} by wall, {f1(r['rt_packets'])} by"
