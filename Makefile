@@ -12,6 +12,7 @@
 #   make fuzz            build and run the libFuzzer targets (FUZZ_SECONDS)
 #   make lint            cppcheck, clang-tidy, shellcheck, man page lint
 #   make bench           compare with the peers, burst, 1 MiB, 1000 recipients (root)
+#   make bench-rt        round trips per send at 50 ms RTT, peers too (root)
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -174,6 +175,16 @@ bench:
 	sh scripts/deps.sh hyperfine go-sendxmpp sendxmpp xmppc iproute2 util-linux
 	$(MAKE) all
 	XMPPSEND=$(CURDIR)/$(BIN) timeout 1500 bash bench/run.sh
+
+# Round trips per send at 50 ms RTT (NFQUEUE delay in a namespace), all
+# clients, several servers; writes bench/RESULTS.md and bench/results/.
+# Root; about 12 minutes; not part of make check.
+bench-rt:
+	sh scripts/deps.sh go-sendxmpp sendxmpp xmppc iproute2 util-linux \
+	    iptables iputils-ping libnetfilter-queue-dev gnuplot-nox
+	$(MAKE) all
+	XMPPSEND=$(CURDIR)/$(BIN) timeout 3000 bash bench/rt.sh
+.PHONY: bench-rt
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1

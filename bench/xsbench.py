@@ -2,8 +2,15 @@
 """xsbench.py - measuring helpers for bench/run.sh (stdlib only).
 
   runs N OUT.json -- CMD...      run CMD N times one after the other; record
-                                 wall time, CPU user/sys and peak RSS of each
-                                 run (wait4 rusage of the direct child)
+                                 start time, wall time, CPU user/sys and peak
+                                 RSS of each run (wait4 rusage of the direct
+                                 child); "%RUN%" in an argument becomes the
+                                 run's number (0, 1, ...)
+  alternate N OUT0.json OUTD.json PID -- CMD...
+                                 N pairs of runs as "runs" does, the first of
+                                 each pair with bench/delay.c (PID) adding no
+                                 delay (SIGUSR1), the second with its delay
+                                 (SIGUSR2); "%RUN%" becomes 0z, 0d, 1z, ...
   burst OUT.json ARGS.txt -- CMD...
                                  start one process per line of ARGS.txt at
                                  once (CMD + the words of that line), all
@@ -89,6 +96,7 @@ def one_run(argv, stdout_path=None, stdin_path=None, stderr_path=None,
     err_fd = os.open(stderr_path or os.devnull,
                      os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     tfile = f"/tmp/xsbench-time.{os.getpid()}"
+    start = time.time()  # wall clock: matches bench/delay.c's packet log
     t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -117,6 +125,7 @@ def one_run(argv, stdout_path=None, stdin_path=None, stderr_path=None,
     wall = time.monotonic() - t0
     user, sys_, rss = _read_timed(tfile)
     return {
+        "start": start,
         "wall": wall,
         "user": user,
         "sys": sys_,
@@ -142,13 +151,45 @@ def cmd_runs(args):
     res = []
     for i in range(n):
         stdout_path = out + f".stdout.{i}" if i == 0 else None
-        res.append(one_run(argv, stdout_path=stdout_path,
+        argv_i = [a.replace("%RUN%", str(i)) for a in argv]
+        res.append(one_run(argv_i, stdout_path=stdout_path,
                            stdin_path=stdin_path, stderr_path=out + ".stderr"))
     with open(out, "w") as f:
         json.dump({"argv": argv, "runs": res}, f, indent=1)
     bad = [r["rc"] for r in res if r["rc"] != 0]
     if bad:
         print(f"xsbench: {argv[0]}: non-zero exits {bad}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_alternate(args):
+    """alternate N OUT0.json OUTD.json PID -- CMD...: N pairs of runs, one
+    with PID (bench/delay.c) told to add no delay (SIGUSR1), one with its
+    delay (SIGUSR2), so that both halves see the same machine load."""
+    n, out0, outd, pid = int(args[0]), args[1], args[2], int(args[3])
+    if args[4:5] != ["--"] or len(args) < 6:
+        print("usage: alternate N OUT0 OUTD PID -- CMD...", file=sys.stderr)
+        return 64
+    argv = args[5:]
+    res = {out0: [], outd: []}
+    for i in range(n):
+        for out, sig, tag in ((out0, signal.SIGUSR1, "z"),
+                              (outd, signal.SIGUSR2, "d")):
+            os.kill(pid, sig)
+            time.sleep(0.05)  # the other half's last packets are released
+            argv_i = [a.replace("%RUN%", f"{i}{tag}") for a in argv]
+            res[out].append(one_run(
+                argv_i, stdout_path=out + ".stdout.0" if i == 0 else None,
+                stderr_path=out + ".stderr"))
+    os.kill(pid, signal.SIGUSR2)
+    bad = 0
+    for out, runs in res.items():
+        with open(out, "w") as f:
+            json.dump({"argv": argv, "runs": runs}, f, indent=1)
+        bad += sum(1 for r in runs if r["rc"] != 0)
+    if bad:
+        print(f"xsbench: {argv[0]}: {bad} non-zero exits", file=sys.stderr)
         return 1
     return 0
 
@@ -587,7 +628,8 @@ def main():
     if not args:
         print(__doc__, file=sys.stderr)
         return 64
-    cmds = {"runs": cmd_runs, "burst": cmd_burst, "proxy": cmd_proxy,
+    cmds = {"runs": cmd_runs, "alternate": cmd_alternate,
+            "burst": cmd_burst, "proxy": cmd_proxy,
             "bigbody": cmd_bigbody, "verify-burst": cmd_verify_burst,
             "calibrate": cmd_calibrate,
             "summary": cmd_summary}
