@@ -111,7 +111,7 @@ VG_ENV = valgrind XMPPSEND=$(CURDIR)/build-vg/xmppsend \
          "XS_WRAP=valgrind -q --error-exitcode=99 --leak-check=full \
              --errors-for-leak-kinds=definite,indirect \
              --suppressions=$(CURDIR)/tests/valgrind.supp" \
-         XS_SLOW=1
+         XS_SLOW=1 XS_SAMPLE=2
 
 # Prosody 13 and ejabberd 24.12 (SASL2, Bind2, FAST) from Debian 12's
 # backports, unpacked into build/backports for tests/prosody13-*.bats and
