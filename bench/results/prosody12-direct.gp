@@ -12,10 +12,10 @@ set bmargin 6
 set key top left opaque
 set yrange [0:*]
 set offsets 0, 0, graph 0.15, 0
-set title "round trips per send (target <= 5)"
+set title "round trips per send (target <= 6)"
 plot "prosody12-direct.dat" using 2:xtic(1) title "by wall time", \
      "" using 3 title "by packets", \
-     5 with lines dashtype 2 lc rgb "black" title "target"
+     6 with lines dashtype 2 lc rgb "black" title "target"
 set title "wall time per send (ms, log scale)"
 set logscale y
 set offsets 0, 0, 0, 0
