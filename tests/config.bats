@@ -277,7 +277,7 @@ EOF
     # Nothing written before the deadline: 75, within --timeout.
     local t0=$SECONDS
     run -75 --separate-stderr xs -j alice@localhost --server 127.0.0.1:1 \
-        -m hi --timeout 1 --password-fd 3 bob@localhost 3< <(exec sleep 3 2>&-)
+        -m hi --timeout 1 --password-fd 3 bob@localhost 3< <(exec timeout 30 sleep 20 2>&-)
     assert_xs_error 'no password before the deadline'
     [ $((SECONDS - t0)) -lt 15 ] || fail "took $((SECONDS - t0)) s"
 }
