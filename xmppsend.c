@@ -1697,7 +1697,20 @@ static void open_state(struct job *job, struct xs_state *st)
     st->lockfd = -1;
     if (job->tls.insecure || (!job->cfg.sasl2 && !job->cfg.fast))
         return;
-    if (state_open(NULL, job->cfg.jid, st, &serr) != XS_OK) {
+    enum xs_err e = state_open(NULL, job->cfg.jid, st, &serr);
+    if (e == XS_EOS) {
+        /* No writable state directory (a read-only home under cron):
+         * runs work as before, one round trip slower; only -d says so. */
+        if (job->cfg.trace != NULL) {
+            char line[sizeof serr.msg + 64];
+            snprintf(line, sizeof line, "%s; going on without it", serr.msg);
+            job->cfg.trace(job->cfg.trace_ud, XMPP_TRACE_NOTE, line,
+                           strlen(line));
+        }
+        return;
+    }
+    if (e != XS_OK) {
+        /* A state file others could read or change: say it every run. */
         msg("warning: %s; going on without the saved login state", serr.msg);
         return;
     }

@@ -1449,3 +1449,28 @@ for _ in range(2):
         assert_xs_error "invalid --retry"
     done
 }
+
+@test "login state: no writable state directory is silent (-d says it), a state file others can read is a warning and not used" {
+    local acct=(-j alice@localhost -p pw --server 127.0.0.1:1 -m hi bob@localhost)
+    # A directory that cannot be made (a read-only home under cron)
+    XS_STATE_HOME=/proc/xmppsend-none run -75 --separate-stderr xs "${acct[@]}"
+    [ "$(grep -c '^xmppsend: ' <<<"$stderr")" = 1 ] || fail "more than the error: $stderr"
+    refute_match "$stderr" 'state'
+    XS_STATE_HOME=/proc/xmppsend-none run -75 --separate-stderr xs -d "${acct[@]}"
+    assert_match "$stderr" $'\\*: cannot create the state directory /proc/xmppsend-none/xmppsend: [^\n]*; going on without it'
+    # A state file that others can read: refused, said every run
+    local sd=$BATS_TEST_TMPDIR/st
+    mkdir -p -m 700 "$sd/xmppsend"
+    printf 'client-id 1\n' >"$sd/xmppsend/alice@localhost"
+    chmod 644 "$sd/xmppsend/alice@localhost"
+    XS_STATE_HOME=$sd run -75 --separate-stderr xs "${acct[@]}"
+    assert_match "$stderr" "xmppsend: warning: $sd/xmppsend/alice@localhost contains a password but is accessible by group or others"
+    # --insecure and --no-sasl2 --no-fast: no state at all
+    rm -rf "$sd/xmppsend"
+    XS_STATE_HOME=$sd run -75 --separate-stderr xs --no-sasl2 --no-fast "${acct[@]}"
+    [ ! -e "$sd/xmppsend" ] || fail "state made without SASL2 and FAST"
+    XS_STATE_HOME=$sd run -75 --separate-stderr xs --insecure "${acct[@]}"
+    [ ! -e "$sd/xmppsend" ] || fail "state made with --insecure"
+    XS_STATE_HOME=$sd run -75 --separate-stderr xs "${acct[@]}"
+    [ -d "$sd/xmppsend" ] && [ "$(stat -c %a "$sd/xmppsend")" = 700 ] || fail "no 700 state dir"
+}
