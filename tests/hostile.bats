@@ -1104,3 +1104,11 @@ setup_file() {
 @test "hostile: ok-sasl2-resource" {
     run_scenario ok-sasl2-resource
 }
+
+@test "hostile: retry-confirmation-lost" {
+    run_scenario retry-confirmation-lost
+}
+
+@test "hostile: retry-not-after-refusal" {
+    run_scenario retry-not-after-refusal
+}

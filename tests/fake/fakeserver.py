@@ -145,6 +145,8 @@ escaped variable value (or, for set-re variables, inserted as is).
         responder=correct  <additional-data> of the <success/>:
                       HMAC-SHA-256(token, "Responder" || cb); wrong:
                       another HMAC; missing: no <additional-data>
+  keep NAME           variable NAME is also defined on the connections
+                      that follow (variables start afresh on each)
   connection N|all    the steps up to the next connection step are
                       played on connection N only (all: on every one);
                       with --connections, for scenarios over several runs
@@ -293,6 +295,7 @@ def load_steps(path, seen=()):
 class Server:
     def __init__(self, opts):
         self.opts = opts
+        self.kept = {}                  # keep: variables across connections
         self.deadline = time.monotonic() + opts.max_seconds
         self.logf = open(opts.log, "a", encoding="utf-8") if opts.log else None
         self.trf = open(opts.transcript, "ab") if opts.transcript else None
@@ -451,6 +454,7 @@ class Server:
         for kv in self.opts.set or []:
             k, _, v = kv.partition("=")
             self.vars[k] = v
+        self.vars.update(self.kept)     # from earlier connections (keep)
         self.re_vars = {}
         self.a2 = {}                    # the last SASL2 <authenticate/>
         result = "complete"
@@ -508,6 +512,12 @@ class Server:
     def step_set(self, rest):
         name, _, text = rest.partition(" ")
         self.vars[name] = self.subst(text)
+
+    def step_keep(self, rest):
+        name = rest.strip()
+        if name not in self.vars:
+            raise ScenarioError("keep: no variable %s" % name)
+        self.kept[name] = self.vars[name]
 
     def step_set_re(self, rest):
         name, _, regex = rest.partition(" ")

@@ -39,6 +39,8 @@
 #                        server serving N connections (its "connection"
 #                        steps pick the steps of each); every run must
 #                        pass the checks of a run (exit, stderr, stdout)
+#   # connections: N     connections the server serves (default: runs),
+#                        for one run that connects again (--retry)
 #   # state: LINE        seed the account's login state file (state.h;
 #                        repeatable, one line each) in the test's
 #                        XDG_STATE_HOME, mode 600 in a 700 directory
@@ -127,7 +129,7 @@ run_scenario() {
     mkdir -p "$d"
 
     local want_exit want_err t args server creds rss_max re rcpts user
-    local max_ms https upload hpid='' hport=1 i runs
+    local max_ms https upload hpid='' hport=1 i runs conns
     local -a refute=() assert=() extra=() outre=() job=()
     local -a hassert=() hrefute=()
     local -a seed=() sassert=() srefute=() tassert=() trefute=()
@@ -149,6 +151,7 @@ run_scenario() {
     mapfile -t hassert < <(scenario_header "$scn" https-assert)
     mapfile -t hrefute < <(scenario_header "$scn" https-refute)
     runs=$(scenario_header "$scn" runs)
+    conns=$(scenario_header "$scn" connections)
     mapfile -t seed < <(scenario_header "$scn" state)
     mapfile -t sassert < <(scenario_header "$scn" assert-state)
     mapfile -t srefute < <(scenario_header "$scn" refute-state)
@@ -206,7 +209,7 @@ run_scenario() {
         --log "$d/server.log" --cert-dir "$base/pki" \
         --user "$user" --password-file "$base/password" \
         --max-seconds $((runs * (t + 10) + 5)) --set "HTTPS_PORT=$hport" \
-        --connections "$runs" \
+        --connections "${conns:-$runs}" \
         >"$d/server.out" 2>&1 3>&- &
     local spid=$! i port
     for ((i = 0; i < 100; i++)); do
