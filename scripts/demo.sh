@@ -30,6 +30,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+# The throwaway account's login state (FAST token, the server's offer)
+# stays with the throwaway server, not in the user's home.
+export XDG_STATE_HOME="$tmp/state"
 
 echo "== starting a throwaway Prosody in $tmp"
 prosody_start "$tmp/prosody" || die "cannot start Prosody"
