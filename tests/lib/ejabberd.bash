@@ -279,7 +279,13 @@ ejabberd_wait_ready() {
         if grep -qE 'Failed to open socket|eaddrinuse' "$log" "$dir/log/stdout.log" 2>/dev/null; then
             return 2
         fi
-        ejabberd_pid_alive "$pid" "$dir" || return 1
+        if ! ejabberd_pid_alive "$pid" "$dir"; then
+            # The VM may write why it stopped just after it is gone.
+            sleep 0.5
+            grep -qE 'Failed to open socket|eaddrinuse' "$log" \
+                "$dir/log/stdout.log" 2>/dev/null && return 2
+            return 1
+        fi
         # shellcheck disable=SC2016 # $1 is expanded by the inner bash
         if grep -qF "connections at 127.0.0.1:$port for ejabberd_c2s" "$log" 2>/dev/null &&
             grep -qF "connections at 127.0.0.1:$api for ejabberd_http" "$log" 2>/dev/null &&
