@@ -45,8 +45,8 @@ int state_value_ok(const char *v, size_t max)
 
 void state_set(struct xs_state *st, char **field, const char *v)
 {
-    if (*field != NULL && v != NULL && strcmp(*field, v) == 0)
-        return;
+    if (*field == NULL ? v == NULL : v != NULL && strcmp(*field, v) == 0)
+        return; /* unchanged: not dirty */
     xs_free_secret(*field);
     *field = v != NULL ? xstrdup(v) : NULL;
     st->dirty = 1;
@@ -54,8 +54,6 @@ void state_set(struct xs_state *st, char **field, const char *v)
 
 void state_drop_token(struct xs_state *st)
 {
-    if (st->fast_token == NULL && st->fast_mech == NULL)
-        return;
     state_set(st, &st->fast_token, NULL);
     state_set(st, &st->fast_mech, NULL);
     state_set(st, &st->fast_expiry, NULL);

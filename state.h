@@ -59,7 +59,8 @@ void state_client_id(struct xs_state *st);
  * 'max' bytes), so that state_parse reads it back? */
 int state_value_ok(const char *v, size_t max);
 
-/* Replace a string field (wiping the old value) and mark dirty. */
+/* Replace a string field (wiping the old value) and mark dirty when
+ * it changed. */
 void state_set(struct xs_state *st, char **field, const char *v);
 
 /* Forget the FAST token. */

@@ -1590,8 +1590,7 @@ static void remember_names(struct xs_state *st,
                            size_t n)
 {
     char *j = join_names(v, n);
-    if (j == NULL ? *field != NULL : *field == NULL || strcmp(j, *field) != 0)
-        state_set(st, field, j);
+    state_set(st, field, j);
     free(j);
 }
 
