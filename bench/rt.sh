@@ -7,9 +7,12 @@
 #   bash bench/rt.sh             every server in BENCH_RT_SERVERS
 #
 # Environment: XMPPSEND (binary, default ./xmppsend), BENCH_RT_SERVERS
-# (default "prosody12 ejabberd prosody13 ejabberd24"; a server whose set-up is not
+# (default "prosody12 ejabberd prosody13 ejabberd24 prosody13nonagle", the
+# last a control run; a server whose set-up is not
 # available is reported as such), BENCH_RT_RUNS (runs of xmppsend and
-# go-sendxmpp per path and delay, default 10), RT_DELAY_MS (one way,
+# go-sendxmpp per path and delay, default 10), BENCH_RT_TOOLS (default
+# "xmppsend xmppsend-scram go-sendxmpp sendxmpp xmppc"; xmppsend-scram is
+# xmppsend --no-fast, on the SASL2 servers only), RT_DELAY_MS (one way,
 # default 25), BENCH_RT_OUT (where RESULTS.md and results/ are written,
 # default bench/), BENCH_RT_NOTE (a line for RESULTS.md, e.g. the commit).
 #
@@ -24,11 +27,13 @@ BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 TOP_DIR="$(cd "$BENCH_DIR/.." && pwd)"
 OUT=$TOP_DIR/build/bench-rt
 : "${XMPPSEND:=$TOP_DIR/xmppsend}"
-: "${BENCH_RT_SERVERS:=prosody12 ejabberd prosody13 ejabberd24}"
+: "${BENCH_RT_SERVERS:=prosody12 ejabberd prosody13 ejabberd24 prosody13nonagle}"
 : "${BENCH_RT_RUNS:=10}"
+: "${BENCH_RT_TOOLS:=xmppsend xmppsend-scram go-sendxmpp sendxmpp xmppc}"
 : "${RT_DELAY_MS:=25}"
 : "${BENCH_RT_OUT:=$BENCH_DIR}"
-export XMPPSEND BENCH_RT_SERVERS BENCH_RT_RUNS RT_DELAY_MS BENCH_RT_OUT
+export XMPPSEND BENCH_RT_SERVERS BENCH_RT_RUNS BENCH_RT_TOOLS RT_DELAY_MS \
+    BENCH_RT_OUT
 
 say() { printf 'bench-rt: %s\n' "$*" >&2; }
 die() {
@@ -70,7 +75,9 @@ INDEX=$OUT/index.tsv
 DELAY_PID=
 DELAY_SIG_PID=
 SRV_STOP=
-TOOLS=(xmppsend go-sendxmpp sendxmpp xmppc)
+read -r -a ALL_TOOLS <<<"$BENCH_RT_TOOLS"
+TOOLS=("${ALL_TOOLS[@]}") # a server may measure fewer (the control run)
+SASL2= # 1 while a server with SASL2 runs: xmppsend-scram measured there
 
 fact() { printf '%s\t%s\n' "$1" "$2" >>"$FACTS"; }
 
@@ -91,10 +98,12 @@ prosody_free_port() { xsb_port; }
 ejabberd_free_port() { xsb_port; }
 # Prosody as deployed: Nagle on (the tests turn it off), log level info.
 eval "$(declare -f prosody_write_config | sed '1s/^prosody_write_config/xsb_prosody_write_config_orig/')"
+# XSB_NAGLE_OFF=1: keep "nagle = false" (the control run, not as deployed).
 prosody_write_config() {
     xsb_prosody_write_config_orig "$@"
-    sed -i -e 's/min = "debug"/min = "info"/' \
-        -e '/^network_settings = { nagle = false }/d' "$1/prosody.cfg.lua"
+    sed -i -e 's/min = "debug"/min = "info"/' "$1/prosody.cfg.lua"
+    [[ ${XSB_NAGLE_OFF-} == 1 ]] ||
+        sed -i -e '/^network_settings = { nagle = false }/d' "$1/prosody.cfg.lua"
 }
 
 store() { prosody_lua "$OUT/prosody12/data" "$@" <"$BENCH_DIR/store.lua"; }
@@ -196,9 +205,43 @@ server_prosody13_start() {
     PATHS=("prosody13-starttls starttls $PROSODY_PORT"
         "prosody13-direct direct $PROSODY_DTLS_PORT")
     CA=$PROSODY_CA SRV_STOP="prosody_stop $dir" COUNT=prosody13_count
-    FANOUT_PATH=
+    FANOUT_PATH="" SASL2=1
 }
 prosody13_count() { prosody_offline_messages "$OUT/prosody13" sink | wc -l; }
+
+# The control run (not how Prosody's users run it): the same Prosody 13
+# with network_settings = { nagle = false }, xmppsend only. Without Nagle
+# Prosody does not hold its answer until the client's ACK of the TLS 1.3
+# session ticket: the ACK wait of the Prosody 13 rows goes away.
+server_prosody13nonagle_start() {
+    local lib=$TOP_DIR/tests/lib/prosody13.bash dir=$OUT/prosody13nonagle why
+    [[ -e $lib ]] || return 2
+    # shellcheck source=/dev/null
+    source "$lib"
+    if why=$(prosody13_missing); then
+        fact "server.prosody13nonagle" "not measured: $why"
+        return 3
+    fi
+    XSB_NAGLE_OFF=1 PROSODY_NAGLE=0 PROSODY_DIRECT_TLS=1 \
+        prosody_start "$dir" >>"$LOG" 2>&1 || return 1
+    grep -q '^network_settings = { nagle = false }' "$dir/prosody.cfg.lua" ||
+        return 1
+    timeout 20 prosodyctl --config "$dir/prosody.cfg.lua" register sink \
+        localhost sink-pw </dev/null >>"$LOG" 2>&1 || return 1
+    fact "server.prosody13nonagle" "CONTROL, not as deployed: the same Prosody 13 with network_settings = { nagle = false } (TCP_NODELAY), xmppsend only"
+    PATHS=("prosody13nonagle-starttls starttls $PROSODY_PORT"
+        "prosody13nonagle-direct direct $PROSODY_DTLS_PORT")
+    CA=$PROSODY_CA SRV_STOP="prosody_stop $dir" COUNT=prosody13nonagle_count
+    FANOUT_PATH="" SASL2=1
+    local t
+    TOOLS=()
+    for t in "${ALL_TOOLS[@]}"; do
+        [[ $t != xmppsend* ]] || TOOLS+=("$t")
+    done
+}
+prosody13nonagle_count() {
+    prosody_offline_messages "$OUT/prosody13nonagle" sink | wc -l
+}
 
 server_ejabberd24_start() {
     local lib=$TOP_DIR/tests/lib/ejabberd24.bash dir=$OUT/ejabberd24 why
@@ -215,7 +258,7 @@ server_ejabberd24_start() {
     PATHS=("ejabberd24-starttls starttls $EJABBERD_PORT"
         "ejabberd24-direct direct $EJABBERD_DTLS_PORT")
     CA=$EJABBERD_CA SRV_STOP="ejabberd_stop $dir" COUNT=ejabberd24_count
-    FANOUT_PATH=
+    FANOUT_PATH="" SASL2=1
 }
 ejabberd24_count() { ejabberd_offline_count "$OUT/ejabberd24" sink; }
 
@@ -228,6 +271,11 @@ tool_cmd() {
     xmppsend)
         CMD=("$XMPPSEND" -j alice@localhost -p alice-pw --tls "$tls"
             --server "127.0.0.1:$port" --cafile "$CA" -m "$body"
+            sink@localhost) ;;
+    xmppsend-scram) # SASL2 with SCRAM: no FAST token asked for or used
+        [[ $SASL2 == 1 ]] || return 1
+        CMD=("$XMPPSEND" -j alice@localhost -p alice-pw --tls "$tls"
+            --server "127.0.0.1:$port" --cafile "$CA" --no-fast -m "$body"
             sink@localhost) ;;
     go-sendxmpp) # CA via SSL_CERT_FILE; -t: direct TLS
         printf %s "$body" >"$OUT/body-$tool.txt"
@@ -249,7 +297,7 @@ tool_cmd() {
 
 runs_for() {
     case $1 in
-    xmppsend | go-sendxmpp) echo "$BENCH_RT_RUNS" ;;
+    xmppsend | xmppsend-scram | go-sendxmpp) echo "$BENCH_RT_RUNS" ;;
     sendxmpp) echo 3 ;;
     xmppc) echo 1 ;; # it sleeps 10 s before closing
     esac
@@ -262,7 +310,8 @@ measure() {
     for p in "${PATHS[@]}"; do
         read -r name tls port <<<"$p"
         for tool in "${TOOLS[@]}"; do
-            command -v "${tool/xmppsend/$XMPPSEND}" >/dev/null || continue
+            [[ $tool == xmppsend* ]] || command -v "$tool" >/dev/null ||
+                continue
             tool_cmd "$tool" "$tls" "$port" "rt-$name-$tool-%RUN%" ||
                 continue
             n=$(runs_for "$tool")
@@ -337,7 +386,8 @@ run_server() {
     measure "$pkt"
     no_delay
     $SRV_STOP >>"$LOG" 2>&1 || true
-    SRV_STOP=
+    SRV_STOP="" SASL2=""
+    TOOLS=("${ALL_TOOLS[@]}")
     stop_delay
 }
 
