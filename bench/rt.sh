@@ -20,7 +20,7 @@
 # --net, loopback only) where an iptables rule sends every TCP and ICMP
 # packet on lo to NFQUEUE 0 and bench/delay.c holds each one RT_DELAY_MS
 # (each packet passes OUTPUT once, so the round-trip time grows by twice
-# that). Not part of `make check`: about 12 minutes with the four servers.
+# that). Not part of `make check`: about 13 minutes with the five servers.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
