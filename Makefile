@@ -65,6 +65,7 @@ UNITS += test_digest
 UNITS += test_lines
 UNITS += test_config
 UNITS += test_state
+UNITS += test_compat
 UNITBIN = $(UNITS:%=$(B)/unit/%)
 
 all: $(BIN)

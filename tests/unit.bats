@@ -66,3 +66,7 @@ run_unit() {
 @test "unit: test_state (login state file: parse, save, lock)" {
     run_unit test_state
 }
+
+@test "unit: test_compat (sendxmpp and go-sendxmpp command lines and account files)" {
+    run_unit test_compat
+}
