@@ -11,10 +11,11 @@
  *   1. TLS (direct, or STARTTLS inside xmpp_probe) with the
  *      verification moved after the handshake (tls_opts.probe): a
  *      certificate that does not verify is reported, not fatal;
- *   2. the stream header (without from=: the connection may be anyone's)
+ *   2. the stream header (from= the account only when the certificate
+ *      verified, as for a login; else the connection may be anyone's)
  *      and the features of the encrypted stream;
  *   3. </stream:stream>.  Nothing else is ever sent on a probe: no
- *      SASL, no JID, no password.
+ *      SASL, no password.
  *
  * --login is a normal run (xmppsend.c's run, with its verification,
  * password and state) whose job is serverinfo_login: the bound JID and
@@ -63,6 +64,12 @@ static void judge(struct serverinfo_target *t, const char *domain)
     }
 }
 
+/* The account may be named in the stream header: TLS verified. */
+static int from_verified(void *ud)
+{
+    return transport_verified(ud);
+}
+
 /* net_connect's ready function: one probe over 'fd', then on to the
  * next target (XS_ETEMP), unless the failure is ours (a CA file, GnuTLS
  * set-up), which no other target would change. */
@@ -90,7 +97,8 @@ probe_ready(void *ud, int fd, int direct, struct xs_error *err)
         cfg.pipeline_auth = cfg.pipeline_bind = 0;
         cfg.sm_resume = 0;
         struct xmpp_session *s = xmpp_new(&cfg, &io);
-        e = xmpp_probe(s, &t->f, &one);
+        e = xmpp_probe(s, p->o->account != NULL ? from_verified : NULL, tr,
+                       &t->f, &one);
         t->has_features = e == XS_OK;
         if (transport_has_tls(tr))
             t->has_tls = transport_info(tr, &t->tls) == 0;
@@ -139,7 +147,8 @@ enum xs_err serverinfo_probe(const struct serverinfo_opts *o,
     si->domain = xstrdup(o->tls.domain);
     si->upload_max = -1;
     struct probe p = {.o = o, .si = si};
-    p.jid = xasprintf("serverinfo@%s", o->tls.domain);
+    p.jid = o->account != NULL ? xstrdup(o->account)
+                               : xasprintf("serverinfo@%s", o->tls.domain);
     struct xs_error nerr = {0};
     enum xs_err e = net_connect_seen(o->tls.domain, o->host, o->port,
                                      o->tls_mode, o->cfg.deadline, probe_ready,

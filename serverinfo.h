@@ -45,6 +45,9 @@ struct serverinfo {
 };
 
 struct serverinfo_opts {
+    /* The account's bare JID when it is of this domain, else NULL: the
+     * stream header names it (from=) on a verified connection only. */
+    const char *account;
     const char *host; /* --server, NULL: SRV */
     int port;
     enum net_tls tls_mode;
@@ -61,7 +64,8 @@ struct serverinfo_opts {
  * Try every target of o->tls.domain as a send would, each over its own
  * connection: TLS (a certificate that does not verify does not stop the
  * report), the stream features after TLS, then </stream:stream>.  No
- * credentials and no JID are sent.  Each target's outcome is in 'si';
+ * credentials are sent, and the account's JID only over a verified
+ * connection.  Each target's outcome is in 'si';
  * the return value is XS_OK when one target verified and offers a
  * login this client can use, else the error a send would have met: the
  * first target that answered (its certificate, TLS or stream error),

@@ -619,6 +619,13 @@ int transport_has_tls(const struct transport *t)
     return t != NULL && t->tls != NULL;
 }
 
+int transport_verified(const struct transport *t)
+{
+    if (t == NULL || t->tls == NULL)
+        return 0;
+    return t->probe ? t->probe_ok : !t->insecure;
+}
+
 /* Add subject alternative name 'idx' of 'crt' to info->san, when it is
  * a DNS name or an XmppAddr (RFC 6120 13.7.1.4); 0 while there are
  * more. */
@@ -705,8 +712,7 @@ int transport_info(struct transport *t, struct tls_info *info)
         }
         gnutls_x509_crt_deinit(crt);
     }
-    /* A transport that was not a probe verified in the handshake. */
-    info->verified = t->probe ? t->probe_ok : !t->insecure;
+    info->verified = transport_verified(t);
     if (!info->verified)
         info->why = xstrdup(t->probe_why != NULL ? t->probe_why
                                                  : "not verified (--insecure)");

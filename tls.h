@@ -106,6 +106,11 @@ void tls_info_clear(struct tls_info *info);
 /* Did the TLS handshake happen on 't' (probe: verified or not)? */
 int transport_has_tls(const struct transport *t);
 
+/* Is 't' a TLS connection whose certificate verified (or matched
+ * --pin)?  A probe's verdict, or 1 after a normal handshake (which
+ * fails otherwise) unless --insecure. */
+int transport_verified(const struct transport *t);
+
 /* GnuTLS runtime version. */
 const char *tls_library_version(void);
 

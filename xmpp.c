@@ -3164,6 +3164,32 @@ static long long limit_of(const struct xnode *f, const char *name)
     return *end == '\0' && n < (1ULL << 62) ? (long long)n : -1;
 }
 
+/* Would SCRAM mechanism 'm' of offer 'o' go with channel binding here
+ * (its -PLUS offered, and a type the server lists, or on legacy SASL
+ * without a list tls-unique, that this connection can produce: the
+ * rules of plan_scram)? */
+static int probe_plus(struct xmpp_session *s,
+                      const struct sasl_offer *o,
+                      enum sasl_mech m)
+{
+    char name[48];
+    snprintf(name, sizeof name, "%s-PLUS", sasl_mech_name(m));
+    if (m < SASL_SCRAM_SHA_1 || !offer_has(o->mechs, o->n, name) ||
+        s->io->channel_binding == NULL)
+        return 0;
+    static const char *const unique[] = {"tls-unique"};
+    const char *const *types = o->cb_listed ? o->cbs : unique;
+    size_t n = o->cb_listed ? o->ncb : (o->is_v2 ? 0 : 1);
+    for (size_t i = 0; i < n; i++) {
+        struct buf cb = {0};
+        int ok = s->io->channel_binding(s->io->ctx, types[i], &cb) == 0;
+        buf_wipe(&cb);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
 /* The login a run with a password would make on offer 'o' over a
  * verified connection (the same policy as authenticate, channel binding
  * aside), or NULL. */
@@ -3182,17 +3208,23 @@ static char *probe_login(struct xmpp_session *s, const struct sasl_offer *o)
         if (m < SASL_SCRAM_SHA_1 && plus != SASL_NONE)
             return xasprintf("SASL2 %s-PLUS", sasl_mech_name(plus));
         if (m >= SASL_SCRAM_SHA_1)
-            return xasprintf("SASL2 %s", sasl_mech_name(m));
+            return xasprintf("SASL2 %s%s", sasl_mech_name(m),
+                             probe_plus(s, &v, m) ? "-PLUS" : "");
     }
     enum sasl_mech m = sasl_select(o->mechs, o->n, &p, NULL);
     enum sasl_mech plus = plus_allowed(s, o);
     if (plus != SASL_NONE &&
         (m == SASL_NONE || m == SASL_PLAIN || m == SASL_DIGEST_MD5))
         return xasprintf("%s-PLUS", sasl_mech_name(plus));
-    return m != SASL_NONE ? xstrdup(sasl_mech_name(m)) : NULL;
+    if (m == SASL_NONE)
+        return NULL;
+    return xasprintf("%s%s", sasl_mech_name(m),
+                     probe_plus(s, o, m) ? "-PLUS" : "");
 }
 
 enum xs_err xmpp_probe(struct xmpp_session *s,
+                       int (*from_ok)(void *ud),
+                       void *ud,
                        struct xmpp_features *f,
                        struct xs_error *err)
 {
@@ -3202,6 +3234,7 @@ enum xs_err xmpp_probe(struct xmpp_session *s,
     s->probe = 1;
     enum xs_err e = secure(s, err);
     if (e == XS_OK) {
+        s->probe = from_ok == NULL || !from_ok(ud);
         emit_header(s, 1);
         e = flush(s, "opening the encrypted stream", err);
     }

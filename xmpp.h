@@ -358,12 +358,16 @@ struct xmpp_features {
 /*
  * --serverinfo: open the stream, STARTTLS (or direct TLS), read the
  * features of the encrypted stream into 'f', and send nothing more
- * (xmpp_close writes </stream:stream>).  No credentials are ever sent,
- * nor the account's JID (no from= in the stream header).  f->login is
- * the login a run would make once the certificate verifies.
+ * (xmpp_close writes </stream:stream>).  No credentials are ever sent.
+ * The stream header names the account (from=, as a login's does, which
+ * servers such as Prosody 13 need to offer FAST) only when 'from_ok'
+ * (may be NULL) says so once TLS is up: a verified connection.
+ * f->login is the login a run would make once the certificate verifies.
  * Used error codes: those of xmpp_login's steps before SASL.
  */
 enum xs_err xmpp_probe(struct xmpp_session *s,
+                       int (*from_ok)(void *ud),
+                       void *ud,
                        struct xmpp_features *f,
                        struct xs_error *err);
 void xmpp_features_clear(struct xmpp_features *f);

@@ -2228,7 +2228,13 @@ static enum xs_err serverinfo_cmd(struct cli *c, struct xs_error *err)
         return e;
     }
     struct serverinfo si;
-    struct serverinfo_opts o = {.host = c->job.host,
+    struct jid acct = {0};
+    int have_acct = cl->jid != NULL && jid_parse(cl->jid, &acct, NULL) == 0;
+    struct serverinfo_opts o = {.account = have_acct && acct.local != NULL &&
+                                                   strcmp(acct.domain, domain) == 0
+                                               ? acct.bare
+                                               : NULL,
+                                .host = c->job.host,
                                 .port = c->job.port,
                                 .tls_mode = c->job.tls_mode,
                                 .tls = c->job.tls,
@@ -2242,6 +2248,8 @@ static enum xs_err serverinfo_cmd(struct cli *c, struct xs_error *err)
     }
     print_serverinfo(&si, cl->login, e, err);
     serverinfo_free(&si);
+    if (have_acct)
+        jid_free(&acct);
     free(domain);
     return e;
 }
