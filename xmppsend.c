@@ -58,6 +58,7 @@ static const char usage_head[] =
     "       xmppsend [options] --roster-add JID ... [recipient ...] "
     "[--roster]\n"
     "       xmppsend [options] --raw < stanzas\n"
+    "       xmppsend [options] --serverinfo [--login] [domain]\n"
     "\n"
     "Send one message (from -m or standard input) to each recipient, or\n"
     "print the account's roster, or share files (-u) by HTTP upload.\n"
