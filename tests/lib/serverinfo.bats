@@ -23,7 +23,7 @@ setup_file() {
 
 # si ARGS...: xmppsend --serverinfo about localhost on the test server
 si() {
-    xs --serverinfo --server "127.0.0.1:$SRV_PORT" --timeout 90 "$@"
+    XS_TIMEOUT=${XS_TIMEOUT:-150} xs --serverinfo --server "127.0.0.1:$SRV_PORT" --timeout 90 "$@"
 }
 
 # json_get EXPR: evaluate the Python expression EXPR on the JSON object
