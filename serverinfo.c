@@ -282,9 +282,8 @@ enum xs_err serverinfo_login(struct xmpp_session *s,
     si->upload = NULL;
     si->upload_max = -1;
     enum xs_err e = upload_find_service(s, &si->upload, &si->upload_max, &uerr);
-    if (e == XS_EREFUSED && si->upload == NULL)
-        e = XS_OK; /* no upload service: a fact, not a failure */
-    else if (e != XS_OK)
+    /* No upload service (XS_EREFUSED): a fact, not a failure. */
+    if (e != XS_OK && !(e == XS_EREFUSED && si->upload == NULL))
         return xs_seterr(err, e, "%s", uerr.msg);
     free(si->muc);
     si->muc = NULL;

@@ -352,9 +352,9 @@ static char *status_text(struct transport *t, unsigned st)
  * or against --pin); the connection goes on either way. */
 static enum xs_err probe_verify(struct transport *t)
 {
-    unsigned char h[TLS_PIN_LEN];
     unsigned st = 0;
     if (t->use_pin) {
+        unsigned char h[TLS_PIN_LEN];
         t->probe_ok =
             peer_pin(t, h) == 0 && gnutls_memcmp(h, t->pin, sizeof h) == 0;
         if (!t->probe_ok)

@@ -1926,7 +1926,6 @@ static void json_num(long long v)
 
 static void si_text_target(const struct serverinfo_target *t, size_t i)
 {
-    char nb[32], na[32];
     printf("target %zu: %s%s%s:%u (%s)\n", i + 1,
            strchr(t->host, ':') ? "[" : "", t->host,
            strchr(t->host, ':') ? "]" : "", t->port,
@@ -1941,6 +1940,7 @@ static void si_text_target(const struct serverinfo_target *t, size_t i)
             printf(" %s", x->san[k]);
         printf("%s\n", x->nsan == 0 ? " (none)" : "");
         printf("  issuer: %s\n", x->issuer ? x->issuer : "(none)");
+        char nb[32], na[32];
         utc_time(x->not_before, nb);
         utc_time(x->not_after, na);
         printf("  valid: %s to %s\n", nb, na);
@@ -1978,7 +1978,6 @@ static void si_text_target(const struct serverinfo_target *t, size_t i)
 
 static void si_json_target(const struct serverinfo_target *t)
 {
-    char nb[32], na[32];
     fputs("{\"host\":", stdout);
     json_str(stdout, t->host);
     printf(",\"port\":%u,\"kind\":\"%s\",\"connected\":%s", t->port,
@@ -2002,6 +2001,7 @@ static void si_json_target(const struct serverinfo_target *t)
         }
         fputs("],\"issuer\":", stdout);
         json_str(stdout, x->issuer);
+        char nb[32], na[32];
         utc_time(x->not_before, nb);
         utc_time(x->not_after, na);
         fputs(",\"not_before\":", stdout);

@@ -62,6 +62,7 @@ print(v if isinstance(v, str) else json.dumps(v))
     # The probe: the header, STARTTLS, the header again (no from=: no
     # account given), the close; nothing else.
     local sent
+    # shellcheck disable=SC2154 # $stderr: set by bats' run --separate-stderr
     sent=$(grep -E '^C: ' <<<"$stderr" | sed -E 's|^C: (<[/a-z:?]+).*|\1|' | tr '\n' ' ')
     [ "$sent" = "<?xml <starttls <?xml </stream:stream " ] || fail "sent: $sent"
     refute_match "$stderr" $'(^|\n)C: [^\n]*from='
