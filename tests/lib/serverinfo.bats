@@ -3,7 +3,8 @@
 # serverinfo.bats - --serverinfo [DOMAIN] [--login] against a real,
 # throwaway server on 127.0.0.1 (tests/prosody-serverinfo.bats and
 # tests/ejabberd-serverinfo.bats are links to this file; the server comes
-# from the link's name, tests/lib/server.bash), with XEP-0363 uploads on.
+# from the link's name, tests/lib/server.bash), with XEP-0363 uploads and
+# a direct TLS (XEP-0368) port.
 # What is printed is checked by other routes: the pin against certtool's
 # fingerprint of the server's certificate file, the SASL mechanisms
 # against what a second client (tests/testclient.py features) sees, the
@@ -18,7 +19,7 @@ load lib/server
 UPLOAD_MAX=100000
 
 setup_file() {
-    SRV_UPLOAD_MAX=$UPLOAD_MAX srv_file_start
+    SRV_UPLOAD_MAX=$UPLOAD_MAX SRV_DIRECT_TLS=1 srv_file_start
 }
 
 # si ARGS...: xmppsend --serverinfo about localhost on the test server
@@ -74,6 +75,13 @@ print(v if isinstance(v, str) else json.dumps(v))
     [ "$(json_get 'o["targets"][0]["kind"]')" = starttls ] || fail "json kind"
     [ "$(json_get '"\n".join(sorted(o["targets"][0]["features"]["sasl"]))')" = "$want" ] ||
         fail "json mechanisms"
+
+    # the server's direct TLS port (XEP-0368): the same certificate
+    run --separate-stderr -0 xs --serverinfo --server "127.0.0.1:$SRV_DTLS_PORT" \
+        --tls direct --cafile "$SRV_CA" --timeout 90 localhost
+    assert_match "$output" $'(^|\n)target 1: 127\\.0\\.0\\.1:'"$SRV_DTLS_PORT"$' \\(direct TLS\\)\n'
+    assert_match "$output" $'\n  pin: '"$pin"$'\n  verified: yes\n'
+    assert_match "$output" $'\n  result: ok'
 }
 
 @test "--serverinfo --login: alice's bound JID, the upload service and its limit and the group chat service of the server's config" {
