@@ -647,6 +647,8 @@ static int add_san(gnutls_x509_crt_t crt, unsigned idx, struct tls_info *info)
     size_t vlen = len;
     if (type == GNUTLS_SAN_DNSNAME) {
         kind = "DNS";
+    } else if (type == (int)GNUTLS_SAN_OTHERNAME_XMPP) {
+        kind = "xmppAddr"; /* GnuTLS decoded the UTF8String */
     } else if (type == GNUTLS_SAN_OTHERNAME) {
         char oid[64];
         size_t olen = sizeof oid;
