@@ -108,7 +108,7 @@ static void check_printable(const char *s, int utf8)
 
 static int probe_from_ok(void *ud)
 {
-    return *(const unsigned *)ud & 4;
+    return (*(const unsigned *)ud & 4) != 0;
 }
 
 static void check_names(const struct xmpp_names *l)
