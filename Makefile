@@ -61,6 +61,8 @@ UNITS += test_raw
 LIBSRC += lines.c
 LIBSRC += sasl_digest.c sasl_policy.c
 LIBSRC += state.c runlog.c
+# --serverinfo (serverinfo.c)
+LIBSRC += serverinfo.c
 UNITS += test_digest
 UNITS += test_lines
 UNITS += test_config

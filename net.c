@@ -450,6 +450,10 @@ static enum xs_err connect_host(const char *host,
                      port, strerror(last));
 }
 
+/* Who is told of each target tried (net_connect_seen), or NULL. */
+static net_seen_fn seen_fn;
+static void *seen_ud;
+
 /* Connect to host:port and hand the socket to 'ready'; *connected tells
  * whether a failure came from 'ready'. */
 static enum xs_err connect_ready(const char *host,
@@ -464,7 +468,34 @@ static enum xs_err connect_ready(const char *host,
     int fd = -1;
     enum xs_err e = connect_host(host, port, deadline, &fd, err);
     *connected = e == XS_OK;
-    return e == XS_OK ? ready(ud, fd, direct, err) : e;
+    if (e == XS_OK)
+        e = ready(ud, fd, direct, err);
+    if (seen_fn != NULL) {
+        struct net_attempt a = {host, port, direct, *connected, e,
+                                e != XS_OK ? err->msg : ""};
+        seen_fn(seen_ud, &a);
+    }
+    return e;
+}
+
+enum xs_err net_connect_seen(const char *domain,
+                             const char *host,
+                             int port,
+                             enum net_tls tls,
+                             long long deadline,
+                             net_ready_fn ready,
+                             void *ud,
+                             net_seen_fn seen,
+                             void *sud,
+                             struct xs_error *err)
+{
+    seen_fn = seen;
+    seen_ud = sud;
+    enum xs_err e =
+        net_connect(domain, host, port, tls, deadline, ready, ud, err);
+    seen_fn = NULL;
+    seen_ud = NULL;
+    return e;
 }
 
 enum xs_err net_connect(const char *domain,

@@ -54,6 +54,35 @@ enum xs_err net_connect(const char *domain,
                         void *ud,
                         struct xs_error *err);
 
+/* One target net_connect tried: host, port and kind; whether TCP
+ * connected ('ready' ran); the outcome (XS_OK, or the error and its
+ * text). */
+struct net_attempt {
+    const char *host;
+    unsigned port;
+    int direct;
+    int connected;
+    enum xs_err e;
+    const char *msg;
+};
+typedef void (*net_seen_fn)(void *ud, const struct net_attempt *a);
+
+/*
+ * net_connect, telling 'seen' of every target after it was tried, in
+ * order (--serverinfo).  The same lookup, order and rules as a send;
+ * not reentrant (one connection at a time, as the process makes them).
+ */
+enum xs_err net_connect_seen(const char *domain,
+                             const char *host,
+                             int port,
+                             enum net_tls tls,
+                             long long deadline,
+                             net_ready_fn ready,
+                             void *ud,
+                             net_seen_fn seen,
+                             void *sud,
+                             struct xs_error *err);
+
 /* One SRV record; 'direct': from _xmpps-client (XEP-0368). */
 struct net_srv {
     char target[256];

@@ -358,6 +358,11 @@ const struct opt opt_table[O_COUNT] = {
     [O_PRETEND] = {"pretend", 0, OPT_FLAG, NULL, 0, 0, 0, S(pretend), XS_EUSAGE,
                    NULL,
                    "print the settings and servers to try, do not connect"},
+    [O_SERVERINFO] = {"serverinfo", 0, OPT_FLAG, NULL, 0, 0, 0, S(serverinfo),
+                      XS_EUSAGE, NULL,
+                      "show what the servers of [DOMAIN] offer, no login"},
+    [O_LOGIN] = {"login", 0, OPT_FLAG, NULL, 0, 0, 0, S(login), XS_EUSAGE, NULL,
+                 "with --serverinfo: also log in, show JID and services"},
 };
 
 #undef S

@@ -71,6 +71,9 @@ enum opt_id {
     O_ACCOUNT,
     O_PASSWORD_FD,
     O_PRETEND,
+    /* server diagnosis (serverinfo.c) */
+    O_SERVERINFO,
+    O_LOGIN,
     O_COUNT
 };
 
@@ -143,6 +146,7 @@ struct settings {
     char *account;     /* -a: the config file account */
     char *password_fd; /* --password-fd N */
     int pretend;       /* --pretend: print the settings, do not connect */
+    int serverinfo, login; /* --serverinfo [--login] (serverinfo.c) */
     /* the config file each key came from (not owned); NULL: 'file' */
     const char *from[O_COUNT];
 };

@@ -23,6 +23,7 @@
 #include <arpa/inet.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 
 #include "net.h"
 #include "tls.h"
@@ -38,6 +39,9 @@ struct transport {
     long long deadline; /* of the run (tls_opts); 0: none */
     int first_byte;     /* first byte read in the handshake; -1: none */
     int direct;         /* TLS from the first byte (XEP-0368) */
+    int probe;          /* --serverinfo: verify after, never abort */
+    int probe_ok;       /* probe: verified (or matched --pin) */
+    char *probe_why;    /* probe: why not, allocated */
 };
 
 /* Longest wait for the close_notify to go out (less near the deadline). */
@@ -100,6 +104,7 @@ transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
     t->insecure = o->insecure;
     t->deadline = o->deadline;
     t->first_byte = -1;
+    t->probe = o->probe;
     if (o->pin != NULL) {
         memcpy(t->pin, o->pin, TLS_PIN_LEN);
         t->use_pin = 1;
@@ -124,7 +129,7 @@ transport_new(int fd, const struct tls_opts *o, struct xs_error *err)
                       o->cafile);
             goto fail;
         }
-    } else if (!o->insecure && o->pin == NULL) {
+    } else if ((!o->insecure && o->pin == NULL) || o->probe) {
         if (gnutls_certificate_set_x509_system_trust(t->cred) <= 0) {
             xs_seterr(err, XS_ECONFIG,
                       "cannot load the system's trusted CA certificates "
@@ -171,6 +176,7 @@ void transport_free(struct transport *t)
     if (t->fd >= 0)
         close(t->fd);
     free(t->domain);
+    free(t->probe_why);
     free(t);
 }
 
@@ -322,6 +328,49 @@ static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
     return send(t->fd, buf, n, MSG_NOSIGNAL);
 }
 
+/* GnuTLS's verification text for 'st', without the sentence that says
+ * what the caller says already and the final period (allocated). */
+static char *status_text(struct transport *t, unsigned st)
+{
+    gnutls_datum_t msg = {NULL, 0};
+    gnutls_certificate_verification_status_print(
+        st, gnutls_certificate_type_get(t->tls), &msg, 0);
+    const char *why = msg.data != NULL ? (const char *)msg.data : "";
+    static const char nt[] = "The certificate is NOT trusted. ";
+    if (strncmp(why, nt, sizeof nt - 1) == 0)
+        why += sizeof nt - 1;
+    size_t len = strlen(why);
+    while (len > 0 && (why[len - 1] == '.' || why[len - 1] == ' '))
+        len--;
+    char *out = len > 0 ? xstrndup(why, len) : xstrdup("invalid");
+    gnutls_free(msg.data);
+    return out;
+}
+
+/* --serverinfo: the verification the handshake skipped, done after it
+ * and kept (the certificate against the trust anchors and the domain,
+ * or against --pin); the connection goes on either way. */
+static enum xs_err probe_verify(struct transport *t)
+{
+    unsigned st = 0;
+    if (t->use_pin) {
+        unsigned char h[TLS_PIN_LEN];
+        t->probe_ok =
+            peer_pin(t, h) == 0 && gnutls_memcmp(h, t->pin, sizeof h) == 0;
+        if (!t->probe_ok)
+            t->probe_why = xstrdup("does not match --pin");
+        return XS_OK;
+    }
+    if (gnutls_certificate_verify_peers3(t->tls, t->domain, &st) < 0) {
+        t->probe_why = xstrdup("cannot be verified");
+        return XS_OK;
+    }
+    t->probe_ok = st == 0;
+    if (st != 0)
+        t->probe_why = status_text(t, st);
+    return XS_OK;
+}
+
 /* The TLS handshake on t->fd, with SNI and verification against the
  * JID's domain (or --pin); direct TLS also offers ALPN xmpp-client. */
 static enum xs_err
@@ -347,7 +396,7 @@ tls_handshake(struct transport *t, int timeout_ms, struct xs_error *err)
         if (gnutls_alpn_set_protocols(t->tls, &alpn, 1, 0) < 0)
             return xs_seterr(err, XS_ESOFTWARE, "cannot set up TLS ALPN");
     }
-    if (!t->insecure && !t->use_pin)
+    if (!t->insecure && !t->use_pin && !t->probe)
         gnutls_session_set_verify_cert(t->tls, t->domain, 0);
     gnutls_transport_set_ptr(t->tls, t);
     gnutls_transport_set_pull_function(t->tls, tls_pull);
@@ -363,6 +412,8 @@ tls_handshake(struct transport *t, int timeout_ms, struct xs_error *err)
     if (r < 0)
         return handshake_error(
             t, !gnutls_error_is_fatal(r) ? GNUTLS_E_TIMEDOUT : r, err);
+    if (t->probe)
+        return probe_verify(t);
     if (t->use_pin)
         return check_pin(t, err);
     return XS_OK;
@@ -558,4 +609,125 @@ int tls_pin_parse(const char *s, unsigned char out[TLS_PIN_LEN])
 const char *tls_library_version(void)
 {
     return gnutls_check_version(NULL);
+}
+
+/* ---------------------------------------------------------------- */
+/* --serverinfo: what the handshake found                            */
+
+int transport_has_tls(const struct transport *t)
+{
+    return t != NULL && t->tls != NULL;
+}
+
+int transport_verified(const struct transport *t)
+{
+    if (t == NULL || t->tls == NULL)
+        return 0;
+    return t->probe ? t->probe_ok : !t->insecure;
+}
+
+/* Add subject alternative name 'idx' of 'crt' to info->san, when it is
+ * a DNS name or an XmppAddr (RFC 6120 13.7.1.4); 0 while there are
+ * more. */
+static int add_san(gnutls_x509_crt_t crt, unsigned idx, struct tls_info *info)
+{
+    char v[512];
+    size_t len = sizeof v - 1;
+    unsigned critical = 0;
+    int type = gnutls_x509_crt_get_subject_alt_name(crt, idx, v, &len,
+                                                    &critical);
+    if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+        return -1;
+    if (type == GNUTLS_E_SHORT_MEMORY_BUFFER)
+        return 0;
+    if (type < 0)
+        return -1;
+    const char *kind = NULL;
+    const char *val = v;
+    size_t vlen = len;
+    if (type == GNUTLS_SAN_DNSNAME) {
+        kind = "DNS";
+    } else if (type == (int)GNUTLS_SAN_OTHERNAME_XMPP) {
+        kind = "xmppAddr"; /* GnuTLS decoded the UTF8String */
+    } else if (type == GNUTLS_SAN_OTHERNAME) {
+        char oid[64];
+        size_t olen = sizeof oid;
+        if (gnutls_x509_crt_get_subject_alt_othername_oid(
+                crt, idx, oid, &olen) == GNUTLS_SAN_OTHERNAME_XMPP) {
+            kind = "xmppAddr";
+            /* The value is a DER UTF8String: tag 12, short length. */
+            if (len >= 2 && (unsigned char)v[0] == 12 &&
+                (unsigned char)v[1] == len - 2) {
+                val = v + 2;
+                vlen = len - 2;
+            }
+        }
+    }
+    if (kind == NULL)
+        return 0;
+    char *text = text_printable(val, vlen, 256);
+    info->san = xrealloc(info->san, (info->nsan + 1) * sizeof *info->san);
+    info->san[info->nsan++] = xasprintf("%s:%s", kind, text);
+    free(text);
+    return 0;
+}
+
+/* A DN of 'crt' as text (allocated, printable), or NULL. */
+static char *crt_dn(gnutls_x509_crt_t crt, int issuer)
+{
+    gnutls_datum_t d = {NULL, 0};
+    int r = issuer ? gnutls_x509_crt_get_issuer_dn3(crt, &d, 0)
+                   : gnutls_x509_crt_get_dn3(crt, &d, 0);
+    if (r < 0)
+        return NULL;
+    char *t = text_printable((const char *)d.data, d.size, 1024);
+    gnutls_free(d.data);
+    return t;
+}
+
+int transport_info(struct transport *t, struct tls_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->not_before = info->not_after = -1;
+    if (t == NULL || t->tls == NULL)
+        return -1;
+    const char *v = gnutls_protocol_get_name(gnutls_protocol_get_version(t->tls));
+    const char *c = gnutls_cipher_get_name(gnutls_cipher_get(t->tls));
+    const char *g = gnutls_group_get_name(gnutls_group_get(t->tls));
+    snprintf(info->version, sizeof info->version, "%s", v ? v : "");
+    snprintf(info->cipher, sizeof info->cipher, "%s", c ? c : "");
+    snprintf(info->group, sizeof info->group, "%s", g ? g : "");
+    unsigned char h[TLS_PIN_LEN];
+    if (peer_pin(t, h) == 0)
+        pin_format(h, info->pin);
+    unsigned n = 0;
+    const gnutls_datum_t *certs = gnutls_certificate_get_peers(t->tls, &n);
+    gnutls_x509_crt_t crt;
+    if (certs != NULL && n > 0 && gnutls_x509_crt_init(&crt) >= 0) {
+        if (gnutls_x509_crt_import(crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0) {
+            info->subject = crt_dn(crt, 0);
+            info->issuer = crt_dn(crt, 1);
+            info->not_before = (long long)gnutls_x509_crt_get_activation_time(crt);
+            info->not_after = (long long)gnutls_x509_crt_get_expiration_time(crt);
+            for (unsigned i = 0; i < 64 && add_san(crt, i, info) == 0; i++)
+                ;
+        }
+        gnutls_x509_crt_deinit(crt);
+    }
+    info->verified = transport_verified(t);
+    if (!info->verified)
+        info->why = xstrdup(t->probe_why != NULL ? t->probe_why
+                                                 : "not verified (--insecure)");
+    return 0;
+}
+
+void tls_info_clear(struct tls_info *info)
+{
+    free(info->subject);
+    free(info->issuer);
+    for (size_t i = 0; i < info->nsan; i++)
+        free(info->san[i]);
+    free(info->san);
+    free(info->why);
+    memset(info, 0, sizeof *info);
 }

@@ -24,6 +24,10 @@ struct tls_opts {
     size_t cert_len, key_len;
     int direct; /* 1: direct TLS (XEP-0368): the handshake
                    runs in transport_new, with ALPN */
+    /* --serverinfo: a certificate that does not verify (or match --pin)
+     * does not end the handshake; transport_info says whether and why.
+     * Nothing secret may go over such a transport. */
+    int probe;
 };
 
 struct transport; /* opaque */
@@ -75,6 +79,37 @@ void transport_free(struct transport *t);
  * colons or none: "sha256:ab12...", "SHA256:AB:12:...".
  */
 int tls_pin_parse(const char *s, unsigned char out[TLS_PIN_LEN]);
+
+/* What the TLS handshake of a transport found (--serverinfo). */
+struct tls_info {
+    char version[16];  /* "TLS1.3" */
+    char cipher[48];   /* "AES-256-GCM" */
+    char group[32];    /* key exchange group, "X25519"; "" unknown */
+    char pin[7 + 2 * TLS_PIN_LEN + 1]; /* "sha256:HEX", as --pin takes */
+    char *subject;     /* allocated DN, NULL: no certificate */
+    char *issuer;      /* allocated DN */
+    char **san;        /* allocated: "DNS:name", "xmppAddr:jid" */
+    size_t nsan;
+    long long not_before, not_after; /* seconds since 1970, -1 unknown */
+    int verified;      /* 1: valid for the domain (or matches --pin) */
+    char *why;         /* allocated: why not verified, NULL when it is */
+};
+
+/*
+ * Fill 'info' from the handshake of 't' (after TLS is up; with a probe
+ * transport, see tls_opts.probe).  Returns 0, or -1 when no TLS runs.
+ * Free with tls_info_clear.
+ */
+int transport_info(struct transport *t, struct tls_info *info);
+void tls_info_clear(struct tls_info *info);
+
+/* Did the TLS handshake happen on 't' (probe: verified or not)? */
+int transport_has_tls(const struct transport *t);
+
+/* Is 't' a TLS connection whose certificate verified (or matched
+ * --pin)?  A probe's verdict, or 1 after a normal handshake (which
+ * fails otherwise) unless --insecure. */
+int transport_verified(const struct transport *t);
 
 /* GnuTLS runtime version. */
 const char *tls_library_version(void);

@@ -381,6 +381,14 @@ static enum xs_err find_service(struct xmpp_session *s,
     return e;
 }
 
+enum xs_err upload_find_service(struct xmpp_session *s,
+                                char **service,
+                                long long *max,
+                                struct xs_error *err)
+{
+    return find_service(s, service, max, err);
+}
+
 /* ---------------------------------------------------------------- */
 /* Slot and PUT                                                      */
 

@@ -68,6 +68,17 @@ enum xs_err upload_run(struct xmpp_session *s,
                        size_t n,
                        struct xs_error *err);
 
+/*
+ * Find the upload service of the session's domain (disco#items, then
+ * disco#info to the domain and each item in one flight): *service
+ * (allocated) and its *max file size (-1: none stated).
+ * Used error codes: XS_EREFUSED (no upload service), those of xmpp_iq.
+ */
+enum xs_err upload_find_service(struct xmpp_session *s,
+                                char **service,
+                                long long *max,
+                                struct xs_error *err);
+
 /* ------------------------------------------------------------------ */
 /* Parsers, exposed for the unit tests                                 */
 

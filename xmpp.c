@@ -134,6 +134,7 @@ struct xmpp_session {
     /* Post-authentication features. */
     int f_bind, f_session_required, f_sm;
     int f_preapproval; /* RFC 6121 3.4 pre-approval (stream feature) */
+    int probe;         /* --serverinfo: no from=, nothing after features */
 };
 
 /* ---------------------------------------------------------------- */
@@ -225,8 +226,9 @@ static void emit_header(struct xmpp_session *s, int encrypted)
     struct buf b = {0};
     buf_addstr(&b, "<?xml version='1.0'?><stream:stream to='");
     buf_add_xml(&b, s->me.domain, strlen(s->me.domain));
-    if (encrypted) {
-        /* Only over TLS: the address is nobody else's business. */
+    if (encrypted && !s->probe) {
+        /* Only over TLS: the address is nobody else's business (and
+         * not even then to a --serverinfo probe: it may not verify). */
         buf_addstr(&b, "' from='");
         buf_add_xml(&b, s->me.bare, strlen(s->me.bare));
     }
@@ -357,6 +359,10 @@ static char *printable(const char *t)
 static enum xs_err
 unexpected(const struct xnode *n, const char *what, struct xs_error *err)
 {
+    /* Callers pass next_element's node, never NULL with XS_OK (the
+     * analyzer, reaching here from xmpp_probe, cannot see that xs_seterr
+     * never returns XS_OK). */
+    /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
     char *got = printable(n->name);
     xs_seterr(err, XS_EPROTO, "unexpected <%s> from server while %s", got,
               what);
@@ -566,6 +572,8 @@ static enum xs_err wait_features(struct xmpp_session *s,
         return e;
     e = check_header(s, err);
     if (e == XS_OK && !xnode_is(*out, "features", NS_STREAM)) {
+        /* Never NULL here: as in unexpected(). */
+        /* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
         char *name = printable((*out)->name);
         e = xs_seterr(err, XS_EPROTO,
                       "expected stream features, server sent <%s>", name);
@@ -3113,4 +3121,169 @@ void xmpp_roster_free(struct xmpp_roster *r)
     }
     free(r->items);
     memset(r, 0, sizeof *r);
+}
+
+/* ---------------------------------------------------------------- */
+/* --serverinfo: the features after TLS, and nothing sent after them */
+
+#define NS_CSI "urn:xmpp:csi:0"
+#define NS_REGISTER "http://jabber.org/features/iq-register"
+
+static void names_add(struct xmpp_names *l, const char *v)
+{
+    if (v == NULL)
+        return;
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = printable(v);
+}
+
+static void names_clear(struct xmpp_names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+void xmpp_features_clear(struct xmpp_features *f)
+{
+    free(f->from);
+    names_clear(&f->mechs);
+    names_clear(&f->cbs);
+    names_clear(&f->mechs2);
+    names_clear(&f->fast);
+    names_clear(&f->other);
+    free(f->login);
+    memset(f, 0, sizeof *f);
+}
+
+/* An XEP-0478 limit of the features 'f', or -1. */
+static long long limit_of(const struct xnode *f, const char *name)
+{
+    const char *v = xnode_text(
+        xnode_child(xnode_child(f, "limits", NS_LIMITS), name, NS_LIMITS));
+    char *end;
+    if (v == NULL || *v < '0' || *v > '9')
+        return -1;
+    unsigned long long n = strtoull(v, &end, 10);
+    return *end == '\0' && n < (1ULL << 62) ? (long long)n : -1;
+}
+
+/* Would SCRAM mechanism 'm' of offer 'o' go with channel binding here
+ * (its -PLUS offered, and a type the server lists, or on legacy SASL
+ * without a list tls-unique, that this connection can produce: the
+ * rules of plan_scram)? */
+static int probe_plus(struct xmpp_session *s,
+                      const struct sasl_offer *o,
+                      enum sasl_mech m)
+{
+    char name[48];
+    snprintf(name, sizeof name, "%s-PLUS", sasl_mech_name(m));
+    if (m < SASL_SCRAM_SHA_1 || !offer_has(o->mechs, o->n, name) ||
+        s->io->channel_binding == NULL)
+        return 0;
+    static const char *const unique[] = {"tls-unique"};
+    const char *const *types = o->cb_listed ? o->cbs : unique;
+    size_t n = o->cb_listed ? o->ncb : (o->is_v2 ? 0 : 1);
+    for (size_t i = 0; i < n; i++) {
+        struct buf cb = {0};
+        int ok = s->io->channel_binding(s->io->ctx, types[i], &cb) == 0;
+        buf_wipe(&cb);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+/* The login a run with a password would make on offer 'o' over a
+ * verified connection (the same policy as authenticate, channel binding
+ * aside), or NULL. */
+static char *probe_login(struct xmpp_session *s, const struct sasl_offer *o)
+{
+    struct sasl_policy p = {.allow = s->cfg.mechanisms,
+                            .verified = 1,
+                            .cert = s->cfg.client_cert,
+                            .password = 1};
+    if (o->sasl2 && o->bind2 && s->cfg.sasl2 && !s->cfg.client_cert &&
+        s->cfg.resource == NULL) {
+        struct sasl_offer v;
+        sasl2_view(o, &v);
+        enum sasl_mech m = sasl_select(v.mechs, v.n, &p, NULL);
+        enum sasl_mech plus = plus_allowed(s, &v);
+        if (m < SASL_SCRAM_SHA_1 && plus != SASL_NONE)
+            return xasprintf("SASL2 %s-PLUS", sasl_mech_name(plus));
+        if (m >= SASL_SCRAM_SHA_1)
+            return xasprintf("SASL2 %s%s", sasl_mech_name(m),
+                             probe_plus(s, &v, m) ? "-PLUS" : "");
+    }
+    enum sasl_mech m = sasl_select(o->mechs, o->n, &p, NULL);
+    enum sasl_mech plus = plus_allowed(s, o);
+    if (plus != SASL_NONE &&
+        (m == SASL_NONE || m == SASL_PLAIN || m == SASL_DIGEST_MD5))
+        return xasprintf("%s-PLUS", sasl_mech_name(plus));
+    if (m == SASL_NONE)
+        return NULL;
+    return xasprintf("%s%s", sasl_mech_name(m),
+                     probe_plus(s, o, m) ? "-PLUS" : "");
+}
+
+enum xs_err xmpp_probe(struct xmpp_session *s,
+                       int (*from_ok)(void *ud),
+                       void *ud,
+                       struct xmpp_features *f,
+                       struct xs_error *err)
+{
+    memset(f, 0, sizeof *f);
+    f->max_bytes = f->idle_seconds = -1;
+    struct xnode *feat = NULL;
+    s->probe = 1;
+    enum xs_err e = secure(s, err);
+    if (e == XS_OK) {
+        s->probe = from_ok == NULL || !from_ok(ud);
+        emit_header(s, 1);
+        e = flush(s, "opening the encrypted stream", err);
+    }
+    if (e == XS_OK)
+        e = wait_features(s, "waiting for stream features", &feat, err);
+    if (e != XS_OK || feat == NULL)
+        return e != XS_OK ? e : XS_EPROTO;
+    s->started = 1; /* xmpp_close ends the stream, nothing else goes */
+    const char *from = xml_header_attr(s->xml, "from");
+    f->from = from != NULL ? printable(from) : NULL;
+    struct sasl_offer o;
+    parse_offer(feat, &o);
+    for (size_t i = 0; i < o.n; i++)
+        names_add(&f->mechs, o.mechs[i]);
+    f->cb_listed = o.cb_listed;
+    for (size_t i = 0; i < o.ncb; i++)
+        names_add(&f->cbs, o.cbs[i]);
+    f->sasl2 = o.sasl2;
+    for (size_t i = 0; i < o.n2; i++)
+        names_add(&f->mechs2, o.mechs2[i]);
+    f->bind2 = o.bind2;
+    f->bind2_sm = o.sm;
+    for (size_t i = 0; i < o.nfast; i++)
+        names_add(&f->fast, o.fast[i]);
+    f->max_bytes = limit_of(feat, "max-bytes");
+    f->idle_seconds = limit_of(feat, "idle-seconds");
+    for (const struct xnode *c = feat->children; c != NULL; c = c->next) {
+        if (xnode_is(c, "sm", NS_SM))
+            f->sm = 1;
+        else if (xnode_is(c, "csi", NS_CSI))
+            f->csi = 1;
+        else if (xnode_is(c, "register", NS_REGISTER))
+            f->reg = 1;
+        else if (!xnode_is(c, "mechanisms", NS_SASL) &&
+                 !xnode_is(c, "sasl-channel-binding", NS_SASL_CB) &&
+                 !xnode_is(c, "authentication", NS_SASL2) &&
+                 !xnode_is(c, "limits", NS_LIMITS)) {
+            char *t = xasprintf("%s %s", c->name, c->ns ? c->ns : "");
+            names_add(&f->other, t);
+            free(t);
+        }
+    }
+    f->login = probe_login(s, &o);
+    xnode_free(feat);
+    return XS_OK;
 }

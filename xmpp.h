@@ -329,6 +329,49 @@ int xmpp_preapproval(const struct xmpp_session *s);
 /* The full JID the server bound (after xmpp_login), or NULL. */
 const char *xmpp_bound_jid(const struct xmpp_session *s);
 
+/* What a server offers after TLS, before any login (--serverinfo).
+ * Every string is allocated; free with xmpp_features_clear. */
+struct xmpp_names {
+    char **v;
+    size_t n;
+};
+struct xmpp_features {
+    char *from;               /* the stream header's from, or NULL */
+    struct xmpp_names mechs;  /* SASL (RFC 6120 6) */
+    int cb_listed;            /* XEP-0440 list sent */
+    struct xmpp_names cbs;    /* XEP-0440 channel-binding types */
+    int sasl2;                /* XEP-0388 */
+    struct xmpp_names mechs2; /* its mechanisms */
+    int bind2, bind2_sm;      /* XEP-0386, with inline XEP-0198 */
+    struct xmpp_names fast;   /* XEP-0484 mechanisms */
+    int sm;                   /* <sm/> before login (XEP-0198) */
+    int csi;                  /* XEP-0352 */
+    int reg;                  /* in-band registration (XEP-0077) */
+    long long max_bytes;      /* XEP-0478, -1: not advertised */
+    long long idle_seconds;   /* XEP-0478, -1: not advertised */
+    struct xmpp_names other;  /* any other feature: "name ns" */
+    /* The login this client would make with a password: "SASL2
+     * SCRAM-SHA-256-PLUS", "SCRAM-SHA-1", ...; NULL: none usable. */
+    char *login;
+};
+
+/*
+ * --serverinfo: open the stream, STARTTLS (or direct TLS), read the
+ * features of the encrypted stream into 'f', and send nothing more
+ * (xmpp_close writes </stream:stream>).  No credentials are ever sent.
+ * The stream header names the account (from=, as a login's does, which
+ * servers such as Prosody 13 need to offer FAST) only when 'from_ok'
+ * (may be NULL) says so once TLS is up: a verified connection.
+ * f->login is the login a run would make once the certificate verifies.
+ * Used error codes: those of xmpp_login's steps before SASL.
+ */
+enum xs_err xmpp_probe(struct xmpp_session *s,
+                       int (*from_ok)(void *ud),
+                       void *ud,
+                       struct xmpp_features *f,
+                       struct xs_error *err);
+void xmpp_features_clear(struct xmpp_features *f);
+
 void xmpp_free(struct xmpp_session *s);
 
 #endif

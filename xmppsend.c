@@ -39,6 +39,7 @@
 #include "raw.h"
 #include "receipts.h"
 #include "sasl.h"
+#include "serverinfo.h"
 #include "tls.h"
 #include "upload.h"
 #include "xml.h"
@@ -57,6 +58,7 @@ static const char usage_head[] =
     "       xmppsend [options] --roster-add JID ... [recipient ...] "
     "[--roster]\n"
     "       xmppsend [options] --raw < stanzas\n"
+    "       xmppsend [options] --serverinfo [--login] [domain]\n"
     "\n"
     "Send one message (from -m or standard input) to each recipient, or\n"
     "print the account's roster, or share files (-u) by HTTP upload.\n"
@@ -400,6 +402,7 @@ struct job {
     unsigned round_trips;   /* TCP + TLS + XMPP, over every session */
     int retries, backoff_s; /* --retry */
     int login_ok;           /* the last session logged in */
+    struct serverinfo *si;  /* --serverinfo --login: its job */
 };
 
 /* Everything a run holds, so that finish() can release it whatever step
@@ -1139,7 +1142,7 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
     if (cl->roster && (c->nrcpt > 0 || cl->chatroom != NULL))
         return xs_seterr(err, XS_EUSAGE, "--roster takes no recipients");
     if (!cl->roster && !cl->raw && c->nrcpt == 0 && cl->nseq == 0 &&
-        cl->chatroom == NULL)
+        cl->chatroom == NULL && !cl->serverinfo)
         return xs_seterr(err, XS_EUSAGE, "no recipient given");
     if (cl->jid == NULL && cl->account == NULL && c->cfg.nacc > 0 &&
         !config_has(&c->cfg, "default"))
@@ -1837,6 +1840,8 @@ static enum xs_err run_session(struct job *job,
     e = xmpp_login(s, err);
     job->login_ok = e == XS_OK;
     save_state(st); /* a new token is kept whatever the job does */
+    if (e == XS_OK && job->si != NULL)
+        e = serverinfo_login(s, job->si, err);
     if (e == XS_OK && job->plan.n > 0)
         e = run_actions(s, &job->plan, err);
     if (e == XS_OK && job->roster) {
@@ -1870,6 +1875,383 @@ static enum xs_err run_session(struct job *job,
     xmpp_close(s);
     xmpp_free(s);
     transport_free(t);
+    return e;
+}
+
+/* ---------------------------------------------------------------- */
+/* --serverinfo [DOMAIN] [--login]: what the servers offer            */
+
+static const char *yes_no(int v)
+{
+    return v ? "yes" : "no";
+}
+
+/* "2026-11-28T00:00:00Z", or "unknown". */
+static void utc_time(long long t, char out[32])
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (t < 0 || gmtime_r(&tt, &tm) == NULL ||
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 32, "unknown");
+}
+
+static void text_names(const char *key, const struct xmpp_names *l,
+                       const char *none)
+{
+    printf("  %s:", key);
+    for (size_t i = 0; i < l->n; i++)
+        printf(" %s", l->v[i]);
+    printf("%s\n", l->n == 0 ? none : "");
+}
+
+static void json_names(const struct xmpp_names *l)
+{
+    fputc('[', stdout);
+    for (size_t i = 0; i < l->n; i++) {
+        if (i > 0)
+            fputc(',', stdout);
+        json_str(stdout, l->v[i]);
+    }
+    fputc(']', stdout);
+}
+
+static void json_num(long long v)
+{
+    if (v < 0)
+        fputs("null", stdout);
+    else
+        printf("%lld", v);
+}
+
+static void si_text_target(const struct serverinfo_target *t, size_t i)
+{
+    printf("target %zu: %s%s%s:%u (%s)\n", i + 1,
+           strchr(t->host, ':') ? "[" : "", t->host,
+           strchr(t->host, ':') ? "]" : "", t->port,
+           t->direct ? "direct TLS" : "STARTTLS");
+    if (t->has_tls) {
+        const struct tls_info *x = &t->tls;
+        printf("  tls: %s, %s%s%s\n", x->version, x->cipher,
+               *x->group ? ", " : "", x->group);
+        printf("  subject: %s\n", x->subject ? x->subject : "(none)");
+        printf("  names:");
+        for (size_t k = 0; k < x->nsan; k++)
+            printf(" %s", x->san[k]);
+        printf("%s\n", x->nsan == 0 ? " (none)" : "");
+        printf("  issuer: %s\n", x->issuer ? x->issuer : "(none)");
+        char nb[32], na[32];
+        utc_time(x->not_before, nb);
+        utc_time(x->not_after, na);
+        printf("  valid: %s to %s\n", nb, na);
+        printf("  pin: %s\n", x->pin);
+        printf("  verified: %s%s%s\n", yes_no(x->verified),
+               x->why ? ": " : "", x->why ? x->why : "");
+    }
+    if (t->has_features) {
+        const struct xmpp_features *f = &t->f;
+        text_names("sasl", &f->mechs, " (none)");
+        text_names("channel-binding", &f->cbs,
+                   f->cb_listed ? " (empty list)" : " (not listed)");
+        if (f->sasl2)
+            text_names("sasl2", &f->mechs2, " (no mechanisms)");
+        else
+            printf("  sasl2: no\n");
+        printf("  bind2: %s%s\n", yes_no(f->bind2),
+               f->bind2_sm ? " (with stream management)" : "");
+        text_names("fast", &f->fast, " no");
+        printf("  sm: %s\n", f->sm ? "yes" : f->bind2_sm ? "with bind2" : "no");
+        printf("  limits:");
+        if (f->max_bytes >= 0)
+            printf(" max-bytes %lld", f->max_bytes);
+        if (f->idle_seconds >= 0)
+            printf(" idle-seconds %lld", f->idle_seconds);
+        printf("%s\n",
+               f->max_bytes < 0 && f->idle_seconds < 0 ? " (none)" : "");
+        printf("  csi: %s\n  register: %s\n", yes_no(f->csi), yes_no(f->reg));
+        if (f->other.n > 0)
+            text_names("other", &f->other, "");
+        printf("  login: %s\n", f->login ? f->login : "(none usable)");
+    }
+    printf("  result: %s\n", t->e == XS_OK ? "ok" : t->error);
+}
+
+static void si_json_target(const struct serverinfo_target *t)
+{
+    fputs("{\"host\":", stdout);
+    json_str(stdout, t->host);
+    printf(",\"port\":%u,\"kind\":\"%s\",\"connected\":%s", t->port,
+           t->direct ? "direct" : "starttls", t->connected ? "true" : "false");
+    fputs(",\"tls\":", stdout);
+    if (t->has_tls) {
+        const struct tls_info *x = &t->tls;
+        fputs("{\"version\":", stdout);
+        json_str(stdout, x->version);
+        fputs(",\"cipher\":", stdout);
+        json_str(stdout, x->cipher);
+        fputs(",\"group\":", stdout);
+        json_str(stdout, *x->group ? x->group : NULL);
+        fputs(",\"subject\":", stdout);
+        json_str(stdout, x->subject);
+        fputs(",\"names\":[", stdout);
+        for (size_t k = 0; k < x->nsan; k++) {
+            if (k > 0)
+                fputc(',', stdout);
+            json_str(stdout, x->san[k]);
+        }
+        fputs("],\"issuer\":", stdout);
+        json_str(stdout, x->issuer);
+        char nb[32], na[32];
+        utc_time(x->not_before, nb);
+        utc_time(x->not_after, na);
+        fputs(",\"not_before\":", stdout);
+        json_str(stdout, nb);
+        fputs(",\"not_after\":", stdout);
+        json_str(stdout, na);
+        fputs(",\"pin\":", stdout);
+        json_str(stdout, x->pin);
+        printf(",\"verified\":%s,\"why\":", x->verified ? "true" : "false");
+        json_str(stdout, x->why);
+        fputc('}', stdout);
+    } else {
+        fputs("null", stdout);
+    }
+    fputs(",\"features\":", stdout);
+    if (t->has_features) {
+        const struct xmpp_features *f = &t->f;
+        fputs("{\"from\":", stdout);
+        json_str(stdout, f->from);
+        fputs(",\"sasl\":", stdout);
+        json_names(&f->mechs);
+        fputs(",\"channel_binding\":", stdout);
+        if (f->cb_listed)
+            json_names(&f->cbs);
+        else
+            fputs("null", stdout);
+        fputs(",\"sasl2\":", stdout);
+        if (f->sasl2)
+            json_names(&f->mechs2);
+        else
+            fputs("null", stdout);
+        printf(",\"bind2\":%s,\"bind2_sm\":%s,\"fast\":",
+               f->bind2 ? "true" : "false", f->bind2_sm ? "true" : "false");
+        json_names(&f->fast);
+        printf(",\"sm\":%s,\"csi\":%s,\"register\":%s,\"max_bytes\":",
+               f->sm ? "true" : "false", f->csi ? "true" : "false",
+               f->reg ? "true" : "false");
+        json_num(f->max_bytes);
+        fputs(",\"idle_seconds\":", stdout);
+        json_num(f->idle_seconds);
+        fputs(",\"other\":", stdout);
+        json_names(&f->other);
+        fputs(",\"login\":", stdout);
+        json_str(stdout, f->login);
+        fputc('}', stdout);
+    } else {
+        fputs("null", stdout);
+    }
+    printf(",\"ok\":%s,\"error\":", t->e == XS_OK ? "true" : "false");
+    json_str(stdout, t->e == XS_OK ? NULL : t->error);
+    fputc('}', stdout);
+}
+
+/* The report, whatever was gathered; with --json its one object also
+ * carries the run's outcome (the error line still goes to stderr). */
+static void print_serverinfo(const struct serverinfo *si,
+                             int login,
+                             enum xs_err e,
+                             const struct xs_error *err)
+{
+    if (json_out) {
+        fputs("{\"domain\":", stdout);
+        json_str(stdout, si->domain);
+        printf(",\"ok\":%s,\"exit\":%d,\"error\":",
+               e == XS_OK ? "true" : "false", exit_code(e));
+        json_str(stdout, e == XS_OK ? NULL : err->msg);
+        fputs(",\"targets\":[", stdout);
+        for (size_t i = 0; i < si->n; i++) {
+            if (i > 0)
+                fputc(',', stdout);
+            si_json_target(&si->t[i]);
+        }
+        fputc(']', stdout);
+        if (login) {
+            fputs(",\"login\":", stdout);
+            if (si->logged_in) {
+                fputs("{\"jid\":", stdout);
+                json_str(stdout, si->bound_jid);
+                fputs(",\"upload\":", stdout);
+                json_str(stdout, si->upload);
+                fputs(",\"upload_max\":", stdout);
+                json_num(si->upload ? si->upload_max : -1);
+                fputs(",\"muc\":", stdout);
+                json_str(stdout, si->muc);
+                fputc('}', stdout);
+            } else {
+                fputs("null", stdout);
+            }
+        }
+        puts("}");
+        json_reported = 1;
+        return;
+    }
+    if (quiet)
+        return;
+    printf("domain: %s\n", si->domain);
+    for (size_t i = 0; i < si->n; i++)
+        si_text_target(&si->t[i], i);
+    if (login && si->logged_in) {
+        char max[48] = "";
+        if (si->upload != NULL && si->upload_max >= 0)
+            snprintf(max, sizeof max, " (max-file-size %lld)",
+                     si->upload_max);
+        printf("login:\n  jid: %s\n  upload: %s%s\n  muc: %s\n",
+               si->bound_jid ? si->bound_jid : "(none)",
+               si->upload ? si->upload : "(none)", max,
+               si->muc ? si->muc : "(none)");
+    }
+}
+
+/* The domain asked about: the operand, else the account's. */
+static enum xs_err
+serverinfo_domain(struct cli *c, char **domain, struct xs_error *err)
+{
+    const char *why = NULL;
+    struct jid j;
+    const char *src = c->nrcpt == 1 ? c->rcpt[0] : c->cl.jid;
+    if (src == NULL)
+        return xs_seterr(err, XS_EUSAGE,
+                         "--serverinfo needs a DOMAIN or an account (-j JID)");
+    if (jid_parse(src, &j, &why) != 0) {
+        char *p = text_printable(src, strlen(src), 200);
+        xs_seterr(err, XS_EDATA, "invalid %s '%s': %s",
+                  c->nrcpt == 1 ? "domain" : "account JID", p,
+                  why ? why : "");
+        free(p);
+        return XS_EDATA;
+    }
+    if (c->nrcpt == 1 && (j.local != NULL || j.resource != NULL)) {
+        jid_free(&j);
+        return xs_seterr(err, XS_EUSAGE,
+                         "--serverinfo takes a domain, not a JID");
+    }
+    *domain = xstrdup(j.domain);
+    jid_free(&j);
+    return XS_OK;
+}
+
+/* The settings a probe needs (without --login no account is needed). */
+static enum xs_err serverinfo_settings(struct cli *c, struct xs_error *err)
+{
+    struct settings *cl = &c->cl;
+    struct job *job = &c->job;
+    enum xs_err e = opts_check(cl, err);
+    if (e != XS_OK)
+        return e;
+    c->timeout = cl->timeout != NULL ? (int)strtol(cl->timeout, NULL, 10) : 30;
+    if (cl->pin != NULL && tls_pin_parse(cl->pin, c->pin) != 0)
+        return xs_seterr(err, XS_ESOFTWARE, "--pin checked but not parsed");
+    if (cl->server != NULL &&
+        opts_parse_server(cl->server, &job->host, &job->port, err) != XS_OK)
+        return err->code;
+    if (cl->tls != NULL)
+        job->tls_mode =
+            strcmp(cl->tls, "direct") == 0 ? NET_TLS_DIRECT : NET_TLS_STARTTLS;
+    if (cl->cafile != NULL && access(cl->cafile, R_OK) != 0)
+        return xs_seterr(err, XS_ENOINPUT, "cannot read --cafile %s: %s",
+                         cl->cafile, strerror(errno));
+    if (cl->mechanism != NULL &&
+        sasl_mech_mask(cl->mechanism, &job->cfg.mechanisms, err) != XS_OK)
+        return err->code;
+    job->tls.cafile = cl->cafile;
+    job->tls.pin = cl->pin != NULL ? c->pin : NULL;
+    job->tls.insecure = cl->insecure;
+    job->cfg.resource = cl->resource;
+    job->cfg.sasl2 = !opt_isset(cl, O_SASL2) || cl->sasl2;
+    if (cl->debug)
+        job->cfg.trace = trace_cb;
+    job->cfg.deadline = xs_now_ms() + (long long)c->timeout * 1000;
+    job->tls.deadline = job->cfg.deadline;
+    return XS_OK;
+}
+
+/*
+ * --serverinfo: probe every server of the domain (never a login on
+ * those connections), then with --login a normal run whose job reads
+ * the bound JID and the services.  The report is printed whatever
+ * happened; the exit status is the send's.
+ */
+static enum xs_err serverinfo_cmd(struct cli *c, struct xs_error *err)
+{
+    struct settings *cl = &c->cl;
+    static const char *const no_names[] = {"--roster", "--raw", "--upload",
+                                           "--chatroom", "--each-line",
+                                           "--message", "--pretend"};
+    int no[] = {cl->roster,           cl->raw,       cl->nuploads > 0,
+                cl->chatroom != NULL, cl->each_line, cl->message != NULL,
+                cl->pretend};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        if (no[i])
+            return xs_seterr(err, XS_EUSAGE,
+                             "cannot use both --serverinfo and %s",
+                             no_names[i]);
+    }
+    if (cl->nseq > 0)
+        return xs_seterr(err, XS_EUSAGE,
+                         "cannot use both --serverinfo and roster actions");
+    if (c->nrcpt > 1)
+        return xs_seterr(err, XS_EUSAGE, "--serverinfo takes one DOMAIN");
+    char *domain = NULL;
+    enum xs_err e = serverinfo_domain(c, &domain, err);
+    if (e == XS_OK && cl->login) {
+        /* The login is the account's, to the account's own domain. */
+        struct jid j;
+        if (cl->jid == NULL || jid_parse(cl->jid, &j, NULL) != 0) {
+            e = xs_seterr(err, XS_EUSAGE,
+                          "--login needs an account (-j JID or -a NAME)");
+        } else {
+            if (strcmp(j.domain, domain) != 0)
+                e = xs_seterr(err, XS_EUSAGE,
+                              "--login: DOMAIN is not the account's (%s)",
+                              j.domain);
+            jid_free(&j);
+        }
+        c->nrcpt = 0;
+        if (e == XS_OK)
+            e = build_job(c, err);
+        if (e == XS_OK)
+            e = get_password(c, err);
+    } else if (e == XS_OK) {
+        e = serverinfo_settings(c, err);
+    }
+    if (e != XS_OK) {
+        free(domain);
+        return e;
+    }
+    struct serverinfo si;
+    struct jid acct = {0};
+    int have_acct = cl->jid != NULL && jid_parse(cl->jid, &acct, NULL) == 0;
+    struct serverinfo_opts o = {.account = have_acct && acct.local != NULL &&
+                                                   strcmp(acct.domain, domain) == 0
+                                               ? acct.bare
+                                               : NULL,
+                                .host = c->job.host,
+                                .port = c->job.port,
+                                .tls_mode = c->job.tls_mode,
+                                .tls = c->job.tls,
+                                .cfg = c->job.cfg};
+    o.tls.domain = domain;
+    e = serverinfo_probe(&o, &si, err);
+    if (e == XS_OK && cl->login) {
+        c->job.si = &si;
+        e = run(&c->job, err);
+        c->job.si = NULL;
+    }
+    print_serverinfo(&si, cl->login, e, err);
+    serverinfo_free(&si);
+    if (have_acct)
+        jid_free(&acct);
+    free(domain);
     return e;
 }
 
@@ -2000,6 +2382,8 @@ int main(int argc, char **argv)
         e = load_settings(&c, &err);
     if (e == XS_OK && c.cl.pretend)
         return finish(&c, report(&err, pretend(&c, &err)));
+    if (e == XS_OK && c.cl.serverinfo)
+        return finish(&c, report(&err, serverinfo_cmd(&c, &err)));
     if (e == XS_OK)
         e = build_job(&c, &err);
     if (e == XS_OK)

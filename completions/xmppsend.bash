@@ -29,6 +29,16 @@ _xmppsend_accounts() {
     done 2>/dev/null | sort -u
 }
 
+# The domains of the config files' jid lines (for --serverinfo DOMAIN).
+_xmppsend_domains() {
+    local f
+    for f in "${XMPPSEND_SYSCONFIG-/etc/xmppsend.conf}" \
+        "${XDG_CONFIG_HOME:-$HOME/.config}/xmppsend/config" "$HOME/.xmppsendrc"; do
+        [[ -f $f && -r $f ]] &&
+            sed -n 's/^[[:space:]]*jid[[:space:]]\{1,\}"\{0,1\}[^@[:space:]"]*@\([^/[:space:]"]\{1,\}\).*/\1/p' "$f"
+    done 2>/dev/null | sort -u
+}
+
 _xmppsend() {
     local cur prev
     cur=${COMP_WORDS[COMP_CWORD]}
@@ -48,6 +58,17 @@ _xmppsend() {
         mapfile -t COMPREPLY < <(compgen -W 'user mail daemon local0 local1
             local2 local3 local4 local5 local6 local7' -- "$cur")
         return
+        ;;
+    --tls)
+        mapfile -t COMPREPLY < <(compgen -W 'direct starttls' -- "$cur")
+        return
+        ;;
+    --serverinfo)
+        # DOMAIN: those of the config files' accounts
+        [[ $cur == -* ]] || {
+            mapfile -t COMPREPLY < <(compgen -W "$(_xmppsend_domains)" -- "$cur")
+            return
+        }
         ;;
     --mechanism)
         mapfile -t COMPREPLY < <(compgen -W 'SCRAM-SHA-512 SCRAM-SHA-256

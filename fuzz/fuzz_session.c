@@ -28,7 +28,8 @@
  * (XS_ESOFTWARE, exit 70), no job closes the stream (xmpp_close does,
  * after it), and no <presence/> is ever sent.  SASL2 (XEP-0388) is
  * on, as by default; the FAST token never goes out, and a token the
- * session keeps is printable ASCII without blanks.
+ * session keeps is printable ASCII without blanks.  Each input then goes
+ * to --serverinfo's probe too (probe(), below).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -103,6 +104,73 @@ static void check_printable(const char *s, int utf8)
             (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] < 0xa0))
             abort();
     }
+}
+
+static int probe_from_ok(void *ud)
+{
+    return (*(const unsigned *)ud & 4) != 0;
+}
+
+static void check_names(const struct xmpp_names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        check_printable(l->v[i], 0);
+}
+
+/*
+ * The same server bytes to --serverinfo's probe (xmpp_probe): whatever
+ * the server sends, nothing goes out but the stream headers, <starttls/>
+ * and the close (no SASL, no stanza), the account only with from_ok
+ * (flags & 4), and every feature handed over is printable.
+ */
+static void probe(const char *const *seg,
+                  const size_t *seglen,
+                  size_t nseg,
+                  size_t chunk,
+                  unsigned flags)
+{
+    struct replay rp = {.seg = seg,
+                        .seglen = seglen,
+                        .nseg = nseg,
+                        .chunk = chunk,
+                        .close_at = -1};
+    struct xs_io io;
+    replay_io(&rp, &io);
+    struct xmpp_config cfg = {.jid = "user@example.com",
+                              .deadline = xs_now_ms() + 2000,
+                              .timeout_s = 2,
+                              .sasl2 = 1};
+    struct xmpp_session *s = xmpp_new(&cfg, &io);
+    struct xmpp_features f;
+    struct xs_error err = {0};
+    enum xs_err e = xmpp_probe(s, probe_from_ok, &flags, &f, &err);
+    xmpp_close(s);
+    xmpp_free(s);
+    const struct buf *out = replay_written(&rp);
+    const char *w = out->data ? out->data : "";
+    static const char *const never[] = {"<auth",     "<iq",       "<message",
+                                        "<presence", "<response", "<enable",
+                                        "<bind"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
+        if (contains(w, out->len, never[i]))
+            abort();
+    }
+    if (!(flags & 4) && contains(w, out->len, "user@example.com"))
+        abort();
+    if (e == XS_ESOFTWARE || (e != XS_OK && err.msg[0] == '\0'))
+        abort();
+    check_printable(err.msg, 0);
+    if (e == XS_OK) {
+        check_printable(f.from, 0);
+        check_printable(f.login, 0);
+        check_names(&f.mechs);
+        check_names(&f.cbs);
+        check_names(&f.mechs2);
+        check_names(&f.fast);
+        check_names(&f.other);
+        xmpp_features_clear(&f);
+    }
+    buf_free(&rp.written);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -267,5 +335,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_free(&rp.written);
     st.lockfd = -1; /* shared by every input */
     state_free(&st);
+    probe(seg, seglen, nseg, chunks[flags >> 5], flags);
     return 0;
 }

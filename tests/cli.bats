@@ -835,7 +835,7 @@ man_config_keys() {
     assert_match "$stderr" '--password-file' || return 1
     # A unique prefix still works.
     run -75 --separate-stderr xs -j alice@localhost -p pw \
-        --serv 127.0.0.1:1 --time 10 -m hi bob@localhost
+        --server 127.0.0.1:1 --time 10 -m hi bob@localhost
     assert_xs_error
 }
 
@@ -1473,4 +1473,21 @@ for _ in range(2):
     [ ! -e "$sd/xmppsend" ] || fail "state made with --insecure"
     XS_STATE_HOME=$sd run -75 --separate-stderr xs "${acct[@]}"
     [ -d "$sd/xmppsend" ] && [ "$(stat -c %a "$sd/xmppsend")" = 700 ] || fail "no 700 state dir"
+}
+
+@test "--serverinfo: usage errors (no domain, two, a JID, with -m or --roster, --login without an account or to another domain) are 64 before connecting" {
+    run -64 --separate-stderr xs --serverinfo
+    assert_xs_error "needs a DOMAIN or an account"
+    run -64 --separate-stderr xs --serverinfo a.example b.example
+    assert_xs_error "takes one DOMAIN"
+    run -64 --separate-stderr xs --serverinfo bob@example.org
+    assert_xs_error "takes a domain, not a JID"
+    run -64 --separate-stderr xs --serverinfo -m hi example.org
+    assert_xs_error "cannot use both --serverinfo and --message"
+    run -64 --separate-stderr xs --serverinfo --roster example.org
+    assert_xs_error "cannot use both --serverinfo and --roster"
+    run -64 --separate-stderr xs --serverinfo --login example.org
+    assert_xs_error "--login needs an account"
+    run -64 --separate-stderr xs --serverinfo --login -j a@example.net example.org
+    assert_xs_error "DOMAIN is not the account's"
 }

@@ -168,6 +168,9 @@ dns_run() {
     done
     [ $# -eq 0 ] || shift
     extra=("$@")
+    # --serverinfo sends nothing: no message, no recipient
+    local -a send=(-m 'dns test body' recipient@localhost)
+    [ "${extra[0]-}" != --serverinfo ] || send=()
     script="$(declare -p FAKE_DIR HOSTILE_USER)
 PKI_DIR=\$1 PASSWORD_FILE=\$2
 shift 2
@@ -181,7 +184,7 @@ dns_inside \"\$@\""
         "$BATS_FILE_TMPDIR/password" "$scn" "$listen" \
         -j "$XS_JID" --cafile "$BATS_FILE_TMPDIR/pki/valid/ca.crt" \
         --password-file "$BATS_FILE_TMPDIR/password" --timeout "$XS_T" \
-        "${extra[@]}" -m 'dns test body' recipient@localhost 3>&-
+        "${extra[@]}" "${send[@]}" 3>&-
     [ -s "$D/rc" ] ||
         fail "no result from the namespace (status $status): $output $stderr" ||
         return 1
@@ -536,4 +539,21 @@ SRVS_NAME=_xmpps-client._tcp.localhost
         [ "$(wc -l <"$D/listen.log")" -eq 1 ] ||
             fail "--tls $kind: no connection on $port"
     done
+}
+
+@test "dns: --serverinfo reports every SRV target in a send's order: priority 10 refused, then priority 20 verified; 0" {
+    dns_run "$OK_SCENARIO" - \
+        --srv "$SRV_NAME" 20 0 "$PORT" xmpp.localhost \
+        --srv "$SRV_NAME" 10 0 1 dead.localhost \
+        --a xmpp.localhost 127.0.0.1 --a dead.localhost 127.0.0.1 \
+        -- --serverinfo
+    [ "$status" -eq 0 ] || { details; fail "exit $status"; }
+    assert_srv_query
+    local targets
+    targets=$(grep -E '^target ' <<<"$output" | tr '\n' '|')
+    [[ $targets =~ ^"target 1: dead.localhost:1 (STARTTLS)|target 2: xmpp.localhost:"[0-9]+" (STARTTLS)|"$ ]] ||
+        { details; fail "targets: $targets"; }
+    assert_match "$output" $'  result: cannot connect to dead\\.localhost port 1[^\n]*\n'
+    assert_match "$output" $'\n  verified: yes\n'
+    assert_match "$output" $'\n  result: ok$'
 }

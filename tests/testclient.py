@@ -40,6 +40,10 @@
         join ROOM (which must exist: a join that creates it prints
         "created" and destroys it again) asking for its history, print
         each message of it as NICK, id, body (as muc-sit) and leave.
+    testclient.py PORT CAFILE DOMAIN - features
+        no login: STARTTLS, then print the SASL mechanisms the encrypted
+        stream's features offer, sorted, one per line (--serverinfo's
+        tests compare them).
     testclient.py PORT CAFILE JID PASSWORD muc-info ROOM
         print "exists" when ROOM answers disco#info, else the error
         condition (item-not-found: there is no such room).
@@ -165,6 +169,32 @@ class Stream:
         if features.name != "stream:features":
             raise Fail("expected stream features, got " + serialize(features))
         return features
+
+
+def starttls(port, cafile, domain):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    s = Stream(raw)
+    f = s.header(domain)
+    if f.child("starttls") is None:
+        raise Fail("no STARTTLS offered")
+    s.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    r = s.next()
+    if r.name != "proceed":
+        raise Fail("STARTTLS refused: " + serialize(r))
+    ctx = ssl.create_default_context(cafile=cafile)
+    s.sock = ctx.wrap_socket(raw, server_hostname=domain)
+    return s, s.header(domain)
+
+
+def features(port, cafile, domain):
+    s, f = starttls(port, cafile, domain)
+    m = f.child("mechanisms")
+    names = [c.text() for c in (m.children if m else [])
+             if isinstance(c, Element) and c.name == "mechanism"]
+    for n in sorted(names):
+        print(n)
+    s.send("</stream:stream>")
+    s.sock.close()
 
 
 def login(port, cafile, jid, password):
@@ -487,7 +517,7 @@ def muc_info(s, room):
 
 COMMANDS = {"offline": (6, 6), "subscribe": (7, 7), "request": (7, 7),
             "receipts": (7, 7), "await": (8, 9), "muc-sit": (9, 99),
-            "muc-history": (8, 8), "muc-info": (7, 7)}
+            "muc-history": (8, 8), "muc-info": (7, 7), "features": (6, 6)}
 
 
 def main(argv):
@@ -498,6 +528,9 @@ def main(argv):
         return 64
     port, cafile, jid, password, cmd = int(argv[1]), argv[2], argv[3], argv[4], argv[5]
     try:
+        if cmd == "features":
+            features(port, cafile, jid)
+            return 0
         s = login(port, cafile, jid, password)
         if cmd == "offline":
             offline(s)

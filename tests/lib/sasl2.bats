@@ -270,3 +270,26 @@ assert_sasl2_trace() {
         [ "$(stored_with "$b")" = 1 ] || fail "not stored once: $b"
     done
 }
+
+@test "--serverinfo -j: SASL2 with its mechanisms, Bind2 with SM, FAST and the XEP-0440 list as the server sent them; the login a run makes" {
+    run --separate-stderr -0 xs --serverinfo --json -d --server "127.0.0.1:$SRV_PORT" \
+        --cafile "$SRV_CA" -j alice@localhost --timeout 90
+    local feats want got
+    # the server's own bytes: the features after TLS in the -d trace
+    feats=$(grep -E '^S: ' <<<"$stderr" | grep -oE "<authentication xmlns=[^>]*>.*</authentication>" | tail -1)
+    [ -n "$feats" ] || fail "no SASL2 in the features: $stderr"
+    want=$(sed -E 's|<inline>.*</inline>||' <<<"$feats" | grep -oE '<mechanism>[^<]+</mechanism>' | sed -E 's/<[^>]*>//g' | tr '\n' ' ')
+    got=$(timeout 10 python3 -c 'import json,sys; o=json.load(sys.stdin); print(" ".join(o["targets"][0]["features"]["sasl2"]) + " ")' <<<"$output")
+    [ "$got" = "$want" ] || fail "sasl2: '$got', the server sent '$want'"
+    want=$(grep -oE '<fast xmlns=[^>]*>.*</fast>' <<<"$feats" | grep -oE '<mechanism>[^<]+</mechanism>' | sed -E 's/<[^>]*>//g' | tr '\n' ' ')
+    [ -n "$want" ] || fail "no FAST in the features: $feats"
+    got=$(timeout 10 python3 -c 'import json,sys; o=json.load(sys.stdin); print(" ".join(o["targets"][0]["features"]["fast"]) + " ")' <<<"$output")
+    [ "$got" = "$want" ] || fail "fast: '$got', the server sent '$want'"
+    got=$(timeout 10 python3 -c '
+import json, sys
+f = json.load(sys.stdin)["targets"][0]["features"]
+print(f["bind2"], f["bind2_sm"], " ".join(f["channel_binding"] or []), f["login"])' <<<"$output")
+    assert_match "$got" '^True True tls-exporter( tls-server-end-point)? SASL2 SCRAM-SHA-[0-9]+-PLUS$'
+    # no authentication on a probe
+    refute_match "$stderr" $'(^|\n)C: [^\n]*<authenticate'
+}

@@ -161,6 +161,9 @@ struct cert {
     char pin_text[8 + 2 * TLS_PIN_LEN];
 };
 
+/* An XmppAddr the next cert_make adds (RFC 6120 13.7.1.4), or NULL. */
+static const char *g_xmpp_addr;
+
 /* A self-signed ECDSA certificate for 'name'. */
 static void cert_make(struct cert *c, const char *name)
 {
@@ -188,6 +191,11 @@ static void cert_make(struct cert *c, const char *name)
                      c->crt, GNUTLS_SAN_DNSNAME, name, (unsigned)strlen(name),
                      GNUTLS_FSAN_SET),
                  0);
+    if (g_xmpp_addr != NULL)
+        CHECK_EQ_INT(gnutls_x509_crt_set_subject_alt_name(
+                         c->crt, GNUTLS_SAN_OTHERNAME_XMPP, g_xmpp_addr,
+                         (unsigned)strlen(g_xmpp_addr), GNUTLS_FSAN_APPEND),
+                     0);
     CHECK_EQ_INT(gnutls_x509_crt_set_key(c->crt, c->key), 0);
     CHECK_EQ_INT(
         gnutls_x509_crt_sign2(c->crt, c->crt, c->key, GNUTLS_DIG_SHA256, 0), 0);
@@ -379,6 +387,71 @@ static void test_untrusted(struct cert *localhost, struct cert *other)
     CHECK(strchr(err.msg, '\n') == NULL);
     CHECK(err.msg[strlen(err.msg) - 1] == ')');
     CHECK(strstr(err.msg, "NOT trusted") == NULL);
+}
+
+/* --serverinfo's probe: the handshake completes whether or not the
+ * certificate verifies; transport_info says what it is and why not. */
+static void probe_info(struct cert *cert,
+                       struct tls_opts *o,
+                       struct tls_info *info)
+{
+    struct conn c;
+    struct xs_error err = {0};
+    o->probe = 1;
+    conn_open(&c, SERVER_TLS, cert, o);
+    CHECK_EQ_INT(c.io.starttls(c.io.ctx, 20000, &err), XS_OK);
+    CHECK_EQ_INT(transport_info(c.t, info), 0);
+    CHECK_EQ_INT(transport_verified(c.t), info->verified);
+    conn_close(&c);
+}
+
+static void test_probe(struct cert *other)
+{
+    struct cert x;
+    struct tls_info info;
+    char path[] = "/tmp/test_tls_ca_XXXXXX";
+    g_xmpp_addr = "localhost";
+    cert_make(&x, "localhost");
+    g_xmpp_addr = NULL;
+
+    /* Trusting another CA: reported, not fatal. */
+    cert_write_pem(other, path);
+    struct tls_opts o = {.domain = "localhost", .cafile = path};
+    probe_info(&x, &o, &info);
+    CHECK_EQ_INT(info.verified, 0);
+    CHECK(info.why != NULL && strstr(info.why, "issuer") != NULL);
+    CHECK_EQ_STR(info.pin, x.pin_text);
+    CHECK_EQ_STR(info.subject, "CN=localhost");
+    CHECK_EQ_STR(info.issuer, "CN=localhost");
+    CHECK_EQ_INT(info.nsan, 2);
+    CHECK_EQ_STR(info.san[0], "DNS:localhost");
+    CHECK_EQ_STR(info.san[1], "xmppAddr:localhost");
+    CHECK(info.not_before > 0 && info.not_after > info.not_before);
+    CHECK(strncmp(info.version, "TLS1.", 5) == 0 && info.cipher[0] != '\0');
+    tls_info_clear(&info);
+    unlink(path);
+
+    /* Its own CA file: verified. */
+    char path2[] = "/tmp/test_tls_ca_XXXXXX";
+    cert_write_pem(&x, path2);
+    o.cafile = path2;
+    probe_info(&x, &o, &info);
+    CHECK_EQ_INT(info.verified, 1);
+    CHECK(info.why == NULL);
+    tls_info_clear(&info);
+    unlink(path2);
+
+    /* --pin: the pin decides, either way. */
+    struct tls_opts op = {.domain = "localhost", .pin = x.pin};
+    probe_info(&x, &op, &info);
+    CHECK_EQ_INT(info.verified, 1);
+    tls_info_clear(&info);
+    op.pin = other->pin;
+    probe_info(&x, &op, &info);
+    CHECK_EQ_INT(info.verified, 0);
+    CHECK_EQ_STR(info.why, "does not match --pin");
+    tls_info_clear(&info);
+    cert_free(&x);
 }
 
 static void test_cleartext_after_check(void)
@@ -582,6 +655,7 @@ int main(int argc, char **argv)
     test_new_consumes_fd();
     test_pin(&localhost, &other);
     test_untrusted(&localhost, &other);
+    test_probe(&other);
     test_cleartext_after_check();
     test_shutdown_deadline(&localhost);
     cert_free(&localhost);

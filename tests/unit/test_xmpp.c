@@ -1442,6 +1442,83 @@ static void test_sasl2_fast(void)
     close(lockfd);
 }
 
+static int from_yes(void *ud)
+{
+    (void)ud;
+    return 1;
+}
+
+/* --serverinfo's probe: every feature read, at every read split; nothing
+ * written after TLS but the header (from= only when allowed) and the
+ * close. */
+static void test_probe(void)
+{
+    static const char feats[] =
+        HDR "<stream:features>"
+        "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
+        "<mechanism>SCRAM-SHA-1</mechanism>"
+        "<mechanism>SCRAM-SHA-256-PLUS</mechanism>"
+        "<mechanism>SCRAM-SHA-256</mechanism><mechanism>PLAIN</mechanism>"
+        "</mechanisms>"
+        "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'>"
+        "<channel-binding type='tls-exporter'/></sasl-channel-binding>"
+        "<authentication xmlns='urn:xmpp:sasl:2'>"
+        "<mechanism>SCRAM-SHA-256</mechanism><inline>"
+        "<bind xmlns='urn:xmpp:bind:0'><inline>"
+        "<feature var='urn:xmpp:sm:3'/></inline></bind>"
+        "<fast xmlns='urn:xmpp:fast:0'><mechanism>HT-SHA-256-NONE</mechanism>"
+        "</fast></inline></authentication>"
+        "<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>262144"
+        "</max-bytes><idle-seconds>840</idle-seconds></limits>"
+        "<csi xmlns='urn:xmpp:csi:0'/>"
+        "<register xmlns='http://jabber.org/features/iq-register'/>"
+        "<ver xmlns='urn:xmpp:features:rosterver'/>"
+        "</stream:features>";
+    const char *seg[2] = {HDR F_TLS PROCEED, feats};
+    for (size_t chunk = 1; chunk <= sizeof feats; chunk++) {
+        for (int from = 0; from < 2; from++) {
+            struct replay rp = {.seg = seg, .nseg = 2, .chunk = chunk,
+                                .close_at = -1};
+            struct xs_io io;
+            replay_io(&rp, &io);
+            struct xmpp_config cfg = {.jid = "user@example.com",
+                                      .deadline = xs_now_ms() + 10000,
+                                      .timeout_s = 10,
+                                      .sasl2 = 1};
+            struct xmpp_session *s = xmpp_new(&cfg, &io);
+            struct xmpp_features f;
+            struct xs_error err = {0};
+            CHECK_EQ_INT(xmpp_probe(s, from ? from_yes : NULL, NULL, &f, &err),
+                         XS_OK);
+            xmpp_close(s);
+            xmpp_free(s);
+            CHECK_EQ_STR(f.from, "example.com");
+            CHECK_EQ_INT(f.mechs.n, 4);
+            CHECK_EQ_STR(f.mechs.v[1], "SCRAM-SHA-256-PLUS");
+            CHECK(f.cb_listed && f.cbs.n == 1);
+            CHECK_EQ_STR(f.cbs.v[0], "tls-exporter");
+            CHECK(f.sasl2 && f.mechs2.n == 1 && f.bind2 && f.bind2_sm);
+            CHECK(f.fast.n == 1 && !f.sm && f.csi && f.reg);
+            CHECK_EQ_STR(f.fast.v[0], "HT-SHA-256-NONE");
+            CHECK(f.max_bytes == 262144 && f.idle_seconds == 840);
+            CHECK(f.other.n == 1);
+            CHECK_EQ_STR(f.other.v[0], "ver urn:xmpp:features:rosterver");
+            /* the replay transport has no channel binding: no -PLUS */
+            CHECK_EQ_STR(f.login, "SASL2 SCRAM-SHA-256");
+            xmpp_features_clear(&f);
+            struct buf *w = &rp.written;
+            CHECK_EQ_INT(count_of(w, "<stream:stream"), 2);
+            CHECK(contains(w, "<starttls "));
+            CHECK(!contains(w, "<auth") && !contains(w, "<iq") &&
+                  !contains(w, "<presence"));
+            CHECK_EQ_INT(contains(w, "from='user@example.com'"), from);
+            CHECK(w->len > 16 &&
+                  strcmp(w->data + w->len - 16, "</stream:stream>") == 0);
+            buf_free(w);
+        }
+    }
+}
+
 int main(void)
 {
     test_jid();
@@ -1463,6 +1540,7 @@ int main(void)
     test_line_mode_session();
     test_channel_binding_plan();
     test_sasl2_fast();
+    test_probe();
     xml_cleanup();
     TEST_DONE("test_xmpp");
     return 0;
