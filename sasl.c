@@ -204,7 +204,19 @@ static enum xs_err prepare_password(const char *password,
     /* Far above any real password; keeps datum sizes (unsigned) safe. */
     if (len > 65536)
         return xs_seterr(err, XS_EDATA, "password is too long");
-    if (raw) {
+    /*
+     * Printable ASCII (U+0020..U+007E) is its own OpaqueString: no
+     * mapping or normalisation changes it, and nothing in it is
+     * disallowed (GnuTLS returns it unchanged).  Skipping GnuTLS here
+     * keeps libunistring's normalisation tables out of memory.  Other
+     * ASCII (controls) and non-ASCII text go to GnuTLS, which refuses
+     * or normalises them.
+     */
+    size_t printable = 0;
+    while (printable < len && password[printable] >= 0x20 &&
+           password[printable] <= 0x7e)
+        printable++;
+    if (raw || printable == len) {
         *pw = xmalloc(len + 1);
         memcpy(*pw, password, len + 1);
         *pwlen = len;
