@@ -322,6 +322,44 @@ static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
     return send(t->fd, buf, n, MSG_NOSIGNAL);
 }
 
+/*
+ * The priority string: the system's default without TLS 1.0/1.1, and
+ * with X25519 (when the system allows it) moved to the front of its key
+ * exchange groups, the rest in the system's order.  The ClientHello
+ * then carries one key share (GNUTLS_KEY_SHARE_TOP), for X25519, which
+ * every current server takes and which costs least to make; GnuTLS's
+ * default makes two (SECP256R1 and X25519) and the server uses one.  A
+ * server without X25519 answers with a HelloRetryRequest naming its
+ * group: one round trip more, handled inside gnutls_handshake.
+ * Returns allocated text.
+ */
+static char *tls_priority(void)
+{
+    static const char base[] = "-VERS-TLS1.0:-VERS-TLS1.1:-VERS-DTLS-ALL";
+    gnutls_priority_t p;
+    const char *errpos = NULL;
+    const unsigned *groups = NULL;
+    int n = 0, x25519 = 0;
+    if (gnutls_priority_init2(&p, base, &errpos,
+                              GNUTLS_PRIORITY_INIT_DEF_APPEND) < 0)
+        return xstrdup(base);
+    n = gnutls_priority_group_list(p, &groups);
+    for (int i = 0; i < n; i++)
+        x25519 |= groups[i] == GNUTLS_GROUP_X25519;
+    struct buf b = {0};
+    buf_addstr(&b, base);
+    if (x25519 && groups[0] != GNUTLS_GROUP_X25519) {
+        buf_addstr(&b, ":-GROUP-ALL:+GROUP-X25519");
+        for (int i = 0; i < n; i++) {
+            const char *name = gnutls_group_get_name(groups[i]);
+            if (groups[i] != GNUTLS_GROUP_X25519 && name != NULL)
+                buf_printf(&b, ":+GROUP-%s", name);
+        }
+    }
+    gnutls_priority_deinit(p);
+    return b.data;
+}
+
 /* The TLS handshake on t->fd, with SNI and verification against the
  * JID's domain (or --pin); direct TLS also offers ALPN xmpp-client. */
 static enum xs_err
@@ -330,11 +368,15 @@ tls_handshake(struct transport *t, int timeout_ms, struct xs_error *err)
     const char *errpos = NULL;
     long long deadline = xs_now_ms() + timeout_ms;
 
-    if (gnutls_init(&t->tls, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL) < 0 ||
-        gnutls_set_default_priority_append(
-            t->tls, "-VERS-TLS1.0:-VERS-TLS1.1:-VERS-DTLS-ALL", &errpos, 0) <
-            0 ||
-        gnutls_credentials_set(t->tls, GNUTLS_CRD_CERTIFICATE, t->cred) < 0)
+    char *prio = tls_priority();
+    int bad = gnutls_init(&t->tls, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL |
+                                       GNUTLS_KEY_SHARE_TOP) < 0 ||
+              gnutls_set_default_priority_append(t->tls, prio, &errpos, 0) <
+                  0 ||
+              gnutls_credentials_set(t->tls, GNUTLS_CRD_CERTIFICATE, t->cred) <
+                  0;
+    free(prio);
+    if (bad)
         return xs_seterr(err, XS_ESOFTWARE, "cannot set up a TLS session");
     if (!is_ip(t->domain))
         gnutls_server_name_set(t->tls, GNUTLS_NAME_DNS, t->domain,
