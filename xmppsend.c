@@ -1978,7 +1978,17 @@ static int finish(struct cli *c, int rc)
         msg("cannot write standard output: %s", strerror(errno));
         rc = EX_IOERR;
     }
+#ifndef __SANITIZE_ADDRESS__
+    /* Everything is written and wiped: end here.  exit() would run the
+     * libraries' destructors (GnuTLS, p11-kit, libstdc++ for ICU), whose
+     * code pages alone add up to 0.3 MiB to the peak RSS, for memory the
+     * kernel frees anyway.  (Not under ASan, whose leak check runs at
+     * exit; valgrind checks at _exit too.) */
+    fflush(stderr);
+    _exit(rc);
+#else
     return rc;
+#endif
 }
 
 int main(int argc, char **argv)
