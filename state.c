@@ -191,12 +191,13 @@ enum xs_err state_parse(const char *text,
     }
     /* SCRAM keys only as a whole, well-formed set. */
     if (!scram_ok(st)) {
-        char **f[] = {&st->scram_mech, &st->scram_salt, &st->scram_iter,
-                      &st->scram_ck, &st->scram_sk};
-        for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) {
-            xs_free_secret(*f[k]);
-            *f[k] = NULL;
-        }
+        xs_free_secret(st->scram_mech);
+        xs_free_secret(st->scram_salt);
+        xs_free_secret(st->scram_iter);
+        xs_free_secret(st->scram_ck);
+        xs_free_secret(st->scram_sk);
+        st->scram_mech = st->scram_salt = st->scram_iter = NULL;
+        st->scram_ck = st->scram_sk = NULL;
     }
     return XS_OK;
 }

@@ -451,10 +451,10 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
         printf 'scram-pw-new\n' >"$pw2"
         printf 'scram-pw-3\n' >"$pw3"
     )
-    export XS_STATE_HOME=$BATS_TEST_TMPDIR/keys-state
-    st=$XS_STATE_HOME/xmppsend/scram@localhost
+    st=$BATS_TEST_TMPDIR/keys-state/xmppsend/scram@localhost
     xsk() {
-        xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
+        XS_STATE_HOME=$BATS_TEST_TMPDIR/keys-state \
+            xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
             -j scram@localhost "$@"
     }
     keys() { sed -n 's/^scram-client-key //p' "$st"; }
