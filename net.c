@@ -471,8 +471,8 @@ static enum xs_err connect_ready(const char *host,
     if (e == XS_OK)
         e = ready(ud, fd, direct, err);
     if (seen_fn != NULL) {
-        struct net_attempt a = {host, port, direct, *connected, e,
-                                e != XS_OK ? err->msg : ""};
+        struct net_attempt a = {host,       port, direct,
+                                *connected, e,    e != XS_OK ? err->msg : ""};
         seen_fn(seen_ud, &a);
     }
     return e;

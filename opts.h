@@ -143,9 +143,9 @@ struct settings {
     /* OPT_LIST uses (command line only), in their order */
     struct opt_use *seq;
     size_t nseq;
-    char *account;     /* -a: the config file account */
-    char *password_fd; /* --password-fd N */
-    int pretend;       /* --pretend: print the settings, do not connect */
+    char *account;         /* -a: the config file account */
+    char *password_fd;     /* --password-fd N */
+    int pretend;           /* --pretend: print the settings, do not connect */
     int serverinfo, login; /* --serverinfo [--login] (serverinfo.c) */
     /* the config file each key came from (not owned); NULL: 'file' */
     const char *from[O_COUNT];

@@ -60,6 +60,14 @@ struct sasl_scram {
     char *ssdp_h, *ssdp_d;
     int ssdp_required; /* a server-first without either is refused */
     int ssdp_ok;       /* server-first carried a matching one */
+    /* RFC 5802 section 5.1 key cache: the keys offered by the caller
+     * (sasl_scram_use_keys) and those of this exchange, for the salt
+     * and iteration count they belong to. */
+    int have_cached, cache_hit, have_keys;
+    char *cached_salt, *salt;
+    unsigned cached_iter, iter;
+    unsigned char cached_ck[SASL_HASH_MAX], cached_sk[SASL_HASH_MAX];
+    unsigned char ck[SASL_HASH_MAX], sk[SASL_HASH_MAX];
 };
 
 const char *sasl_mech_name(enum sasl_mech m)
@@ -196,7 +204,19 @@ static enum xs_err prepare_password(const char *password,
     /* Far above any real password; keeps datum sizes (unsigned) safe. */
     if (len > 65536)
         return xs_seterr(err, XS_EDATA, "password is too long");
-    if (raw) {
+    /*
+     * Printable ASCII (U+0020..U+007E) is its own OpaqueString: no
+     * mapping or normalisation changes it, and nothing in it is
+     * disallowed (GnuTLS returns it unchanged).  Skipping GnuTLS here
+     * keeps libunistring's normalisation tables out of memory.  Other
+     * ASCII (controls) and non-ASCII text go to GnuTLS, which refuses
+     * or normalises them.
+     */
+    size_t printable = 0;
+    while (printable < len && password[printable] >= 0x20 &&
+           password[printable] <= 0x7e)
+        printable++;
+    if (raw || printable == len) {
         *pw = xmalloc(len + 1);
         memcpy(*pw, password, len + 1);
         *pwlen = len;
@@ -577,18 +597,41 @@ static enum xs_err scram_compute(struct sasl_scram *s,
     buf_addch(&auth, ',');
     buf_add(&auth, client_final->data, client_final->len);
 
-    /* iter >= SASL_SCRAM_MIN_ITER here: nettle asserts on 0. */
-    if (gnutls_pbkdf2(s->mac, &key, &saltd, iter, salted, h) < 0 ||
-        gnutls_hmac_fast(s->mac, salted, h, "Client Key", 10, client_key) < 0 ||
-        gnutls_hash_fast(s->dig, client_key, h, stored_key) < 0 ||
+    /*
+     * Keys kept from an earlier login for this very salt and iteration
+     * count (RFC 5802 section 5.1) spare PBKDF2; anything else derives
+     * them from the password.  iter >= SASL_SCRAM_MIN_ITER here: nettle
+     * asserts on 0.
+     */
+    s->cache_hit = s->have_cached && s->cached_iter == iter &&
+                   strlen(s->cached_salt) == sf->salt_len &&
+                   memcmp(s->cached_salt, sf->salt, sf->salt_len) == 0;
+    if (s->cache_hit) {
+        memcpy(client_key, s->cached_ck, h);
+        memcpy(server_key, s->cached_sk, h);
+    } else if (gnutls_pbkdf2(s->mac, &key, &saltd, iter, salted, h) < 0 ||
+               gnutls_hmac_fast(s->mac, salted, h, "Client Key", 10,
+                                client_key) < 0 ||
+               gnutls_hmac_fast(s->mac, salted, h, "Server Key", 10,
+                                server_key) < 0) {
+        rc = xs_seterr(err, XS_ESOFTWARE, "cannot compute SCRAM keys");
+        goto out;
+    }
+    if (gnutls_hash_fast(s->dig, client_key, h, stored_key) < 0 ||
         gnutls_hmac_fast(s->mac, stored_key, h, auth.data, auth.len,
                          client_sig) < 0 ||
-        gnutls_hmac_fast(s->mac, salted, h, "Server Key", 10, server_key) < 0 ||
         gnutls_hmac_fast(s->mac, server_key, h, auth.data, auth.len,
                          server_sig) < 0) {
         rc = xs_seterr(err, XS_ESOFTWARE, "cannot compute SCRAM keys");
         goto out;
     }
+    /* Kept (wiped by sasl_scram_free) for sasl_scram_keys. */
+    memcpy(s->ck, client_key, h);
+    memcpy(s->sk, server_key, h);
+    s->have_keys = 1;
+    s->iter = iter;
+    free(s->salt);
+    s->salt = xstrndup(sf->salt, sf->salt_len);
     for (i = 0; i < h; i++)
         proof[i] = client_key[i] ^ client_sig[i];
 
@@ -893,6 +936,8 @@ void sasl_scram_free(struct sasl_scram *s)
         xs_free_secret(s->server_sig_b64);
     free(s->ssdp_h);
     free(s->ssdp_d);
+    free(s->cached_salt);
+    free(s->salt);
     buf_wipe(&s->gs2_header);
     buf_wipe(&s->cbind);
     buf_wipe(&s->client_bare);
@@ -975,4 +1020,69 @@ enum xs_err sasl_ht_verify(const char *token,
                          "server failed FAST mutual authentication (wrong or "
                          "missing proof in <success/>)");
     return XS_OK;
+}
+
+void sasl_scram_use_keys(struct sasl_scram *s, const struct sasl_scram_keys *k)
+{
+    unsigned char *ck = NULL, *sk = NULL;
+    size_t cklen = 0, sklen = 0;
+    unsigned iter = 0;
+    struct xs_error ierr = {0};
+
+    if (s == NULL || k == NULL || k->mech == NULL || k->salt == NULL ||
+        k->iter == NULL || k->client_key == NULL || k->server_key == NULL ||
+        strcmp(k->mech, sasl_mech_name(s->mech)) != 0 ||
+        parse_iter(k->iter, strlen(k->iter), &iter, &ierr) != XS_OK ||
+        strlen(k->salt) > SASL_SALT_B64_MAX)
+        return;
+    /* Keys of the wrong size (another hash, a damaged file) are not
+     * offered: the password is used instead. */
+    if (b64_decode(k->client_key, strlen(k->client_key), &ck, &cklen) == 0 &&
+        b64_decode(k->server_key, strlen(k->server_key), &sk, &sklen) == 0 &&
+        cklen == s->hlen && sklen == s->hlen) {
+        memcpy(s->cached_ck, ck, s->hlen);
+        memcpy(s->cached_sk, sk, s->hlen);
+        free(s->cached_salt);
+        s->cached_salt = xstrdup(k->salt);
+        s->cached_iter = iter;
+        s->have_cached = 1;
+    }
+    if (ck != NULL) {
+        xs_wipe(ck, cklen);
+        free(ck);
+    }
+    if (sk != NULL) {
+        xs_wipe(sk, sklen);
+        free(sk);
+    }
+}
+
+int sasl_scram_cache_hit(const struct sasl_scram *s)
+{
+    return s != NULL && s->cache_hit;
+}
+
+int sasl_scram_keys(const struct sasl_scram *s, struct sasl_scram_keys *k)
+{
+    memset(k, 0, sizeof *k);
+    if (s == NULL || !s->have_keys || s->salt == NULL)
+        return -1;
+    k->mech = xstrdup(sasl_mech_name(s->mech));
+    k->salt = xstrdup(s->salt);
+    k->iter = xasprintf("%u", s->iter);
+    k->client_key = b64_encode(s->ck, s->hlen);
+    k->server_key = b64_encode(s->sk, s->hlen);
+    return 0;
+}
+
+void sasl_scram_keys_free(struct sasl_scram_keys *k)
+{
+    free(k->mech);
+    free(k->salt);
+    free(k->iter);
+    if (k->client_key != NULL)
+        xs_free_secret(k->client_key);
+    if (k->server_key != NULL)
+        xs_free_secret(k->server_key);
+    memset(k, 0, sizeof *k);
 }

@@ -119,6 +119,33 @@ enum xs_err sasl_scram_verify(struct sasl_scram *s,
 void sasl_scram_free(struct sasl_scram *s);
 
 /*
+ * RFC 5802 section 5.1: the client may keep ClientKey and ServerKey for
+ * the salt and iteration count the server sent, and skip PBKDF2 when
+ * the server sends the same ones again.  As text (what the state file
+ * holds): the mechanism's hash name (sasl_mech_name, without -PLUS),
+ * the salt as base64 as in server-first, the iteration count in
+ * decimal, and the two keys as base64.
+ */
+struct sasl_scram_keys {
+    char *mech, *salt, *iter, *client_key, *server_key;
+};
+
+/* Offer kept keys to sasl_scram_final (copied): used when the
+ * mechanism, salt and iteration count match server-first; keys that do
+ * not fit the mechanism are ignored. */
+void sasl_scram_use_keys(struct sasl_scram *s, const struct sasl_scram_keys *k);
+
+/* After sasl_scram_final: 1 when the proof came from kept keys. */
+int sasl_scram_cache_hit(const struct sasl_scram *s);
+
+/* After sasl_scram_final: the exchange's keys, allocated into 'k'
+ * (free with sasl_scram_keys_free, which wipes them); -1: none.  Keep
+ * them only once sasl_scram_verify has accepted the server's
+ * signature. */
+int sasl_scram_keys(const struct sasl_scram *s, struct sasl_scram_keys *k);
+void sasl_scram_keys_free(struct sasl_scram_keys *k);
+
+/*
  * SCRAM-*-PLUS (RFC 5802 section 6): the strongest SCRAM mechanism whose
  * "-PLUS" name is among the 'n' offered, or SASL_NONE.  The -PLUS name
  * of a mechanism is sasl_mech_name() followed by "-PLUS".

@@ -221,9 +221,10 @@ static int on_info(void *ud,
 
 /* The group chat service of the domain: the first item of its
  * disco#items whose disco#info says conference/text. */
-static enum xs_err
-find_muc(struct xmpp_session *s, const char *domain, char **out,
-         struct xs_error *err)
+static enum xs_err find_muc(struct xmpp_session *s,
+                            const char *domain,
+                            char **out,
+                            struct xs_error *err)
 {
     struct disco d = {0};
     struct xnode *items = NULL;

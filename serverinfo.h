@@ -38,10 +38,10 @@ struct serverinfo {
     size_t n;
     /* --login */
     int logged_in;
-    char *bound_jid;   /* allocated, NULL: none */
-    char *upload;      /* the XEP-0363 service, NULL: none found */
+    char *bound_jid;      /* allocated, NULL: none */
+    char *upload;         /* the XEP-0363 service, NULL: none found */
     long long upload_max; /* its max-file-size, -1: not stated */
-    char *muc;         /* the XEP-0045 service, NULL: none found */
+    char *muc;            /* the XEP-0045 service, NULL: none found */
 };
 
 struct serverinfo_opts {

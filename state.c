@@ -9,6 +9,9 @@
  *   server-bind2 0|1        server-cb-listed 0|1
  *   server-mechs A,B        server-cbs A,B
  *   server-sasl2-mechs A,B  server-fast A,B
+ *   scram-mechanism SCRAM-SHA-1|SCRAM-SHA-256|SCRAM-SHA-512
+ *   scram-salt BASE64       scram-iterations N
+ *   scram-client-key BASE64 scram-server-key BASE64
  * (server-known 1: the server-* lines describe an offer.)
  */
 #define _GNU_SOURCE
@@ -57,6 +60,55 @@ void state_drop_token(struct xs_state *st)
     state_set(st, &st->fast_token, NULL);
     state_set(st, &st->fast_mech, NULL);
     state_set(st, &st->fast_expiry, NULL);
+}
+
+void state_drop_scram(struct xs_state *st)
+{
+    state_set(st, &st->scram_mech, NULL);
+    state_set(st, &st->scram_salt, NULL);
+    state_set(st, &st->scram_iter, NULL);
+    state_set(st, &st->scram_ck, NULL);
+    state_set(st, &st->scram_sk, NULL);
+}
+
+/* Strict base64 (RFC 4648, padded) of 'n' bytes: the length and the
+ * alphabet; sasl.c decodes the keys strictly before it uses them. */
+static int b64_of(const char *v, size_t n)
+{
+    size_t len = strlen(v), pad = 0;
+    if (len != (n + 2) / 3 * 4)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '=' && i >= len - 2) {
+            pad++;
+            continue;
+        }
+        if (pad > 0 || !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                         (c >= '0' && c <= '9') || c == '+' || c == '/'))
+            return 0;
+    }
+    return pad == (3 - n % 3) % 3;
+}
+
+/* Do the five SCRAM fields make one usable set? */
+static int scram_ok(const struct xs_state *st)
+{
+    size_t h = 0;
+    if (st->scram_mech == NULL || st->scram_salt == NULL ||
+        st->scram_iter == NULL || st->scram_ck == NULL || st->scram_sk == NULL)
+        return 0;
+    if (strcmp(st->scram_mech, "SCRAM-SHA-1") == 0)
+        h = 20;
+    else if (strcmp(st->scram_mech, "SCRAM-SHA-256") == 0)
+        h = 32;
+    else if (strcmp(st->scram_mech, "SCRAM-SHA-512") == 0)
+        h = 64;
+    size_t ni = strlen(st->scram_iter);
+    if (h == 0 || ni == 0 || ni > 9 || st->scram_iter[0] == '0' ||
+        strspn(st->scram_iter, "0123456789") != ni)
+        return 0;
+    return b64_of(st->scram_ck, h) && b64_of(st->scram_sk, h);
 }
 
 enum xs_err state_parse(const char *text,
@@ -111,6 +163,16 @@ enum xs_err state_parse(const char *text,
             field = &st->mechs2;
         else if (KEY("server-fast"))
             field = &st->fast_mechs;
+        else if (KEY("scram-mechanism"))
+            field = &st->scram_mech;
+        else if (KEY("scram-salt"))
+            field = &st->scram_salt;
+        else if (KEY("scram-iterations"))
+            field = &st->scram_iter;
+        else if (KEY("scram-client-key"))
+            field = &st->scram_ck;
+        else if (KEY("scram-server-key"))
+            field = &st->scram_sk;
 #undef KEY
         if (field != NULL) {
             xs_free_secret(*field);
@@ -126,6 +188,16 @@ enum xs_err state_parse(const char *text,
         xs_free_secret(st->fast_token);
         xs_free_secret(st->fast_mech);
         st->fast_token = st->fast_mech = NULL;
+    }
+    /* SCRAM keys only as a whole, well-formed set. */
+    if (!scram_ok(st)) {
+        xs_free_secret(st->scram_mech);
+        xs_free_secret(st->scram_salt);
+        xs_free_secret(st->scram_iter);
+        xs_free_secret(st->scram_ck);
+        xs_free_secret(st->scram_sk);
+        st->scram_mech = st->scram_salt = st->scram_iter = NULL;
+        st->scram_ck = st->scram_sk = NULL;
     }
     return XS_OK;
 }
@@ -260,12 +332,17 @@ enum xs_err state_save(struct xs_state *st, struct xs_error *err)
     if (st->path == NULL || st->lockfd < 0 || !st->dirty)
         return XS_OK;
     struct buf b = {0};
-    buf_addstr(&b, "# xmppsend state: FAST token and server facts; "
+    buf_addstr(&b, "# xmppsend state: FAST token, SCRAM keys and server facts; "
                    "safe to delete\n");
     put(&b, "client-id", st->client_id);
     put(&b, "fast-mechanism", st->fast_mech);
     put(&b, "fast-token", st->fast_token);
     put(&b, "fast-expiry", st->fast_expiry);
+    put(&b, "scram-mechanism", st->scram_mech);
+    put(&b, "scram-salt", st->scram_salt);
+    put(&b, "scram-iterations", st->scram_iter);
+    put(&b, "scram-client-key", st->scram_ck);
+    put(&b, "scram-server-key", st->scram_sk);
     if (st->known) {
         put(&b, "server-known", "1");
         put(&b, "server-mechs", st->mechs);
@@ -311,6 +388,11 @@ enum xs_err state_save(struct xs_state *st, struct xs_error *err)
 void state_free(struct xs_state *st)
 {
     xs_free_secret(st->fast_token);
+    xs_free_secret(st->scram_ck);
+    xs_free_secret(st->scram_sk);
+    free(st->scram_mech);
+    free(st->scram_salt);
+    free(st->scram_iter);
     free(st->fast_mech);
     free(st->fast_expiry);
     free(st->client_id);

@@ -2,7 +2,7 @@
 /*
  * state.h - what a run keeps per account for the next one, in
  * ${XDG_STATE_HOME:-~/.local/state}/xmppsend/BAREJID: the SASL2
- * client id, the FAST token (XEP-0484), and what the server offered
+ * client id, the FAST token (XEP-0484), SCRAM keys, and what the server offered
  * last time (so that the next login need not wait for its features).
  *
  * The file holds a secret (the token): mode 0600 in a 0700 directory,
@@ -31,6 +31,10 @@ struct xs_state {
      * mechanisms, FAST mechanisms and Bind2 with inline stream
      * management.  The next login may go ahead on it (xmpp.c). */
     char *mechs, *cbs, *mechs2, *fast_mechs;
+    /* SCRAM keys (RFC 5802 section 5.1, sasl.h sasl_scram_keys): the
+     * mechanism, salt, iteration count, ClientKey and ServerKey of the
+     * last password login (all NULL: none).  Secrets like the token. */
+    char *scram_mech, *scram_salt, *scram_iter, *scram_ck, *scram_sk;
     int cb_listed, known;
     int sasl2, bind2, sm_inline;
     int dirty; /* changed since read: state_save writes it */
@@ -65,6 +69,9 @@ void state_set(struct xs_state *st, char **field, const char *v);
 
 /* Forget the FAST token. */
 void state_drop_token(struct xs_state *st);
+
+/* Forget the SCRAM keys. */
+void state_drop_scram(struct xs_state *st);
 
 /* Write the state when it changed (and is locked by this run). */
 enum xs_err state_save(struct xs_state *st, struct xs_error *err);

@@ -82,17 +82,17 @@ int tls_pin_parse(const char *s, unsigned char out[TLS_PIN_LEN]);
 
 /* What the TLS handshake of a transport found (--serverinfo). */
 struct tls_info {
-    char version[16];  /* "TLS1.3" */
-    char cipher[48];   /* "AES-256-GCM" */
-    char group[32];    /* key exchange group, "X25519"; "" unknown */
+    char version[16]; /* "TLS1.3" */
+    char cipher[48];  /* "AES-256-GCM" */
+    char group[32];   /* key exchange group, "X25519"; "" unknown */
     char pin[7 + 2 * TLS_PIN_LEN + 1]; /* "sha256:HEX", as --pin takes */
-    char *subject;     /* allocated DN, NULL: no certificate */
-    char *issuer;      /* allocated DN */
-    char **san;        /* allocated: "DNS:name", "xmppAddr:jid" */
+    char *subject;                     /* allocated DN, NULL: no certificate */
+    char *issuer;                      /* allocated DN */
+    char **san; /* allocated: "DNS:name", "xmppAddr:jid" */
     size_t nsan;
     long long not_before, not_after; /* seconds since 1970, -1 unknown */
-    int verified;      /* 1: valid for the domain (or matches --pin) */
-    char *why;         /* allocated: why not verified, NULL when it is */
+    int verified; /* 1: valid for the domain (or matches --pin) */
+    char *why;    /* allocated: why not verified, NULL when it is */
 };
 
 /*

@@ -991,6 +991,61 @@ static enum xs_err scram_start(struct xmpp_session *s,
 }
 
 /*
+ * SCRAM keys in the state (RFC 5802 section 5.1): only with a state
+ * this run holds, on a verified connection (not with --insecure, like
+ * FAST).  A hit spares PBKDF2; the keys are never traced.
+ */
+static int scram_cache_allowed(const struct xmpp_session *s)
+{
+    return s->cfg.allow_plain && s->cfg.state != NULL &&
+           s->cfg.state->lockfd >= 0 && s->cfg.state->path != NULL;
+}
+
+static void scram_cache_offer(struct xmpp_session *s, struct sasl_scram *sc)
+{
+    struct xs_state *st = s->cfg.state;
+    if (!scram_cache_allowed(s) || st->scram_mech == NULL)
+        return;
+    struct sasl_scram_keys k = {st->scram_mech, st->scram_salt, st->scram_iter,
+                                st->scram_ck, st->scram_sk};
+    sasl_scram_use_keys(sc, &k);
+}
+
+/* After the exchange on 'sc' ended with 'e': keep fresh keys that the
+ * server accepted; forget kept keys whose proof it 'refused' (a SASL
+ * <failure/> to the proof: the password may have
+ * changed), and have the caller log in again once, computing them
+ * afresh (xmpp_retry_login; that login has no kept keys to use). */
+static void scram_cache_settle(struct xmpp_session *s,
+                               const struct sasl_scram *sc,
+                               enum xs_err e,
+                               int refused,
+                               const struct xs_error *err)
+{
+    struct xs_state *st = s->cfg.state;
+    struct sasl_scram_keys k;
+    if (!scram_cache_allowed(s))
+        return;
+    if (refused && sasl_scram_cache_hit(sc)) {
+        note(s,
+             "SASL: the server refused the proof made with the SCRAM "
+             "keys from the state file (%s); forgetting them, logging "
+             "in again with the password",
+             err->msg);
+        state_drop_scram(st);
+        s->retry_login = 1;
+    } else if (e == XS_OK && !sasl_scram_cache_hit(sc) &&
+               sasl_scram_keys(sc, &k) == 0) {
+        state_set(st, &st->scram_mech, k.mech);
+        state_set(st, &st->scram_salt, k.salt);
+        state_set(st, &st->scram_iter, k.iter);
+        state_set(st, &st->scram_ck, k.client_key);
+        state_set(st, &st->scram_sk, k.server_key);
+        sasl_scram_keys_free(&k);
+    }
+}
+
+/*
  * The rest of the exchange that scram_start began, for the offer 'o'
  * the server made (its XEP-0474 hash is checked against it): write,
  * challenge, proof, the server's signature.  Frees r->sc.
@@ -1004,10 +1059,12 @@ static enum xs_err scram_finish(struct xmpp_session *s,
     const char *what = "authenticating";
     struct sasl_scram *sc = r->sc;
     char *b64;
+    int refused = 0;
     r->sc = NULL;
     /* XEP-0474: checked whenever the server sends its hash. */
     sasl_scram_ssdp(sc, o->mechs, o->n, o->cbs, o->ncb, o->cb_listed,
                     r->plan.ssdp_required);
+    scram_cache_offer(s, sc);
     struct buf msg = {0};
     struct xnode *n = NULL;
     enum xs_err e = flush(s, what, err);
@@ -1030,6 +1087,8 @@ static enum xs_err scram_finish(struct xmpp_session *s,
     if (e == XS_OK && sasl_scram_ssdp_verified(sc))
         note(s, "SASL: the server's downgrade protection hash (XEP-0474) "
                 "matches");
+    if (e == XS_OK && sasl_scram_cache_hit(sc))
+        note(s, "SASL: SCRAM keys from the state file");
     if (e != XS_OK) {
         buf_wipe(&final);
         goto out;
@@ -1047,6 +1106,7 @@ static enum xs_err scram_finish(struct xmpp_session *s,
         goto out;
     if (xnode_is(n, "failure", w->ns)) {
         e = sasl_failure(n, err);
+        refused = e == XS_EAUTH; /* the proof was refused */
         goto out;
     }
     if (xnode_is(n, "continue", NS_SASL2)) {
@@ -1097,6 +1157,7 @@ static enum xs_err scram_finish(struct xmpp_session *s,
     }
 out:
     xnode_free(n);
+    scram_cache_settle(s, sc, e, refused, err);
     sasl_scram_free(sc);
     return e;
 }
@@ -3174,9 +3235,8 @@ static long long limit_of(const struct xnode *f, const char *name)
  * (its -PLUS offered, and a type the server lists, or on legacy SASL
  * without a list tls-unique, that this connection can produce: the
  * rules of plan_scram)? */
-static int probe_plus(struct xmpp_session *s,
-                      const struct sasl_offer *o,
-                      enum sasl_mech m)
+static int
+probe_plus(struct xmpp_session *s, const struct sasl_offer *o, enum sasl_mech m)
 {
     char name[48];
     snprintf(name, sizeof name, "%s-PLUS", sasl_mech_name(m));

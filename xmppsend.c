@@ -1896,8 +1896,8 @@ static void utc_time(long long t, char out[32])
         snprintf(out, 32, "unknown");
 }
 
-static void text_names(const char *key, const struct xmpp_names *l,
-                       const char *none)
+static void
+text_names(const char *key, const struct xmpp_names *l, const char *none)
 {
     printf("  %s:", key);
     for (size_t i = 0; i < l->n; i++)
@@ -1945,8 +1945,8 @@ static void si_text_target(const struct serverinfo_target *t, size_t i)
         utc_time(x->not_after, na);
         printf("  valid: %s to %s\n", nb, na);
         printf("  pin: %s\n", x->pin);
-        printf("  verified: %s%s%s\n", yes_no(x->verified),
-               x->why ? ": " : "", x->why ? x->why : "");
+        printf("  verified: %s%s%s\n", yes_no(x->verified), x->why ? ": " : "",
+               x->why ? x->why : "");
     }
     if (t->has_features) {
         const struct xmpp_features *f = &t->f;
@@ -2103,8 +2103,7 @@ static void print_serverinfo(const struct serverinfo *si,
     if (login && si->logged_in) {
         char max[48] = "";
         if (si->upload != NULL && si->upload_max >= 0)
-            snprintf(max, sizeof max, " (max-file-size %lld)",
-                     si->upload_max);
+            snprintf(max, sizeof max, " (max-file-size %lld)", si->upload_max);
         printf("login:\n  jid: %s\n  upload: %s%s\n  muc: %s\n",
                si->bound_jid ? si->bound_jid : "(none)",
                si->upload ? si->upload : "(none)", max,
@@ -2125,8 +2124,7 @@ serverinfo_domain(struct cli *c, char **domain, struct xs_error *err)
     if (jid_parse(src, &j, &why) != 0) {
         char *p = text_printable(src, strlen(src), 200);
         xs_seterr(err, XS_EDATA, "invalid %s '%s': %s",
-                  c->nrcpt == 1 ? "domain" : "account JID", p,
-                  why ? why : "");
+                  c->nrcpt == 1 ? "domain" : "account JID", p, why ? why : "");
         free(p);
         return XS_EDATA;
     }
@@ -2184,9 +2182,9 @@ static enum xs_err serverinfo_settings(struct cli *c, struct xs_error *err)
 static enum xs_err serverinfo_cmd(struct cli *c, struct xs_error *err)
 {
     struct settings *cl = &c->cl;
-    static const char *const no_names[] = {"--roster", "--raw", "--upload",
-                                           "--chatroom", "--each-line",
-                                           "--message", "--pretend"};
+    static const char *const no_names[] = {
+        "--roster",    "--raw",     "--upload", "--chatroom",
+        "--each-line", "--message", "--pretend"};
     int no[] = {cl->roster,           cl->raw,       cl->nuploads > 0,
                 cl->chatroom != NULL, cl->each_line, cl->message != NULL,
                 cl->pretend};
@@ -2231,10 +2229,11 @@ static enum xs_err serverinfo_cmd(struct cli *c, struct xs_error *err)
     struct serverinfo si;
     struct jid acct = {0};
     int have_acct = cl->jid != NULL && jid_parse(cl->jid, &acct, NULL) == 0;
-    struct serverinfo_opts o = {.account = have_acct && acct.local != NULL &&
-                                                   strcmp(acct.domain, domain) == 0
-                                               ? acct.bare
-                                               : NULL,
+    struct serverinfo_opts o = {.account =
+                                    have_acct && acct.local != NULL &&
+                                            strcmp(acct.domain, domain) == 0
+                                        ? acct.bare
+                                        : NULL,
                                 .host = c->job.host,
                                 .port = c->job.port,
                                 .tls_mode = c->job.tls_mode,
@@ -2360,7 +2359,17 @@ static int finish(struct cli *c, int rc)
         msg("cannot write standard output: %s", strerror(errno));
         rc = EX_IOERR;
     }
+#ifndef __SANITIZE_ADDRESS__
+    /* Everything is written and wiped: end here.  exit() would run the
+     * libraries' destructors (GnuTLS, p11-kit, libstdc++ for ICU), whose
+     * code pages alone add up to 0.3 MiB to the peak RSS, for memory the
+     * kernel frees anyway.  (Not under ASan, whose leak check runs at
+     * exit; valgrind checks at _exit too.) */
+    fflush(stderr);
+    _exit(rc);
+#else
     return rc;
+#endif
 }
 
 int main(int argc, char **argv)

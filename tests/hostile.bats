@@ -1105,6 +1105,22 @@ setup_file() {
     run_scenario ok-sasl2-resource
 }
 
+@test "hostile: ok-scram-keys-kept" {
+    run_scenario ok-scram-keys-kept
+}
+
+@test "hostile: scram-keys-refused-then-password" {
+    run_scenario scram-keys-refused-then-password
+}
+
+@test "hostile: scram-keys-refused-twice" {
+    run_scenario scram-keys-refused-twice
+}
+
+@test "hostile: ok-tls-hello-retry" {
+    run_scenario ok-tls-hello-retry
+}
+
 @test "hostile: retry-confirmation-lost" {
     run_scenario retry-confirmation-lost
 }

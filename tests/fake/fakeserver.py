@@ -48,10 +48,13 @@ escaped variable value (or, for set-re variables, inserted as is).
   send-repeat N TEXT  send TEXT N times (streamed in 64 KiB pieces);
                       ${i} in TEXT numbers the copies from 0
   slow BPS TEXT       send TEXT at BPS bytes per second
-  starttls CERT [tls1.1|tls1.2] [client-cert] [alpn]
+  starttls CERT [tls1.1|tls1.2] [client-cert] [alpn] [p256]
                       TLS server handshake with CERT.crt and CERT.key
                       from --cert-dir; tls1.1 allows TLS 1.1 only, tls1.2
-                      nothing above TLS 1.2; client-cert asks for a client
+                      nothing above TLS 1.2; p256: no key exchange group
+                      but secp256r1 (a client whose ClientHello has only
+                      an X25519 key share gets a HelloRetryRequest);
+                      client-cert asks for a client
                       certificate signed by ca.crt beside CERT (for the
                       external step); the server accepts ALPN xmpp-client
                       and logs what the client offered; with alpn, a
@@ -86,6 +89,10 @@ escaped variable value (or, for set-re variables, inserted as is).
                       challenge-e=TEXT: e=TEXT in a <challenge>;
                       failure=COND: <failure><COND/></failure>;
                       none: send nothing (silence)
+        proof=right   right: the client's proof must be the password's;
+                      wrong: it must not be (SCRAM keys kept from an old
+                      password, RFC 5802 5.1): <failure><not-authorized/>,
+                      and the script goes on (the client may log in again)
         gs2=TEXT      the client's gs2 header must be TEXT (e.g. "y,,")
         y=accept      refuse: answer a "y" gs2 flag with <failure>, as a
                       server that supports channel binding must (RFC 5802
@@ -630,6 +637,8 @@ class Server:
             ctx.maximum_version = ssl.TLSVersion.TLSv1_1
         if "tls1.2" in args[1:]:
             ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if "p256" in args[1:]:
+            ctx.set_ecdh_curve("prime256v1")
         ctx.set_alpn_protocols(["xmpp-client"])
         if self.buf:
             self.log("note: %d unread plaintext bytes before TLS dropped"
@@ -853,7 +862,7 @@ class Server:
     def scram_exchange(self, rest, v2):
         """The scram and sasl2-scram steps (see the top of the file)."""
         opt = {"iter": "4096", "salt": None, "nonce": "extend",
-               "final": "correct", "cb": "real"}
+               "final": "correct", "cb": "real", "proof": "right"}
         raw = dict(w.partition("=")[::2] for w in rest.split())
         if v2:
             mech, first = self.read_authenticate()
@@ -971,6 +980,15 @@ class Server:
             ok = hmac.compare_digest(got, want) and cb_ok and \
                 rnonce == nonce.encode()
             server_sig = mac(mac(salted, b"Server Key"), auth_msg)
+            if opt["proof"] == "wrong" and got and cb_ok and \
+                    rnonce == nonce.encode():
+                if ok:
+                    self.violation("%s: the client's proof is the password's,"
+                                   " expected one from other keys"
+                                   % self.where)
+                self.log("scram: proof from other keys, refused (expected)")
+                self.send(self.failure("not-authorized", v2=v2))
+                return
         if not ok:
             self.violation("%s: client proof/final message is wrong: %r"
                            % (self.where, final[:200]))

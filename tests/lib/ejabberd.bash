@@ -248,6 +248,7 @@ api_permissions:
       acl: loopback
     what:
       - register
+      - change_password
       - add_rosteritem
       - get_roster
       - get_offline_count

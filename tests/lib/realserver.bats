@@ -433,3 +433,97 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
     stored_get bob "$id" @from
     [ "$got" = alice@localhost/via-account ] || fail "stored from: '$got'"
 }
+
+@test "SCRAM keys in the state file: the next login spares PBKDF2; a changed password gets new keys (one more login when the salt stays); a wrong password with valid keys still logs in" {
+    local b1 b2 b3 b4 b5 st ck ks pw pw2 pw3
+    b1="keys $(unique)"
+    b2="cached $(unique)"
+    b3="changed $(unique)"
+    b4="same salt $(unique)"
+    b5="wrong $(unique)"
+    srv_register scram
+    pw=$BATS_TEST_TMPDIR/scram.pw
+    pw2=$BATS_TEST_TMPDIR/scram2.pw
+    pw3=$BATS_TEST_TMPDIR/scram3.pw
+    (
+        umask 077
+        printf 'scram-pw\n' >"$pw"
+        printf 'scram-pw-new\n' >"$pw2"
+        printf 'scram-pw-3\n' >"$pw3"
+    )
+    st=$BATS_TEST_TMPDIR/keys-state/xmppsend/scram@localhost
+    xsk() {
+        XS_STATE_HOME=$BATS_TEST_TMPDIR/keys-state \
+            xs --server "127.0.0.1:$SRV_PORT" --cafile "$SRV_CA" \
+            -j scram@localhost "$@"
+    }
+    keys() { sed -n 's/^scram-client-key //p' "$st"; }
+    run --separate-stderr -0 xsk --password-file "$pw" -m "$b1" bob@localhost
+    ck=$(keys)
+    ks=$(sed -n 's/^scram-server-key //p' "$st")
+    [ -n "$ck" ] && [ -n "$ks" ] || fail "no keys kept"
+    [ "$(stat -c %a "$st")" = 600 ] || fail "state mode $(stat -c %a "$st")"
+
+    # Prosody keeps the salt of the hashed password: the keys serve.
+    # ejabberd stores the password in plain text here and makes a new
+    # salt for each login: the keys are made afresh each time.
+    run --separate-stderr -0 xsk --password-file "$pw" -d -m "$b2" bob@localhost
+    if [ "$SRV_KIND" = prosody ]; then
+        assert_match "$stderr" 'SCRAM keys from the state file'
+    else
+        refute_match "$stderr" 'SCRAM keys from the state file'
+    fi
+    [[ $stderr != *"$ck"* && $stderr != *"$ks"* ]] || fail "a key in the trace"
+
+    # The password changed on the server (with a new salt, as both
+    # servers do it): the kept keys are not used, new ones are kept.
+    case $SRV_KIND in
+    prosody)
+        printf 'scram-pw-new\nscram-pw-new\n' |
+            timeout 20 prosodyctl --config "$SRV_DIR/prosody.cfg.lua" \
+                passwd scram@localhost 3>&- >/dev/null
+        ;;
+    ejabberd)
+        ejabberd_api "$SRV_DIR" change_password \
+            "$(ejabberd_json user scram host localhost newpass scram-pw-new)" >/dev/null
+        ;;
+    esac
+    ck=$(keys)
+    run --separate-stderr -0 xsk --password-file "$pw2" -d -m "$b3" bob@localhost
+    refute_match "$stderr" 'SCRAM keys from the state file'
+    [ "$(keys)" != "$ck" ] || fail "keys not renewed"
+
+    if [ "$SRV_KIND" = prosody ]; then
+        # A new password under the same salt and iteration count (what
+        # prosodyctl passwd would store had it kept the salt): the proof
+        # from the kept keys is refused, one more login with the new
+        # password, its keys kept.
+        prosody_lua "$SRV_DIR/data" <<'LUA' || fail "cannot change the stored password"
+local dm = require "util.datamanager"
+dm.set_data_path(arg[1])
+local hex = require "util.hex"
+local scram = require "util.sasl.scram"
+local a = assert(dm.load("scram", "localhost", "accounts"))
+local ok, stored, server = scram.getAuthenticationDatabaseSHA1("scram-pw-3", a.salt, a.iteration_count)
+assert(ok)
+a.stored_key, a.server_key = hex.encode(stored), hex.encode(server)
+assert(dm.store("scram", "localhost", "accounts", a))
+LUA
+        ck=$(keys)
+        run --separate-stderr -0 xsk --password-file "$pw3" -d -m "$b4" bob@localhost
+        assert_match "$stderr" 'refused the proof made with the SCRAM keys from the state file'
+        [ "$(grep -c '^C: <starttls' <<<"$stderr")" -eq 2 ] || fail "not one more login"
+        [ "$(keys)" != "$ck" ] || fail "keys not renewed"
+        # A wrong password while the kept keys are valid: the keys log
+        # in (as a FAST token does).
+        run --separate-stderr -0 xsk --password-file "$pw" -m "$b5" bob@localhost
+    else
+        b4=
+        run --separate-stderr -77 xsk --password-file "$pw" -m "$b5" bob@localhost
+        b5=
+    fi
+    local b
+    for b in "$b1" "$b2" "$b3" ${b4:+"$b4"} ${b5:+"$b5"}; do
+        [ "$(stored bob | grep -cF -- "$b")" -eq 1 ] || fail "not stored once: $b"
+    done
+}

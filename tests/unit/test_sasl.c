@@ -6,7 +6,10 @@
  * server: every malformed server-first or server-final must be refused
  * with the right error class and without output.
  */
+#include <stdlib.h>
 #include <string.h>
+
+#include <gnutls/gnutls.h>
 
 #include "../../sasl.h"
 #include "test.h"
@@ -811,6 +814,110 @@ static void test_ht(void)
                  XS_EPROTO);
 }
 
+/* Printable ASCII skips GnuTLS's normaliser: the same bytes as GnuTLS
+ * makes of it; control characters still go to GnuTLS and are refused. */
+static void test_ascii_password(void)
+{
+    char pw[0x7f - 0x20 + 1];
+    struct xs_error err = {0};
+    gnutls_datum_t norm = {NULL, 0};
+    char *out = NULL;
+    size_t len = 0;
+    int c;
+
+    for (c = 0x20; c < 0x7f; c++)
+        pw[c - 0x20] = (char)c;
+    pw[sizeof pw - 1] = '\0';
+    CHECK_EQ_INT(sasl_password_prepare(pw, 0, &out, &len, &err), XS_OK);
+    CHECK(gnutls_utf8_password_normalize((const unsigned char *)pw,
+                                         (unsigned)strlen(pw), &norm, 0) == 0);
+    CHECK(len == norm.size && memcmp(out, norm.data, len) == 0);
+    gnutls_free(norm.data);
+    free(out);
+    for (c = 1; c < 0x80; c++) {
+        char bad[4] = {'a', (char)c, 'b', '\0'};
+        int refused = c < 0x20 || c == 0x7f;
+        out = NULL;
+        CHECK_EQ_INT(sasl_password_prepare(bad, 0, &out, &len, &err),
+                     refused ? XS_EDATA : XS_OK);
+        CHECK(refused ? out == NULL : len == 3 && memcmp(out, bad, 3) == 0);
+        free(out);
+    }
+}
+
+/* RFC 5802 section 5.1: keys kept from one exchange make the same proof
+ * and check the same server signature without the password; keys for
+ * another salt, iteration count or hash are not used. */
+static void test_key_cache(void)
+{
+    struct xs_error err = {0};
+    struct buf out = {0};
+    struct sasl_scram_keys k, kept;
+    struct sasl_scram *s = start(SASL_SCRAM_SHA_256, CNONCE, "n");
+
+    CHECK(sasl_scram_keys(s, &k) == -1);
+    CHECK_EQ_INT(sasl_scram_final(s, FIRST, strlen(FIRST), &out, &err), XS_OK);
+    CHECK(!sasl_scram_cache_hit(s));
+    CHECK(sasl_scram_keys(s, &kept) == 0);
+    CHECK_EQ_STR(kept.mech, "SCRAM-SHA-256");
+    CHECK_EQ_STR(kept.salt, SALT);
+    CHECK_EQ_STR(kept.iter, "4096");
+    CHECK(strlen(kept.client_key) == 44 && strlen(kept.server_key) == 44);
+    buf_wipe(&out);
+    sasl_scram_free(s);
+
+    /* A wrong password with the kept keys: their proof, the vector's. */
+    s = sasl_scram_new(SASL_SCRAM_SHA_256, USER, "not-pencil", 0, CNONCE, "n",
+                       NULL, 0, &err);
+    CHECK(s != NULL);
+    sasl_scram_use_keys(s, &kept);
+    CHECK_EQ_INT(sasl_scram_final(s, FIRST, strlen(FIRST), &out, &err), XS_OK);
+    CHECK(sasl_scram_cache_hit(s));
+    CHECK_EQ_STR(out.data, SHA256_FINAL);
+    CHECK_EQ_INT(sasl_scram_verify(s, SHA256_V, strlen(SHA256_V), &err), XS_OK);
+    buf_wipe(&out);
+    sasl_scram_free(s);
+
+    /* Another iteration count, another salt, another hash, a key of the
+     * wrong size: the password is used (no hit). */
+    static const char *const firsts[] = {
+        "r=" SNONCE ",s=" SALT ",i=4097",
+        "r=" SNONCE ",s=QSXCR+Q6sek8bf92,i=4096",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        s = start(SASL_SCRAM_SHA_256, CNONCE, "n");
+        sasl_scram_use_keys(s, &kept);
+        CHECK_EQ_INT(
+            sasl_scram_final(s, firsts[i], strlen(firsts[i]), &out, &err),
+            XS_OK);
+        CHECK(!sasl_scram_cache_hit(s));
+        CHECK(sasl_scram_keys(s, &k) == 0);
+        CHECK(strcmp(k.client_key, kept.client_key) != 0);
+        sasl_scram_keys_free(&k);
+        buf_wipe(&out);
+        sasl_scram_free(s);
+    }
+    s = start(SASL_SCRAM_SHA_512, CNONCE, "n");
+    sasl_scram_use_keys(s, &kept); /* SHA-256 keys for SHA-512 */
+    CHECK_EQ_INT(sasl_scram_final(s, FIRST, strlen(FIRST), &out, &err), XS_OK);
+    CHECK(!sasl_scram_cache_hit(s));
+    CHECK_EQ_STR(out.data, SHA512_FINAL);
+    buf_wipe(&out);
+    sasl_scram_free(s);
+    char *saved = kept.client_key;
+    char shortkey[] = "c2hvcnQ=";
+    kept.client_key = shortkey;
+    s = start(SASL_SCRAM_SHA_256, CNONCE, "n");
+    sasl_scram_use_keys(s, &kept);
+    CHECK_EQ_INT(sasl_scram_final(s, FIRST, strlen(FIRST), &out, &err), XS_OK);
+    CHECK(!sasl_scram_cache_hit(s));
+    CHECK_EQ_STR(out.data, SHA256_FINAL);
+    kept.client_key = saved;
+    buf_wipe(&out);
+    sasl_scram_free(s);
+    sasl_scram_keys_free(&kept);
+}
+
 int main(void)
 {
     size_t i;
@@ -831,6 +938,8 @@ int main(void)
     test_hostile_first();
     test_server_final();
     test_ht();
+    test_ascii_password();
+    test_key_cache();
     TEST_DONE("test_sasl");
     return 0;
 }

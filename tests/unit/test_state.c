@@ -278,11 +278,108 @@ static void test_files(void)
     CHECK_EQ_INT(system(cmd), 0);
 }
 
+/* SCRAM keys (RFC 5802 section 5.1): kept only as a whole, well-formed
+ * set; written 0600 and read back the same; dropped as a whole. */
+#define CK1 "4jTEe/bDZpbdbYUrmaqiuiZVVyg="
+#define SK1 "D+CSWLOshSulAsxiupA+qs2/fTE="
+/* RFC 5802's vector: password pencil. */
+#define SALT1 "QSXCR+Q6sek8bf92"
+static void test_scram(void)
+{
+    struct xs_state st;
+    struct xs_error err;
+    CHECK_EQ_INT(parse("scram-mechanism SCRAM-SHA-1\nscram-salt " SALT1
+                       "\nscram-iterations 4096\nscram-client-key " CK1
+                       "\nscram-server-key " SK1 "\n",
+                       &st, &err),
+                 XS_OK);
+    CHECK_EQ_STR(st.scram_mech, "SCRAM-SHA-1");
+    CHECK_EQ_STR(st.scram_salt, SALT1);
+    CHECK_EQ_STR(st.scram_iter, "4096");
+    CHECK_EQ_STR(st.scram_ck, CK1);
+    CHECK_EQ_STR(st.scram_sk, SK1);
+    state_free(&st);
+
+    /* One bad value (or a missing line) drops the whole set, and the
+     * file still reads (the password is used instead). */
+    static const char *const bad[][2] = {
+        {"scram-mechanism", "SCRAM-SHA-3"},
+        {"scram-mechanism", "SCRAM-SHA-256"}, /* keys of SHA-1's size */
+        {"scram-iterations", "0"},
+        {"scram-iterations", "04096"},
+        {"scram-iterations", "40x6"},
+        {"scram-iterations", "1234567890"},
+        {"scram-client-key", "4jTEe/bDZpbdbYUrmaqiuiZVVyg"},
+        {"scram-client-key", "4jTEe/bDZpbdbYUrmaqiuiZVVy=="},
+        {"scram-client-key", "4jTEe/bDZpbdbYUrmaqiuiZV-yg="},
+        {"scram-server-key", "D+CSWLOshSulAsxiupA+qs2/fTE=D+CS"},
+        {"scram-salt", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *keys[] = {"scram-mechanism", "scram-salt",
+                              "scram-iterations", "scram-client-key",
+                              "scram-server-key"};
+        const char *vals[] = {"SCRAM-SHA-1", SALT1, "4096", CK1, SK1};
+        char text[1024] = "client-id " UUID "\n";
+        for (size_t k = 0; k < 5; k++) {
+            const char *v = vals[k];
+            if (strcmp(keys[k], bad[i][0]) == 0)
+                v = bad[i][1];
+            if (v == NULL)
+                continue;
+            size_t n = strlen(text);
+            snprintf(text + n, sizeof text - n, "%s %s\n", keys[k], v);
+        }
+        CHECK_EQ_INT(parse(text, &st, &err), XS_OK);
+        CHECK_EQ_STR(st.client_id, UUID);
+        CHECK(st.scram_mech == NULL && st.scram_salt == NULL &&
+              st.scram_iter == NULL && st.scram_ck == NULL &&
+              st.scram_sk == NULL);
+        state_free(&st);
+    }
+
+    /* Round trip through the file. */
+    char tmpl[] = "/tmp/xs-test-scram-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    char path[300];
+    snprintf(path, sizeof path, "%s/%s", dir, ACCOUNT);
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_INT(state_open(dir, ACCOUNT, &st, &err), XS_OK);
+    state_set(&st, &st.scram_mech, "SCRAM-SHA-1");
+    state_set(&st, &st.scram_salt, SALT1);
+    state_set(&st, &st.scram_iter, "4096");
+    state_set(&st, &st.scram_ck, CK1);
+    state_set(&st, &st.scram_sk, SK1);
+    CHECK_EQ_INT(state_save(&st, &err), XS_OK);
+    state_free(&st);
+    struct stat sb;
+    CHECK_EQ_INT(stat(path, &sb), 0);
+    CHECK_EQ_INT(sb.st_mode & 0777, 0600);
+    CHECK_EQ_INT(state_open(dir, ACCOUNT, &st, &err), XS_OK);
+    CHECK_EQ_STR(st.scram_ck, CK1);
+    CHECK_EQ_STR(st.scram_sk, SK1);
+    CHECK_EQ_STR(st.scram_salt, SALT1);
+    CHECK_EQ_STR(st.scram_iter, "4096");
+    state_drop_scram(&st);
+    CHECK(st.dirty && st.scram_ck == NULL && st.scram_mech == NULL);
+    CHECK_EQ_INT(state_save(&st, &err), XS_OK);
+    state_free(&st);
+    char *text = read_all(path);
+    CHECK(text != NULL && strstr(text, "scram-") == NULL);
+    char lock[320];
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    unlink(lock);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_parse();
     test_uuid();
     test_files();
+    test_scram();
     TEST_DONE("test_state");
     return 0;
 }

@@ -391,9 +391,8 @@ static void test_untrusted(struct cert *localhost, struct cert *other)
 
 /* --serverinfo's probe: the handshake completes whether or not the
  * certificate verifies; transport_info says what it is and why not. */
-static void probe_info(struct cert *cert,
-                       struct tls_opts *o,
-                       struct tls_info *info)
+static void
+probe_info(struct cert *cert, struct tls_opts *o, struct tls_info *info)
 {
     struct conn c;
     struct xs_error err = {0};

@@ -1453,8 +1453,8 @@ static int from_yes(void *ud)
  * close. */
 static void test_probe(void)
 {
-    static const char feats[] =
-        HDR "<stream:features>"
+    static const char feats[] = HDR
+        "<stream:features>"
         "<mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>"
         "<mechanism>SCRAM-SHA-1</mechanism>"
         "<mechanism>SCRAM-SHA-256-PLUS</mechanism>"
@@ -1477,8 +1477,8 @@ static void test_probe(void)
     const char *seg[2] = {HDR F_TLS PROCEED, feats};
     for (size_t chunk = 1; chunk <= sizeof feats; chunk++) {
         for (int from = 0; from < 2; from++) {
-            struct replay rp = {.seg = seg, .nseg = 2, .chunk = chunk,
-                                .close_at = -1};
+            struct replay rp = {
+                .seg = seg, .nseg = 2, .chunk = chunk, .close_at = -1};
             struct xs_io io;
             replay_io(&rp, &io);
             struct xmpp_config cfg = {.jid = "user@example.com",
