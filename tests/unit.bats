@@ -66,3 +66,7 @@ run_unit() {
 @test "unit: test_state (login state file: parse, save, lock)" {
     run_unit test_state
 }
+
+@test "unit: test_precis (PRECIS JID parts, RFC 8265/7622 examples, IDN domains)" {
+    run_unit test_precis
+}
