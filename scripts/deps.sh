@@ -17,7 +17,7 @@ set -eu
 # unshare/script in the CLI tests; the Lua libraries and ICU that Prosody
 # 13 from the backports needs (scripts/backports.sh; ejabberd 24.12 runs
 # on ejabberd's Erlang), and the keyring its apt configuration trusts.
-pkgs="build-essential pkg-config libgnutls28-dev libxml2-dev
+pkgs="build-essential pkg-config libgnutls28-dev libxml2-dev libicu-dev
 libcurl4-gnutls-dev bats prosody ejabberd gnutls-bin python3 procps
 groff-base util-linux"
 pkgs="$pkgs lua5.4 lua-sec lua-socket lua-expat lua-filesystem lua-bitop
