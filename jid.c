@@ -177,6 +177,18 @@ void jid_free(struct jid *j)
     memset(j, 0, sizeof *j);
 }
 
+char *jid_domain_alabel(const char *d)
+{
+    size_t n = strlen(d);
+    gnutls_datum_t a = {NULL, 0};
+    if (is_ascii(d, n) ||
+        gnutls_idna_map(d, (unsigned)n, &a, 0) != 0 || a.data == NULL)
+        return xstrdup(d);
+    char *r = xstrndup((const char *)a.data, a.size);
+    gnutls_free(a.data);
+    return r;
+}
+
 int jid_domain_eq(const char *a, const char *b)
 {
     return a != NULL && b != NULL && strcasecmp(a, b) == 0;

@@ -27,6 +27,13 @@ struct jid {
 int jid_parse(const char *s, struct jid *j, const char **why);
 void jid_free(struct jid *j);
 
+/*
+ * The domain 'd' as DNS knows it: A-labels for an internationalised
+ * domain (IDNA2008, gnutls_idna_map), else a copy.  Returns: allocated;
+ * free with free().
+ */
+char *jid_domain_alabel(const char *d);
+
 /* Do two domains match, ASCII case-insensitively? */
 int jid_domain_eq(const char *a, const char *b);
 
