@@ -5,8 +5,8 @@
  * part is 1..1023 bytes of valid UTF-8 without control characters.
  * The localpart is enforced with the PRECIS profile UsernameCaseMapped
  * and then excludes " & ' / : < > @ (section 3.3.1); the resourcepart
- * with OpaqueString (precis.c).  The domain loses one trailing dot and
- * excludes spaces and '@'; a domain with non-ASCII characters or A-labels
+ * with OpaqueString (precis.c).  The domain loses one trailing dot,
+ * excludes spaces, '@' and empty labels, and is lowercased; a domain with non-ASCII characters or A-labels
  * goes through IDNA2008 with UTS 46 mapping (gnutls_idna_map) and is
  * kept as U-labels (section 3.2); tls.c maps it back to A-labels for
  * SNI and the certificate check.
@@ -72,6 +72,15 @@ static int is_ascii(const char *s, size_t n)
     return 1;
 }
 
+/* Does 'd' (not starting with a dot) end with one or have two in a row? */
+static int has_empty_label(const char *d, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (d[i] == '.' && d[i - 1] == '.')
+            return 1;
+    return d[n - 1] == '.';
+}
+
 /* Does an ASCII label of 'd' start with "xn--" (an A-label)? */
 static int has_alabel(const char *d, size_t n)
 {
@@ -87,12 +96,23 @@ static char *idn_ulabels(const char *d, size_t n)
 {
     char *in = xstrndup(d, n);
     gnutls_datum_t a = {NULL, 0}, u = {NULL, 0};
+    /* Punycode keeps the case of ASCII letters ("xn--Bcher-kva" is
+     * "Bücher"): lowercase them first, as UTS 46 does the others. */
+    for (char *p = in; *p != '\0'; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
     char *out = NULL;
+    gnutls_datum_t again = {NULL, 0};
+    /* An A-label is decoded without being checked: the U-labels must
+     * map back to the same A-labels (RFC 5891 5.4). */
     if (gnutls_idna_map(in, (unsigned)n, &a, 0) == 0 &&
-        gnutls_idna_reverse_map((const char *)a.data, a.size, &u, 0) == 0)
+        gnutls_idna_reverse_map((const char *)a.data, a.size, &u, 0) == 0 &&
+        gnutls_idna_map((const char *)u.data, u.size, &again, 0) == 0 &&
+        again.size == a.size && memcmp(again.data, a.data, a.size) == 0)
         out = xstrndup((const char *)u.data, u.size);
     gnutls_free(a.data);
     gnutls_free(u.data);
+    gnutls_free(again.data);
     free(in);
     return out;
 }
@@ -121,6 +141,8 @@ int jid_parse(const char *s, struct jid *j, const char **why)
             dlen--;
         if (dlen == 0 || dlen > JID_MAX_PART || dom[0] == '.')
             reason = "empty or overlong domain";
+        else if (has_empty_label(dom, dlen))
+            reason = "empty label in domain";
         else if (has_ctl_or(dom, dlen, " @\"'<>&\\"))
             reason = "forbidden character in domain";
         else if (slash != NULL &&
@@ -148,9 +170,13 @@ int jid_parse(const char *s, struct jid *j, const char **why)
             reason = "empty or overlong resource";
     }
     if (reason == NULL) {
-        if (is_ascii(dom, dlen) && !has_alabel(dom, dlen))
+        if (is_ascii(dom, dlen) && !has_alabel(dom, dlen)) {
+            /* Lowercase, as IDNA's mapping would (RFC 7622 3.2.2). */
             j->domain = xstrndup(dom, dlen);
-        else if ((j->domain = idn_ulabels(dom, dlen)) == NULL)
+            for (char *p = j->domain; *p != '\0'; p++)
+                if (*p >= 'A' && *p <= 'Z')
+                    *p = (char)(*p - 'A' + 'a');
+        } else if ((j->domain = idn_ulabels(dom, dlen)) == NULL)
             reason = "domain: not a valid internationalised domain name";
         else if (strlen(j->domain) > JID_MAX_PART)
             reason = "empty or overlong domain";

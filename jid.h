@@ -11,7 +11,8 @@
 
 struct jid {
     char *local;    /* NULL when absent; prepared (lowercase, NFC) */
-    char *domain;   /* never NULL after a successful parse; U-labels */
+    char *domain;   /* never NULL after a successful parse; lowercase,
+                       U-labels */
     char *resource; /* NULL when absent; prepared (OpaqueString) */
     char *bare;     /* local@domain or domain */
 };

@@ -433,3 +433,33 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
     stored_get bob "$id" @from
     [ "$got" = alice@localhost/via-account ] || fail "stored from: '$got'"
 }
+
+@test "PRECIS: ÄNNE, Ä+fullwidth ＮＮＥ and A+U+0308 nne all reach the one account änne; it logs in written as ÄＮＮＥ@LOCALHOST" {
+    local u n v ids=() pw=$BATS_TEST_TMPDIR/anne.pw
+    local -a to=($'\u00c4NNE@localhost' $'\u00c4\uff2e\uff2e\uff25@localhost'
+        $'A\u0308nne@localhost')
+    srv_register $'\u00e4nne' || fail "cannot register änne"
+    u=$(unique)
+    # Three spellings, one run: the server stores three messages for änne.
+    run --separate-stderr -0 xsa -m "precis $u" "${to[@]}"
+    for v in "${to[@]}"; do
+        result_id "$v"
+        ids+=("$id")
+    done
+    n=$(stored $'\u00e4nne' | grep -cF -- "precis $u") || true
+    [ "$n" -eq 3 ] || fail "änne has $n of the 3 messages: $(stored $'\u00e4nne')"
+    for id in "${ids[@]}"; do
+        stored_get $'\u00e4nne' "$id" body
+        [ "$got" = "precis $u" ] || fail "id $id: stored body '$got'"
+    done
+    # The account JID is prepared before SASL: änne written in capitals
+    # and fullwidth logs in, and the server stamps the prepared JID.
+    (umask 077 && printf '%s\n' $'\u00e4nne-pw' >"$pw")
+    run --separate-stderr -0 xs --server "127.0.0.1:$SRV_PORT" \
+        --cafile "$SRV_CA" -j $'\u00c4\uff2e\uff2e\uff25@LOCALHOST' \
+        --password-file "$pw" ${XSA_TIMEOUT:+--timeout "$XSA_TIMEOUT"} \
+        -m "from anne $u" bob@localhost
+    result_id bob@localhost
+    stored_get bob "$id" @from
+    assert_match "$got" $'^\u00e4nne@localhost/.+'
+}

@@ -136,7 +136,9 @@ int main(void)
     jid_ok("example.com", "example.com", NULL);
     jid_ok("example.com/foobar", "example.com", "foobar");
     jid_ok("a.example.com/b@example.net", "a.example.com", "b@example.net");
-    jid_ok("Juliet@Example.COM/Balcony", "juliet@Example.COM", "Balcony");
+    jid_ok("Juliet@Example.COM./Balcony", "juliet@example.com", "Balcony");
+    jid_bad("u@example..com", "empty label in domain");
+    jid_bad("u@example.com..", "empty label in domain");
     jid_ok("u@example.com/a\xe2\x80\x83" "b", "u@example.com", "a b");
     /* RFC 7622 3.6: invalid JIDs, with their reasons. */
     jid_bad("\"juliet\"@example.com", "forbidden character in localpart");
@@ -163,6 +165,7 @@ int main(void)
     jid_ok("user@b\xc3\xbc" "cher.test", "user@b\xc3\xbc" "cher.test", NULL);
     jid_ok("user@B\xc3\x9c" "CHER.test", "user@b\xc3\xbc" "cher.test", NULL);
     jid_ok("user@xn--bcher-kva.test/r", "user@b\xc3\xbc" "cher.test", "r");
+    jid_ok("user@XN--Bcher-kva.Test", "user@b\xc3\xbc" "cher.test", NULL);
     jid_bad("user@xn--zz.test",
             "domain: not a valid internationalised domain name");
 
