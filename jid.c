@@ -176,8 +176,13 @@ int jid_parse(const char *s, struct jid *j, const char **why)
             for (char *p = j->domain; *p != '\0'; p++)
                 if (*p >= 'A' && *p <= 'Z')
                     *p = (char)(*p - 'A' + 'a');
-        } else if ((j->domain = idn_ulabels(dom, dlen)) == NULL)
+        } else if ((j->domain = idn_ulabels(dom, dlen)) == NULL ||
+                   j->domain[0] == '\0' || j->domain[0] == '.' ||
+                   has_empty_label(j->domain, strlen(j->domain)) ||
+                   has_ctl_or(j->domain, strlen(j->domain), " @/\"'<>&\\")) {
+            /* UTS 46 mapping may drop characters: check its result too. */
             reason = "domain: not a valid internationalised domain name";
+        }
         else if (strlen(j->domain) > JID_MAX_PART)
             reason = "empty or overlong domain";
     }
