@@ -29,22 +29,45 @@
 #include "precis.h"
 #include "util.h"
 
-enum prop { P_PVALID, P_FREE_PVAL, P_ID_DIS, P_CONTEXTJ, P_CONTEXTO,
-            P_DISALLOWED, P_UNASSIGNED };
+enum prop {
+    P_PVALID,
+    P_FREE_PVAL,
+    P_ID_DIS,
+    P_CONTEXTJ,
+    P_CONTEXTO,
+    P_DISALLOWED,
+    P_UNASSIGNED
+};
 
 /* RFC 5892 section 2.6 Exceptions (F). */
 static int exception(UChar32 c, enum prop *p)
 {
     switch (c) {
-    case 0x00DF: case 0x03C2: case 0x06FD: case 0x06FE: case 0x0F0B:
+    case 0x00DF:
+    case 0x03C2:
+    case 0x06FD:
+    case 0x06FE:
+    case 0x0F0B:
     case 0x3007:
         *p = P_PVALID;
         return 1;
-    case 0x00B7: case 0x0375: case 0x05F3: case 0x05F4: case 0x30FB:
+    case 0x00B7:
+    case 0x0375:
+    case 0x05F3:
+    case 0x05F4:
+    case 0x30FB:
         *p = P_CONTEXTO;
         return 1;
-    case 0x0640: case 0x07FA: case 0x302E: case 0x302F: case 0x3031:
-    case 0x3032: case 0x3033: case 0x3034: case 0x3035: case 0x303B:
+    case 0x0640:
+    case 0x07FA:
+    case 0x302E:
+    case 0x302F:
+    case 0x3031:
+    case 0x3032:
+    case 0x3033:
+    case 0x3034:
+    case 0x3035:
+    case 0x303B:
         *p = P_DISALLOWED;
         return 1;
     default:
@@ -79,7 +102,8 @@ static enum prop derived(UChar32 c)
         return p;
     /* BackwardCompatible (RFC 8264 9.7) is empty. */
     int8_t gc = u_charType(c);
-    if (gc == U_UNASSIGNED && !u_hasBinaryProperty(c, UCHAR_NONCHARACTER_CODE_POINT))
+    if (gc == U_UNASSIGNED &&
+        !u_hasBinaryProperty(c, UCHAR_NONCHARACTER_CODE_POINT))
         return P_UNASSIGNED;
     if (c >= 0x21 && c <= 0x7E)
         return P_PVALID;
@@ -97,18 +121,29 @@ static enum prop derived(UChar32 c)
     if (has_compat(c))
         return P_ID_DIS;
     switch (gc) {
-    case U_LOWERCASE_LETTER: case U_UPPERCASE_LETTER: case U_OTHER_LETTER:
-    case U_DECIMAL_DIGIT_NUMBER: case U_MODIFIER_LETTER:
-    case U_NON_SPACING_MARK: case U_COMBINING_SPACING_MARK:
+    case U_LOWERCASE_LETTER:
+    case U_UPPERCASE_LETTER:
+    case U_OTHER_LETTER:
+    case U_DECIMAL_DIGIT_NUMBER:
+    case U_MODIFIER_LETTER:
+    case U_NON_SPACING_MARK:
+    case U_COMBINING_SPACING_MARK:
         return P_PVALID;
-    case U_TITLECASE_LETTER: case U_LETTER_NUMBER: case U_OTHER_NUMBER:
+    case U_TITLECASE_LETTER:
+    case U_LETTER_NUMBER:
+    case U_OTHER_NUMBER:
     case U_ENCLOSING_MARK:
     case U_SPACE_SEPARATOR:
-    case U_MATH_SYMBOL: case U_CURRENCY_SYMBOL: case U_MODIFIER_SYMBOL:
+    case U_MATH_SYMBOL:
+    case U_CURRENCY_SYMBOL:
+    case U_MODIFIER_SYMBOL:
     case U_OTHER_SYMBOL:
-    case U_CONNECTOR_PUNCTUATION: case U_DASH_PUNCTUATION:
-    case U_START_PUNCTUATION: case U_END_PUNCTUATION:
-    case U_INITIAL_PUNCTUATION: case U_FINAL_PUNCTUATION:
+    case U_CONNECTOR_PUNCTUATION:
+    case U_DASH_PUNCTUATION:
+    case U_START_PUNCTUATION:
+    case U_END_PUNCTUATION:
+    case U_INITIAL_PUNCTUATION:
+    case U_FINAL_PUNCTUATION:
     case U_OTHER_PUNCTUATION:
         return P_ID_DIS;
     default:
@@ -201,7 +236,8 @@ static int bidi_ok(const UChar32 *s, int32_t n)
             if (!is_rtl)
                 return 0; /* rule 5 */
             break;
-        case U_RIGHT_TO_LEFT: case U_RIGHT_TO_LEFT_ARABIC:
+        case U_RIGHT_TO_LEFT:
+        case U_RIGHT_TO_LEFT_ARABIC:
             if (!is_rtl)
                 return 0; /* rule 5 */
             break;
@@ -209,9 +245,12 @@ static int bidi_ok(const UChar32 *s, int32_t n)
             if (is_rtl)
                 return 0; /* rule 2 */
             break;
-        case U_EUROPEAN_NUMBER_SEPARATOR: case U_COMMON_NUMBER_SEPARATOR:
-        case U_EUROPEAN_NUMBER_TERMINATOR: case U_OTHER_NEUTRAL:
-        case U_BOUNDARY_NEUTRAL: case U_DIR_NON_SPACING_MARK:
+        case U_EUROPEAN_NUMBER_SEPARATOR:
+        case U_COMMON_NUMBER_SEPARATOR:
+        case U_EUROPEAN_NUMBER_TERMINATOR:
+        case U_OTHER_NEUTRAL:
+        case U_BOUNDARY_NEUTRAL:
+        case U_DIR_NON_SPACING_MARK:
             break;
         default:
             return 0; /* rules 2 and 5 */
@@ -237,35 +276,35 @@ struct u16 {
 
 /* Run an ICU string function into a fresh buffer, once more if the
  * first guess was short.  Returns 0, or -1 on an ICU error. */
-#define U16_RUN(out, cap0, call)                                          \
-    do {                                                                  \
-        int32_t cap_ = (cap0), len_;                                      \
-        UErrorCode e_;                                                    \
-        for (int try_ = 0;; try_++) {                                     \
-            UChar *dest = xmalloc(((size_t)cap_ + 1) * sizeof(UChar));    \
-            int32_t cap = cap_;                                           \
-            e_ = U_ZERO_ERROR;                                            \
-            len_ = (call);                                                \
-            if (e_ == U_BUFFER_OVERFLOW_ERROR && try_ == 0) {             \
-                free(dest);                                               \
-                cap_ = len_;                                              \
-                continue;                                                 \
-            }                                                             \
-            if (U_FAILURE(e_)) {                                          \
-                free(dest);                                               \
-                (out).u = NULL;                                           \
-            } else {                                                      \
-                (out).u = dest;                                           \
-                (out).n = len_;                                           \
-            }                                                             \
-            break;                                                        \
-        }                                                                 \
+#define U16_RUN(out, cap0, call)                                               \
+    do {                                                                       \
+        int32_t cap_ = (cap0), len_;                                           \
+        UErrorCode e_;                                                         \
+        for (int try_ = 0;; try_++) {                                          \
+            UChar *dest = xmalloc(((size_t)cap_ + 1) * sizeof(UChar));         \
+            int32_t cap = cap_;                                                \
+            e_ = U_ZERO_ERROR;                                                 \
+            len_ = (call);                                                     \
+            if (e_ == U_BUFFER_OVERFLOW_ERROR && try_ == 0) {                  \
+                free(dest);                                                    \
+                cap_ = len_;                                                   \
+                continue;                                                      \
+            }                                                                  \
+            if (U_FAILURE(e_)) {                                               \
+                free(dest);                                                    \
+                (out).u = NULL;                                                \
+            } else {                                                           \
+                (out).u = dest;                                                \
+                (out).n = len_;                                                \
+            }                                                                  \
+            break;                                                             \
+        }                                                                      \
     } while (0)
 
 /* One pass of the profile's rules 1 to 4 (RFC 8264 section 7) over
  * 'in'; result in 'out' (allocated), 0 or -1. */
-static int rules(const struct u16 *in, enum precis_profile profile,
-                 struct u16 *out)
+static int
+rules(const struct u16 *in, enum precis_profile profile, struct u16 *out)
 {
     UErrorCode e = U_ZERO_ERROR;
     const UNormalizer2 *nfkc = unorm2_getNFKCInstance(&e);
@@ -297,21 +336,22 @@ static int rules(const struct u16 *in, enum precis_profile profile,
     /* 3 case mapping: toLowerCase, locale independent. */
     struct u16 l = m;
     if (profile == PRECIS_USERNAME_CASEMAPPED) {
-        U16_RUN(l, m.n + 8,
-                u_strToLower(dest, cap, m.u, m.n, "", &e_));
+        U16_RUN(l, m.n + 8, u_strToLower(dest, cap, m.u, m.n, "", &e_));
         free(m.u);
         if (l.u == NULL)
             return -1;
     }
     /* 4 normalisation: NFC. */
-    U16_RUN(*out, l.n + 8,
-            unorm2_normalize(nfc, l.u, l.n, dest, cap, &e_));
+    U16_RUN(*out, l.n + 8, unorm2_normalize(nfc, l.u, l.n, dest, cap, &e_));
     free(l.u);
     return out->u == NULL ? -1 : 0;
 }
 
-static char *ascii(const char *s, size_t n, enum precis_profile profile,
-                   enum precis_why *why, unsigned long *cp)
+static char *ascii(const char *s,
+                   size_t n,
+                   enum precis_profile profile,
+                   enum precis_why *why,
+                   unsigned long *cp)
 {
     char *r = xstrndup(s, n);
     for (size_t i = 0; i < n; i++) {
@@ -331,8 +371,10 @@ static char *ascii(const char *s, size_t n, enum precis_profile profile,
 
 /* Check the class of every code point of 's' (UTF-32), then the Bidi
  * Rule when the profile has it. */
-static enum precis_why check(const UChar32 *s, int32_t n,
-                             enum precis_profile profile, unsigned long *cp)
+static enum precis_why check(const UChar32 *s,
+                             int32_t n,
+                             enum precis_profile profile,
+                             unsigned long *cp)
 {
     for (int32_t i = 0; i < n; i++) {
         enum prop p = derived(s[i]);
@@ -366,8 +408,11 @@ static enum precis_why check(const UChar32 *s, int32_t n,
     return PRECIS_OK;
 }
 
-char *precis_enforce(const char *s, size_t n, enum precis_profile profile,
-                     enum precis_why *why, unsigned long *cp)
+char *precis_enforce(const char *s,
+                     size_t n,
+                     enum precis_profile profile,
+                     enum precis_why *why,
+                     unsigned long *cp)
 {
     enum precis_why dummy_why;
     unsigned long dummy_cp;

@@ -35,7 +35,10 @@ enum precis_why {
  * with free()), or NULL with *why set and, for PRECIS_DISALLOWED and
  * PRECIS_CONTEXT, *cp set to the offending code point.
  */
-char *precis_enforce(const char *s, size_t n, enum precis_profile profile,
-                     enum precis_why *why, unsigned long *cp);
+char *precis_enforce(const char *s,
+                     size_t n,
+                     enum precis_profile profile,
+                     enum precis_why *why,
+                     unsigned long *cp);
 
 #endif

@@ -29,8 +29,8 @@ static void ok(enum precis_profile p, const char *s, const char *exp)
 }
 
 /* 's' must be refused with 'why' and, when not 0, code point 'cp'. */
-static void bad(enum precis_profile p, const char *s, enum precis_why exp,
-                unsigned long cp)
+static void
+bad(enum precis_profile p, const char *s, enum precis_why exp, unsigned long cp)
 {
     enum precis_why why = PRECIS_OK;
     unsigned long got = 0;
@@ -70,39 +70,56 @@ int main(void)
     /* RFC 8265 3.5: UsernameCaseMapped. */
     ok(U, "juliet@example.com", "juliet@example.com");
     ok(U, "fussball", "fussball");
-    ok(U, "fu\xc3\x9f" "ball", "fu\xc3\x9f" "ball");        /* ß stays */
-    ok(U, "\xcf\x80", "\xcf\x80");                           /* π */
-    ok(U, "\xce\xa3", "\xcf\x83");                           /* Σ -> σ */
-    ok(U, "\xcf\x83", "\xcf\x83");                           /* σ */
-    ok(U, "\xcf\x82", "\xcf\x82");                           /* ς */
+    ok(U,
+       "fu\xc3\x9f"
+       "ball",
+       "fu\xc3\x9f"
+       "ball");                    /* ß stays */
+    ok(U, "\xcf\x80", "\xcf\x80"); /* π */
+    ok(U, "\xce\xa3", "\xcf\x83"); /* Σ -> σ */
+    ok(U, "\xcf\x83", "\xcf\x83"); /* σ */
+    ok(U, "\xcf\x82", "\xcf\x82"); /* ς */
     bad(U, "foo bar", PRECIS_DISALLOWED, 0x20);
     bad(U, "", PRECIS_EMPTY, 0);
-    bad(U, "henry\xe2\x85\xa3", PRECIS_DISALLOWED, 0x2173);  /* Ⅳ -> ⅳ */
-    bad(U, "\xe2\x99\x9a", PRECIS_DISALLOWED, 0x265A);       /* ♚ */
+    bad(U, "henry\xe2\x85\xa3", PRECIS_DISALLOWED, 0x2173); /* Ⅳ -> ⅳ */
+    bad(U, "\xe2\x99\x9a", PRECIS_DISALLOWED, 0x265A);      /* ♚ */
     /* Case, width, normalisation. */
     ok(U, "JuLiEt", "juliet");
-    ok(U, "\xc3\x84NNE", "\xc3\xa4nne");                     /* ÄNNE */
-    ok(U, "A\xcc\x88nne", "\xc3\xa4nne");                    /* A + U+0308 */
+    ok(U, "\xc3\x84NNE", "\xc3\xa4nne");                      /* ÄNNE */
+    ok(U, "A\xcc\x88nne", "\xc3\xa4nne");                     /* A + U+0308 */
     ok(U, "\xef\xbc\xa1\xef\xbc\xae\xef\xbc\xae\xef\xbc\xa5", /* ＡＮＮＥ */
        "anne");
-    ok(U, "\xef\xbd\xb1", "\xe3\x82\xa2");    /* halfwidth ｱ -> ア */
+    ok(U, "\xef\xbd\xb1", "\xe3\x82\xa2"); /* halfwidth ｱ -> ア */
     /* Bidi Rule (RFC 5893). */
-    ok(U, "\xd7\x90\xd7\x91", "\xd7\x90\xd7\x91");           /* אב */
-    ok(U, "\xd7\x90" "1", "\xd7\x90" "1");
-    bad(U, "\xd7\x90" "a", PRECIS_BIDI, 0);
+    ok(U, "\xd7\x90\xd7\x91", "\xd7\x90\xd7\x91"); /* אב */
+    ok(U,
+       "\xd7\x90"
+       "1",
+       "\xd7\x90"
+       "1");
+    bad(U,
+        "\xd7\x90"
+        "a",
+        PRECIS_BIDI, 0);
     bad(U, "a\xd7\x90", PRECIS_BIDI, 0);
     bad(U, "1\xd7\x90", PRECIS_BIDI, 0);
     /* CONTEXTO and CONTEXTJ. */
     ok(U, "l\xc2\xb7l", "l\xc2\xb7l");
-    bad(U, "a\xc2\xb7" "b", PRECIS_CONTEXT, 0xB7);
-    bad(U, "a\xe2\x80\x8d" "b", PRECIS_CONTEXT, 0x200D);
-    ok(U, "\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8d",          /* क्‍ */
+    bad(U,
+        "a\xc2\xb7"
+        "b",
+        PRECIS_CONTEXT, 0xB7);
+    bad(U,
+        "a\xe2\x80\x8d"
+        "b",
+        PRECIS_CONTEXT, 0x200D);
+    ok(U, "\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8d", /* क्‍ */
        "\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8d");
     bad(U, "\xd9\xa0\xdb\xb0", PRECIS_CONTEXT, 0x660);
     /* Controls, ignorables, unassigned, old Hangul jamo. */
     bad(U, "a\xc2\x85", PRECIS_DISALLOWED, 0x85);
-    bad(U, "a\xc2\xad", PRECIS_DISALLOWED, 0xAD);           /* soft hyphen */
-    bad(U, "a\xcd\xb8", PRECIS_DISALLOWED, 0x378);          /* unassigned */
+    bad(U, "a\xc2\xad", PRECIS_DISALLOWED, 0xAD);  /* soft hyphen */
+    bad(U, "a\xcd\xb8", PRECIS_DISALLOWED, 0x378); /* unassigned */
     bad(U, "\xe1\x84\x80", PRECIS_DISALLOWED, 0x1100);
     bad(U, "a\x7f", PRECIS_DISALLOWED, 0x7F);
 
@@ -111,12 +128,22 @@ int main(void)
     ok(O, "Correct Horse Battery Staple", "Correct Horse Battery Staple");
     ok(O, "\xcf\x80\xc3\x9f\xc3\xa5", "\xcf\x80\xc3\x9f\xc3\xa5");
     ok(O, "Jack of \xe2\x99\xa6s", "Jack of \xe2\x99\xa6s");
-    ok(O, "foo\xe1\x9a\x80" "bar", "foo bar");              /* U+1680 */
-    ok(O, "foo\xc2\xa0" "bar\xe3\x80\x80" "baz", "foo bar baz");
-    ok(O, "\xef\xbc\xa1", "\xef\xbc\xa1");     /* no width mapping */
+    ok(O,
+       "foo\xe1\x9a\x80"
+       "bar",
+       "foo bar"); /* U+1680 */
+    ok(O,
+       "foo\xc2\xa0"
+       "bar\xe3\x80\x80"
+       "baz",
+       "foo bar baz");
+    ok(O, "\xef\xbc\xa1", "\xef\xbc\xa1"); /* no width mapping */
     ok(O, "henry\xe2\x85\xa3", "henry\xe2\x85\xa3");
     bad(O, "", PRECIS_EMPTY, 0);
-    bad(O, "my cat is a \x09" "by", PRECIS_DISALLOWED, 9);
+    bad(O,
+        "my cat is a \x09"
+        "by",
+        PRECIS_DISALLOWED, 9);
     bad(O, "x\xc2\x85", PRECIS_DISALLOWED, 0x85);
 
     /* RFC 7622 3.5: valid JIDs. */
@@ -126,20 +153,24 @@ int main(void)
     jid_ok("juliet@example.com/foo@bar", "juliet@example.com", "foo@bar");
     jid_ok("foo\\20bar@example.com", "foo\\20bar@example.com", NULL);
     jid_ok("fussball@example.com", "fussball@example.com", NULL);
-    jid_ok("fu\xc3\x9f" "ball@example.com", "fu\xc3\x9f" "ball@example.com",
+    jid_ok("fu\xc3\x9f"
+           "ball@example.com",
+           "fu\xc3\x9f"
+           "ball@example.com",
            NULL);
     jid_ok("\xcf\x80@example.com/foo", "\xcf\x80@example.com", "foo");
     jid_ok("\xce\xa3@example.com", "\xcf\x83@example.com", NULL);
     jid_ok("\xcf\x82@example.com", "\xcf\x82@example.com", NULL);
-    jid_ok("king@example.com/\xe2\x99\x9a", "king@example.com",
-           "\xe2\x99\x9a");
+    jid_ok("king@example.com/\xe2\x99\x9a", "king@example.com", "\xe2\x99\x9a");
     jid_ok("example.com", "example.com", NULL);
     jid_ok("example.com/foobar", "example.com", "foobar");
     jid_ok("a.example.com/b@example.net", "a.example.com", "b@example.net");
     jid_ok("Juliet@Example.COM./Balcony", "juliet@example.com", "Balcony");
     jid_bad("u@example..com", "empty label in domain");
     jid_bad("u@example.com..", "empty label in domain");
-    jid_ok("u@example.com/a\xe2\x80\x83" "b", "u@example.com", "a b");
+    jid_ok("u@example.com/a\xe2\x80\x83"
+           "b",
+           "u@example.com", "a b");
     /* RFC 7622 3.6: invalid JIDs, with their reasons. */
     jid_bad("\"juliet\"@example.com", "forbidden character in localpart");
     jid_bad("foo bar@example.com", "forbidden character in localpart");
@@ -151,21 +182,39 @@ int main(void)
     jid_bad("juliet@example.com/", "empty or overlong resource");
     jid_bad("juliet@", "empty or overlong domain");
     jid_bad("/foobar", "empty or overlong domain");
-    jid_bad("\xd7\x90" "a@example.com",
+    jid_bad("\xd7\x90"
+            "a@example.com",
             "localpart: mixes right-to-left and left-to-right text "
             "(RFC 5893)");
     jid_bad("a@example.com/r\x01", "control character in resource");
     jid_bad("a@example.com/r\xc2\x85", "resource: disallowed character U+0085");
-    jid_bad("a\xc2\xa0" "b@example.com",
+    jid_bad("a\xc2\xa0"
+            "b@example.com",
             "localpart: disallowed character U+00A0");
     /* Fullwidth '@' width-maps to '@': refused after mapping. */
-    jid_bad("a\xef\xbc\xa0" "b@example.com", "forbidden character in localpart");
+    jid_bad("a\xef\xbc\xa0"
+            "b@example.com",
+            "forbidden character in localpart");
 
     /* Internationalised domains: kept as lowercase U-labels. */
-    jid_ok("user@b\xc3\xbc" "cher.test", "user@b\xc3\xbc" "cher.test", NULL);
-    jid_ok("user@B\xc3\x9c" "CHER.test", "user@b\xc3\xbc" "cher.test", NULL);
-    jid_ok("user@xn--bcher-kva.test/r", "user@b\xc3\xbc" "cher.test", "r");
-    jid_ok("user@XN--Bcher-kva.Test", "user@b\xc3\xbc" "cher.test", NULL);
+    jid_ok("user@b\xc3\xbc"
+           "cher.test",
+           "user@b\xc3\xbc"
+           "cher.test",
+           NULL);
+    jid_ok("user@B\xc3\x9c"
+           "CHER.test",
+           "user@b\xc3\xbc"
+           "cher.test",
+           NULL);
+    jid_ok("user@xn--bcher-kva.test/r",
+           "user@b\xc3\xbc"
+           "cher.test",
+           "r");
+    jid_ok("user@XN--Bcher-kva.Test",
+           "user@b\xc3\xbc"
+           "cher.test",
+           NULL);
     jid_bad("user@xn--zz.test",
             "domain: not a valid internationalised domain name");
 
@@ -174,8 +223,11 @@ int main(void)
     CHECK(jid_bare_eq("\xef\xbc\xa1\xef\xbc\xae\xef\xbc\xae\xef\xbc\xa5@x.y",
                       "anne@x.y/r"));
     CHECK(jid_bare_eq("A\xcc\x88nne@x.y", "\xc3\xa4nne@X.Y"));
-    CHECK(jid_bare_eq("u@xn--bcher-kva.test", "U@B\xc3\x9c" "cher.test"));
-    CHECK(!jid_bare_eq("fu\xc3\x9f" "ball@x.y", "fussball@x.y"));
+    CHECK(jid_bare_eq("u@xn--bcher-kva.test", "U@B\xc3\x9c"
+                                              "cher.test"));
+    CHECK(!jid_bare_eq("fu\xc3\x9f"
+                       "ball@x.y",
+                       "fussball@x.y"));
     CHECK(!jid_bare_eq("\xcf\x82@x.y", "\xcf\x83@x.y"));
     CHECK(!jid_bare_eq("anne@x.y", "x.y"));
     CHECK(!jid_bare_eq("henry\xe2\x85\xa3@x.y", "henry\xe2\x85\xa3@x.y"));
@@ -183,14 +235,14 @@ int main(void)
     /* A localpart of 1023 bytes after mapping, and one over. */
     char big[1100];
     memset(big, 'A', 1023);
-    (void)strcpy(big + 1023, "@x.y");
+    memcpy(big + 1023, "@x.y", 5);
     struct jid j;
     CHECK_EQ_INT(jid_parse(big, &j, NULL), 0);
     CHECK_EQ_INT(strlen(j.local), 1023);
     CHECK(j.local[0] == 'a');
     jid_free(&j);
     memset(big, 'A', 1024);
-    (void)strcpy(big + 1024, "@x.y");
+    memcpy(big + 1024, "@x.y", 5);
     CHECK_EQ_INT(jid_parse(big, &j, NULL), -1);
 
     TEST_DONE("test_precis");
