@@ -31,6 +31,10 @@ run_unit() {
     run_unit test_util
 }
 
+@test "unit: test_precis (PRECIS JID parts, RFC 8265/7622 examples, IDN domains)" {
+    run_unit test_precis
+}
+
 @test "unit: test_sasl (SCRAM vectors, hostile servers)" {
     run_unit test_sasl
 }
@@ -65,8 +69,4 @@ run_unit() {
 
 @test "unit: test_state (login state file: parse, save, lock)" {
     run_unit test_state
-}
-
-@test "unit: test_precis (PRECIS JID parts, RFC 8265/7622 examples, IDN domains)" {
-    run_unit test_precis
 }
