@@ -60,11 +60,11 @@ LIBSRC += receipts.c raw.c
 UNITS += test_raw
 LIBSRC += lines.c
 LIBSRC += sasl_digest.c sasl_policy.c
-LIBSRC += state.c runlog.c
 LIBSRC += precis.c
-UNITS += test_precis
+LIBSRC += state.c runlog.c
 UNITS += test_digest
 UNITS += test_lines
+UNITS += test_precis
 UNITS += test_config
 UNITS += test_state
 UNITBIN = $(UNITS:%=$(B)/unit/%)

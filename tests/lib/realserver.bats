@@ -415,25 +415,6 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
     assert_match "$(sed -n 2p "$log")" " roundtrips=6 result=sent exitcode=EX_OK\$"
 }
 
-@test "config accounts: -a picks one (its server, trust and JID from the file), password from --password-fd; stored as from it" {
-    local conf=$BATS_TEST_TMPDIR/config body
-    body="by account $(unique)"
-    # The default account has a wrong password: only -a alice delivers.
-    printf '%s\n' defaults "server \"127.0.0.1:$SRV_PORT\"" \
-        "cafile \"$SRV_CA\"" 'account base' 'resource via-account' \
-        'account carol' 'jid carol@localhost' "password-file $BAD_PW_FILE" \
-        'account alice : base' 'jid alice@localhost  ' \
-        'account default : carol' >"$conf"
-    chmod 600 "$conf"
-    run --separate-stderr -0 xs -f "$conf" -a alice --password-fd 3 \
-        -m "$body" bob@localhost 3<"$PW_FILE"
-    result_id bob@localhost
-    stored_get bob "$id" body
-    [ "$got" = "$body" ] || fail "stored body: '$got'"
-    stored_get bob "$id" @from
-    [ "$got" = alice@localhost/via-account ] || fail "stored from: '$got'"
-}
-
 @test "PRECIS: ÄNNE, Ä+fullwidth ＮＮＥ and A+U+0308 nne all reach the one account änne; it logs in written as ÄＮＮＥ@LOCALHOST" {
     local u n v ids=() pw=$BATS_TEST_TMPDIR/anne.pw
     local -a to=($'\u00c4NNE@localhost' $'\u00c4\uff2e\uff2e\uff25@localhost'
@@ -540,4 +521,23 @@ print(int(json.loads(sys.argv[1])["value"]))' "$out"
         fail "expected two sent lines for bob@bücher.test"
     n=$(idn_stored bob) || fail "cannot read bob@bücher.test's messages"
     [ "$n" -eq 2 ] || fail "bob@bücher.test has $n messages stored, not 2"
+}
+
+@test "config accounts: -a picks one (its server, trust and JID from the file), password from --password-fd; stored as from it" {
+    local conf=$BATS_TEST_TMPDIR/config body
+    body="by account $(unique)"
+    # The default account has a wrong password: only -a alice delivers.
+    printf '%s\n' defaults "server \"127.0.0.1:$SRV_PORT\"" \
+        "cafile \"$SRV_CA\"" 'account base' 'resource via-account' \
+        'account carol' 'jid carol@localhost' "password-file $BAD_PW_FILE" \
+        'account alice : base' 'jid alice@localhost  ' \
+        'account default : carol' >"$conf"
+    chmod 600 "$conf"
+    run --separate-stderr -0 xs -f "$conf" -a alice --password-fd 3 \
+        -m "$body" bob@localhost 3<"$PW_FILE"
+    result_id bob@localhost
+    stored_get bob "$id" body
+    [ "$got" = "$body" ] || fail "stored body: '$got'"
+    stored_get bob "$id" @from
+    [ "$got" = alice@localhost/via-account ] || fail "stored from: '$got'"
 }
