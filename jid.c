@@ -6,10 +6,11 @@
  * The localpart is enforced with the PRECIS profile UsernameCaseMapped
  * and then excludes " & ' / : < > @ (section 3.3.1); the resourcepart
  * with OpaqueString (precis.c).  The domain loses one trailing dot,
- * excludes spaces, '@' and empty labels, and is lowercased; a domain with non-ASCII characters or A-labels
- * goes through IDNA2008 with UTS 46 mapping (gnutls_idna_map) and is
- * kept as U-labels (section 3.2); tls.c maps it back to A-labels for
- * SNI and the certificate check.
+ * excludes spaces, '@' and empty labels, and is lowercased; a domain
+ * with non-ASCII characters or A-labels goes through IDNA2008 with UTS 46
+ * mapping (gnutls_idna_map) and is kept as U-labels (section 3.2): DNS
+ * (net.c, jid_domain_alabel), SNI and the certificate check (tls.c) use
+ * its A-labels.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,9 +183,9 @@ int jid_parse(const char *s, struct jid *j, const char **why)
                    has_ctl_or(j->domain, strlen(j->domain), " @/\"'<>&\\")) {
             /* UTS 46 mapping may drop characters: check its result too. */
             reason = "domain: not a valid internationalised domain name";
-        }
-        else if (strlen(j->domain) > JID_MAX_PART)
+        } else if (strlen(j->domain) > JID_MAX_PART) {
             reason = "empty or overlong domain";
+        }
     }
     if (reason != NULL) {
         jid_free(j);
