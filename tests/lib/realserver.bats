@@ -416,7 +416,7 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
 }
 
 @test "PRECIS: ÄNNE, Ä+fullwidth ＮＮＥ and A+U+0308 nne all reach the one account änne; it logs in written as ÄＮＮＥ@LOCALHOST" {
-    local u n v ids=() pw=$BATS_TEST_TMPDIR/anne.pw
+    local u n v x ids=() pw=$BATS_TEST_TMPDIR/anne.pw
     local -a to=($'\u00c4NNE@localhost' $'\u00c4\uff2e\uff2e\uff25@localhost'
         $'A\u0308nne@localhost')
     srv_register $'\u00e4nne' || fail "cannot register änne"
@@ -429,9 +429,9 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
     done
     n=$(stored $'\u00e4nne' | grep -cF -- "precis $u") || true
     [ "$n" -eq 3 ] || fail "änne has $n of the 3 messages: $(stored $'\u00e4nne')"
-    for id in "${ids[@]}"; do
-        stored_get $'\u00e4nne' "$id" body
-        [ "$got" = "precis $u" ] || fail "id $id: stored body '$got'"
+    for x in "${ids[@]}"; do
+        stored_get $'\u00e4nne' "$x" body
+        [ "$got" = "precis $u" ] || fail "id $x: stored body '$got'"
     done
     # The account JID is prepared before SASL: änne written in capitals
     # and fullwidth logs in, and the server stamps the prepared JID.
