@@ -20,7 +20,7 @@ MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 PKG_CONFIG ?= pkg-config
-PKGS = gnutls libxml-2.0 libcurl
+PKGS = gnutls libxml-2.0 libcurl icu-uc
 
 CFLAGS ?= -O2 -g
 WARN = -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow \
@@ -43,7 +43,7 @@ XS_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -I. \
 XS_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS)
 # libcurl is not linked but loaded on first use (see http.c): only its
 # headers are needed at build time.
-LIBS = $(shell $(PKG_CONFIG) --libs gnutls libxml-2.0 2>/dev/null) \
+LIBS = $(shell $(PKG_CONFIG) --libs gnutls libxml-2.0 icu-uc 2>/dev/null) \
        -lresolv -lanl -pthread -ldl
 
 # B: object directory; BIN: the program (instrumented builds use others).
@@ -60,11 +60,13 @@ LIBSRC += receipts.c raw.c
 UNITS += test_raw
 LIBSRC += lines.c
 LIBSRC += sasl_digest.c sasl_policy.c
+LIBSRC += precis.c
 LIBSRC += state.c runlog.c
 # --serverinfo (serverinfo.c)
 LIBSRC += serverinfo.c
 UNITS += test_digest
 UNITS += test_lines
+UNITS += test_precis
 UNITS += test_config
 UNITS += test_state
 UNITS += test_compat

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jid.h"
 #include "net.h"
 #include "io.h"
 
@@ -520,7 +521,9 @@ enum xs_err net_connect(const char *domain,
 
     struct net_srv *recs = xcalloc(2 * MAX_SRV, sizeof *recs);
     int absent = 0;
-    int n = srv_lookup(domain, tls, recs, deadline, &absent);
+    /* IDN: DNS knows the domain by its A-labels (jid.c keeps U-labels). */
+    char *alabel = jid_domain_alabel(domain);
+    int n = srv_lookup(alabel, tls, recs, deadline, &absent);
     enum xs_err e;
     if (n == -2) {
         e = xs_seterr(err, XS_ETEMP,
@@ -535,7 +538,7 @@ enum xs_err net_connect(const char *domain,
         /* No SRV answer: the domain itself (RFC 6120 3.2.2), on 5223
          * only when direct TLS was asked for. */
         int direct = tls == NET_TLS_DIRECT;
-        e = connect_ready(domain, direct ? NET_XMPPS_PORT : NET_XMPP_PORT,
+        e = connect_ready(alabel, direct ? NET_XMPPS_PORT : NET_XMPP_PORT,
                           direct, deadline, ready, ud, &connected, err);
     } else {
         /* Every target in order, also after a failed direct TLS
@@ -565,6 +568,7 @@ enum xs_err net_connect(const char *domain,
         }
     }
     free(recs);
+    free(alabel);
     return e;
 }
 

@@ -415,6 +415,8 @@ struct cli {
     int nrcpt;
     char **rooms; /* the group chats of -c and xmpp:ROOM?join operands */
     size_t nrooms;
+    char **rcpt_idn; /* per operand: its prepared JID when the domain is
+                        internationalised (sent as U-labels), or NULL */
     int timeout;
     unsigned char pin[TLS_PIN_LEN];
     char *env_password; /* XMPPSEND_PASSWORD, taken out of the env */
@@ -1196,8 +1198,22 @@ static enum xs_err build_job(struct cli *c, struct xs_error *err)
             free(p);
             return XS_EDATA;
         }
+        /* RFC 7622 3.2: an internationalised domain goes out as
+         * U-labels; servers take xn-- labels for another domain. */
+        int idn = 0;
+        for (const char *d = r.domain; *d != '\0'; d++)
+            idn |= (unsigned char)*d >= 0x80;
+        if (idn) {
+            if (c->rcpt_idn == NULL)
+                c->rcpt_idn = xcalloc((size_t)c->nrcpt, sizeof *c->rcpt_idn);
+            c->rcpt_idn[i] = r.resource != NULL
+                                 ? xasprintf("%s/%s", r.bare, r.resource)
+                                 : xstrdup(r.bare);
+        }
         jid_free(&r);
-        job->r[job->nr++].jid = c->rcpt[i];
+        job->r[job->nr++].jid =
+            c->rcpt_idn != NULL && c->rcpt_idn[i] != NULL ? c->rcpt_idn[i]
+                                                           : c->rcpt[i];
     }
     for (size_t i = 0; i < c->nrooms; i++)
         job->r[job->nr + i].jid = c->rooms[i];
@@ -2344,6 +2360,9 @@ static int finish(struct cli *c, int rc)
     for (size_t i = 0; i < c->nrooms; i++)
         free(c->rooms[i]);
     free(c->rooms);
+    for (int i = 0; c->rcpt_idn != NULL && i < c->nrcpt; i++)
+        free(c->rcpt_idn[i]);
+    free(c->rcpt_idn);
     free(c->job.host);
     roster_plan_free(&c->job.plan);
     if (c->me.domain != NULL)

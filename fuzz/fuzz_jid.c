@@ -6,6 +6,9 @@
  * compared with the parsed domain by jid_domain_eq().  Checks what the
  * callers rely on: a parsed JID has a domain, its bare form parses again
  * to the same localpart, and the parts obey the documented limits.
+ * PRECIS (precis.c): the prepared parts are a fixed point (the full JID
+ * made of them parses to the same parts; jid_bare_eq holds between the
+ * input and its bare form); the domain has an A-label form.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -57,6 +60,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (j.local != NULL && strcmp(j.local, b.local) != 0))
             abort();
         jid_free(&b);
+        if (!jid_bare_eq(s, j.bare))
+            abort();
+        char *full = j.resource != NULL
+                         ? xasprintf("%s/%s", j.bare, j.resource)
+                         : xstrdup(j.bare);
+        if (jid_parse(full, &b, NULL) != 0 || strcmp(b.bare, j.bare) != 0 ||
+            (j.resource != NULL) != (b.resource != NULL) ||
+            (j.resource != NULL && strcmp(j.resource, b.resource) != 0))
+            abort();
+        jid_free(&b);
+        free(full);
+        char *al = jid_domain_alabel(j.domain);
+        if (al == NULL || al[0] == '\0')
+            abort();
+        free(al);
 
         if (other != NULL &&
             jid_domain_eq(j.domain, other) != jid_domain_eq(other, j.domain))

@@ -573,6 +573,13 @@ def jid_seeds():
     s["bad-control"] = b"a\x01@example.com"
     s["bad-chars"] = b"a<b@exa mple.com/"
     s["long-local"] = b"a" * 1024 + b"@example.com"
+    # PRECIS: case, width and NFC mapping; refused code points; Bidi
+    s["precis-map"] = ("\u00c4\uff2e\uff2eE@B\u00dcCHER.example/a\u3000b"
+                       "\0xn--bcher-kva.example").encode()
+    s["precis-nfd"] = "A\u0308nne@xn--bcher-kva.example/\u1680".encode()
+    s["precis-bad"] = "henry\u2163@example.com".encode()
+    s["precis-bidi"] = "\u05d0\u05d1@example.com/\u05d0a".encode()
+    s["precis-context"] = "l\u00b7l\u0915\u094d\u200d@example.com".encode()
     return s
 
 

@@ -10,16 +10,17 @@
 # the install (throwaway servers are started by the tests themselves).
 set -eu
 
-# build: compiler, make, pkg-config and the three libraries;
+# build: compiler, make, pkg-config and the four libraries (ICU for
+# JIDs); zsh for the test of its completion;
 # check/demo: bats, a throwaway Prosody (brings its Lua) and ejabberd
 # (brings its Erlang), certtool for the test CA, python3 for helper
 # scripts, procps for ps, groff-base to lint the man page, util-linux for
 # unshare/script in the CLI tests; the Lua libraries and ICU that Prosody
 # 13 from the backports needs (scripts/backports.sh; ejabberd 24.12 runs
 # on ejabberd's Erlang), and the keyring its apt configuration trusts.
-pkgs="build-essential pkg-config libgnutls28-dev libxml2-dev
+pkgs="build-essential pkg-config libgnutls28-dev libxml2-dev libicu-dev
 libcurl4-gnutls-dev bats prosody ejabberd gnutls-bin python3 procps
-groff-base util-linux"
+groff-base util-linux zsh"
 pkgs="$pkgs lua5.4 lua-sec lua-socket lua-expat lua-filesystem lua-bitop
 libicu72 debian-archive-keyring"
 

@@ -330,6 +330,40 @@ man_long_options() {
     done
 }
 
+@test "PRECIS: disallowed JID parts are 65 with the reason; mapped ones connect: 75" {
+    local j k
+    # U+2163 ROMAN NUMERAL FOUR (lowercased to U+2173 first), U+265A
+    # BLACK CHESS KING, U+00A0, a Bidi Rule violation, U+0085 in a
+    # resource, a fullwidth '@' in a localpart, a bad A-label
+    local -a bad=($'henry\u2163@localhost' $'\u265a@localhost'
+        $'a\u00a0b@localhost' $'\u05d0a@localhost' $'bob@localhost/r\u0085'
+        $'a\uff20b@localhost' 'bob@xn--zz.test')
+    local -a why=('localpart: disallowed character U\+2173'
+        'localpart: disallowed character U\+265A'
+        'localpart: disallowed character U\+00A0'
+        'localpart: mixes right-to-left and left-to-right'
+        'resource: disallowed character U\+0085'
+        'forbidden character in localpart'
+        'domain: not a valid internationalised domain name')
+    for k in "${!bad[@]}"; do
+        j=${bad[$k]}
+        run --separate-stderr xs "${ACCT[@]}" -m hi bob@localhost "$j"
+        check_exit 65 "recipient '$j'"
+        assert_xs_error "invalid recipient JID .*: ${why[$k]}"
+    done
+    run -65 --separate-stderr xs -j $'henry\u2163@localhost' -p pw \
+        --server 127.0.0.1:1 --timeout 10 -m hi bob@localhost
+    assert_xs_error 'localpart: disallowed character U\+2173'
+    # Case, width and space mapping, NFC, U-labels and A-labels: valid
+    for j in $'\u00c4NNE@localhost' $'\uff21\uff2e\uff2e\uff25@localhost' \
+        $'A\u0308nne@localhost' $'bob@localhost/a\u3000b' \
+        $'bob@b\u00fccher.test' 'bob@xn--bcher-kva.test' \
+        $'\u05d0\u05d1@localhost'; do
+        run --separate-stderr xs "${ACCT[@]}" -m hi "$j"
+        check_exit 75 "recipient '$j'"
+    done
+}
+
 # ---------------------------------------------------------------------
 # The message body
 
@@ -1362,6 +1396,34 @@ assert "\ufffd" in o["error"], o' || fail "bad JSON: $output"
     [ -f "$d/root/usr/share/bash-completion/completions/xmppsend" ]
     [ -f "$d/root/usr/share/zsh/vendor-completions/_xmppsend" ]
     [ -x "$d/root/usr/bin/xmppsend" ]
+}
+
+@test "completion: zsh offers the config's account names for -a, as bash does" {
+    require_cmd zsh
+    local comp=$TESTS_DIR/../completions conf=$BATS_TEST_TMPDIR/conf
+    printf '%s\n' 'jid a@localhost' 'account work' 'jid w@localhost' \
+        '  account   home : work' 'account other, x' '# account commented' \
+        $'account\ttabbed' >"$conf"
+    # The completion function with _arguments and compadd stubbed: the
+    # spec wires -a and --account to it, and it offers what bash offers.
+    # shellcheck disable=SC2016 # expanded by zsh
+    run -0 --separate-stderr env HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent \
+        XMPPSEND_SYSCONFIG=/nonexistent timeout 30 zsh -f -c '
+        compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }
+        _arguments() { print -rl -- "$@" >&2; }
+        words=(xmppsend -f "$2" -a ""); CURRENT=5
+        source "$1/_xmppsend"; _xmppsend_accounts' _ "$comp" "$conf"
+    [ "$(sort <<<"$output" | tr '\n' ' ')" = "home other tabbed work " ] ||
+        fail "zsh: $output"
+    assert_match "$stderr" $'\\*-a\\[[^]]*\\]:account:_xmppsend_accounts\n'
+    assert_match "$stderr" $'\\*--account=\\[[^]]*\\]:account:_xmppsend_accounts\n'
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    run -0 env HOME=/nonexistent XDG_CONFIG_HOME=/nonexistent \
+        XMPPSEND_SYSCONFIG=/nonexistent timeout 30 bash -c 'source "$1"
+        COMP_WORDS=(xmppsend -f "$2" -a ""); COMP_CWORD=4; _xmppsend
+        printf "%s\n" "${COMPREPLY[@]}"' _ "$comp/xmppsend.bash" "$conf"
+    [ "$(sort <<<"$output" | tr '\n' ' ')" = "home other tabbed work " ] ||
+        fail "bash: $output"
 }
 
 @test "--log: one line per run that tried to connect (mode 600, appended, failures too); --syslog FACILITY checked" {

@@ -361,6 +361,17 @@ assert_ended_at_deadline() {
         fail "no SRV query over TCP: $(cat "$D/dns.log")"
 }
 
+@test "dns: an internationalised domain is looked up by its A-labels" {
+    # The JID keeps U-labels (jid.c); the SRV query must use the A-label
+    # (IDNA2008). The target refuses: only the queries matter here.
+    XS_JID=$'user@B\u00fccher.test'
+    dns_run - 5222 --srv _xmpp-client._tcp.xn--bcher-kva.test 0 0 1 \
+        dead.localhost --a dead.localhost 127.0.0.1
+    assert_failed 75 'dead\.localhost|connect|refused'
+    assert_srv_query _xmpp-client._tcp.xn--bcher-kva.test
+    refute_connection
+}
+
 @test "dns: a DNS server that never answers, --timeout 3: 75 within 4 s" {
     # Not even localhost in /etc/hosts: the fallback to localhost:5222,
     # which xmppsend takes when the SRV query gives up before the

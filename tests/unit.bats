@@ -31,6 +31,10 @@ run_unit() {
     run_unit test_util
 }
 
+@test "unit: test_precis (PRECIS JID parts, RFC 8265/7622 examples, IDN domains)" {
+    run_unit test_precis
+}
+
 @test "unit: test_sasl (SCRAM vectors, hostile servers)" {
     run_unit test_sasl
 }

@@ -415,6 +415,114 @@ for pat in (r"n,,n=", r"c=biws", r",r=[^ ]", r",s=[A-Za-z0-9+/]", r",i=[0-9]",
     assert_match "$(sed -n 2p "$log")" " roundtrips=6 result=sent exitcode=EX_OK\$"
 }
 
+@test "PRECIS: ÄNNE, Ä+fullwidth ＮＮＥ and A+U+0308 nne all reach the one account änne; it logs in written as ÄＮＮＥ@LOCALHOST" {
+    local u n v x ids=() pw=$BATS_TEST_TMPDIR/anne.pw
+    local -a to=($'\u00c4NNE@localhost' $'\u00c4\uff2e\uff2e\uff25@localhost'
+        $'A\u0308nne@localhost')
+    srv_register $'\u00e4nne' || fail "cannot register änne"
+    u=$(unique)
+    # Three spellings, one run: the server stores three messages for änne.
+    run --separate-stderr -0 xsa -m "precis $u" "${to[@]}"
+    for v in "${to[@]}"; do
+        result_id "$v"
+        ids+=("$id")
+    done
+    n=$(stored $'\u00e4nne' | grep -cF -- "precis $u") || true
+    [ "$n" -eq 3 ] || fail "änne has $n of the 3 messages: $(stored $'\u00e4nne')"
+    for x in "${ids[@]}"; do
+        stored_get $'\u00e4nne' "$x" body
+        [ "$got" = "precis $u" ] || fail "id $x: stored body '$got'"
+    done
+    # The account JID is prepared before SASL: änne written in capitals
+    # and fullwidth logs in, and the server stamps the prepared JID.
+    (umask 077 && printf '%s\n' $'\u00e4nne-pw' >"$pw")
+    run --separate-stderr -0 xs --server "127.0.0.1:$SRV_PORT" \
+        --cafile "$SRV_CA" -j $'\u00c4\uff2e\uff2e\uff25@LOCALHOST' \
+        --password-file "$pw" ${XSA_TIMEOUT:+--timeout "$XSA_TIMEOUT"} \
+        -m "from anne $u" bob@localhost
+    result_id bob@localhost
+    stored_get bob "$id" @from
+    assert_match "$got" $'^\u00e4nne@localhost/.+'
+}
+
+# idn_host: serve the domain bücher.test too (a certificate that names
+# only xn--bcher-kva.test, from the test CA), with accounts alice and bob,
+# by a restart of the file's server (the last test of the file does it).
+idn_host() {
+    local d=$SRV_DIR c=$SRV_DIR/certs h=$'b\u00fccher.test'
+    timeout 60 sh "$SRV_LIB_DIR/mkcert.sh" server "$c" xn--bcher-kva.test ||
+        return 1
+    srv_stop "$d" || return 1
+    case $SRV_KIND in
+    prosody)
+        cp "$c/xn--bcher-kva.test.crt" "$c/$h.crt" &&
+            cp "$c/xn--bcher-kva.test.key" "$c/$h.key" &&
+            printf 'VirtualHost "%s"\n' "$h" >>"$d/prosody.cfg.lua" || return 1
+        ;;
+    ejabberd)
+        cat "$c/xn--bcher-kva.test.crt" "$c/xn--bcher-kva.test.key" \
+            >"$c/idn.pem" &&
+            sed -i -e "s|^  - localhost\$|&\n  - $h|" \
+                -e "s|^  - \"$c/localhost.pem\"\$|&\n  - \"$c/idn.pem\"|" \
+                "$d/ejabberd.yml" || return 1
+        ;;
+    esac
+    srv_start_again "$d" || return 1
+    for u in alice bob; do
+        case $SRV_KIND in
+        prosody)
+            timeout 20 prosodyctl --config "$d/prosody.cfg.lua" \
+                register "$u" "$h" "$u-pw" </dev/null 3>&- || return 1
+            ;;
+        ejabberd)
+            ejabberd_api "$d" register "$(ejabberd_json user "$u" host "$h" \
+                password "$u-pw")" >/dev/null || return 1
+            ;;
+        esac
+    done
+}
+
+# idn_stored USER: how many messages USER@bücher.test has stored
+idn_stored() {
+    local h=$'b\u00fccher.test' out
+    case $SRV_KIND in
+    prosody)
+        prosody_lua "$SRV_DIR/data" "$1" "$h" <<'LUA'
+local dm = require "util.datamanager"
+dm.set_data_path(arg[1])
+local items, err = dm.list_load(arg[2], arg[3], "offline")
+if err then io.stderr:write(err, "\n"); os.exit(1) end
+print(#(items or {}))
+LUA
+        ;;
+    ejabberd)
+        out=$(ejabberd_api "$SRV_DIR" get_offline_count \
+            "$(ejabberd_json user "$1" server "$h")") || return 1
+        timeout 10 python3 -c '
+import json, sys
+print(int(json.loads(sys.argv[1])["value"]))' "$out"
+        ;;
+    esac
+}
+
+@test "IDN: an account and recipients on bücher.test, written as U-labels in capitals and as A-labels: TLS checked against xn--bcher-kva.test, both stored for bob" {
+    local u n
+    [[ $SRV_KIND == prosody || $SRV_KIND == ejabberd ]] ||
+        skip "$SRV_KIND: not set up for a second domain"
+    idn_host || fail "cannot add the domain bücher.test"
+    u=$(unique)
+    # --cafile: the certificate names only the A-label; the account JID's
+    # A-labels become U-labels in the stream, the recipients' too.
+    run --separate-stderr -0 xs --server "127.0.0.1:$SRV_PORT" \
+        --cafile "$SRV_CA" -j 'alice@xn--bcher-kva.test' \
+        --password-file "$PW_FILE" ${XSA_TIMEOUT:+--timeout "$XSA_TIMEOUT"} \
+        -m "idn $u" $'bob@B\u00dcCHER.test' 'bob@xn--bcher-kva.test'
+    [ "$(grep -c $'^sent\tbob@b\u00fccher.test\t' <<<"$output")" -eq 2 ] ||
+        fail "expected two sent lines for bob@bücher.test"
+    n=$(idn_stored bob) || fail "cannot read bob@bücher.test's messages"
+    [ "$n" -eq 2 ] || fail "bob@bücher.test has $n messages stored, not 2"
+}
+
 @test "config accounts: -a picks one (its server, trust and JID from the file), password from --password-fd; stored as from it" {
     local conf=$BATS_TEST_TMPDIR/config body
     body="by account $(unique)"

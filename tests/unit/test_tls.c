@@ -6,8 +6,9 @@
  * and STARTTLS against an in-process GnuTLS server on a socketpair with
  * certificates made on the fly: --pin (right, wrong, other name), the
  * message for an untrusted certificate, cleartext arriving after the
- * client's check before the handshake, and the TLS close bounded by the
- * run's deadline.
+ * client's check before the handshake, the TLS close bounded by the
+ * run's deadline, and an IDN domain sent as its A-label in SNI and
+ * checked as such.
  *
  *   test_tls                 the tests above
  *   test_tls resolve NAME    net_connect to NAME with a 300 ms deadline
@@ -244,6 +245,7 @@ struct server {
     enum server_mode mode;
     struct cert *cert;
     pthread_t thread;
+    char sni[256]; /* the server name the client sent, "" if none */
 };
 
 static void *server_main(void *arg)
@@ -280,6 +282,11 @@ static void *server_main(void *arg)
     do {
         r = gnutls_handshake(ss);
     } while (r < 0 && !gnutls_error_is_fatal(r));
+    size_t sni_len = sizeof s->sni - 1;
+    unsigned sni_type = 0;
+    if (gnutls_server_name_get(ss, s->sni, &sni_len, &sni_type, 0) != 0 ||
+        sni_type != GNUTLS_NAME_DNS)
+        s->sni[0] = '\0';
     /* Whatever happened: read nothing more until the test is done. */
     wait_release(s->release);
     gnutls_deinit(ss);
@@ -462,6 +469,36 @@ static void test_cleartext_after_check(void)
         fprintf(stderr, "message: %s\n", err.msg);
     CHECK(strstr(err.msg, "cleartext") != NULL);
     CHECK(strstr(err.msg, "<proceed/>") != NULL);
+}
+
+/* An internationalised domain (a JID's U-labels, jid.c): the client
+ * sends the A-label as SNI and checks the certificate against it. */
+static void test_idn(void)
+{
+    char path[] = "/tmp/test_tls_ca_XXXXXX";
+    char path2[] = "/tmp/test_tls_ca_XXXXXX";
+    struct cert idn, plain;
+    struct xs_error err = {0};
+    struct conn c;
+    cert_make(&idn, "xn--bcher-kva.test");
+    cert_make(&plain, "bucher.test");
+    cert_write_pem(&idn, path);
+    struct tls_opts o = {.domain = "b\xc3\xbc" "cher.test", .cafile = path};
+    conn_open(&c, SERVER_TLS, &idn, &o);
+    enum xs_err e = c.io.starttls(c.io.ctx, 20000, &err);
+    conn_close(&c);
+    if (e != XS_OK)
+        fprintf(stderr, "message: %s\n", err.msg);
+    CHECK_EQ_INT(e, XS_OK);
+    CHECK_EQ_STR(c.srv.sni, "xn--bcher-kva.test");
+    unlink(path);
+    /* The name is checked: a certificate for another name is refused. */
+    cert_write_pem(&plain, path2);
+    o.cafile = path2;
+    CHECK_EQ_INT(starttls_with(SERVER_TLS, &plain, &o, &err), XS_EREFUSED);
+    unlink(path2);
+    cert_free(&idn);
+    cert_free(&plain);
 }
 
 /* The server stops reading; the client writes until the run's deadline,
@@ -657,6 +694,7 @@ int main(int argc, char **argv)
     test_probe(&other);
     test_cleartext_after_check();
     test_shutdown_deadline(&localhost);
+    test_idn();
     cert_free(&localhost);
     cert_free(&other);
     TEST_DONE("test_tls");
