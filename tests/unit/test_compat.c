@@ -50,7 +50,9 @@ static enum xs_err run(char *out, size_t outsz, struct xs_error *err, ...)
     do {                                                                       \
         char got_[1024];                                                       \
         struct xs_error e_;                                                    \
-        CHECK_EQ_INT(run(got_, sizeof got_, &e_, __VA_ARGS__, NULL), XS_OK);   \
+        CHECK_EQ_INT(                                                          \
+            run(got_, sizeof got_, &e_, __VA_ARGS__, (const char *)NULL),      \
+            XS_OK);                                                            \
         CHECK_EQ_STR(got_, want);                                              \
     } while (0)
 
@@ -58,7 +60,9 @@ static enum xs_err run(char *out, size_t outsz, struct xs_error *err, ...)
     do {                                                                       \
         char got_[1024];                                                       \
         struct xs_error e_;                                                    \
-        CHECK_EQ_INT(run(got_, sizeof got_, &e_, __VA_ARGS__, NULL), code);    \
+        CHECK_EQ_INT(                                                          \
+            run(got_, sizeof got_, &e_, __VA_ARGS__, (const char *)NULL),      \
+            code);                                                             \
         if (strstr(e_.msg, why) == NULL)                                       \
             (void)fprintf(stderr, "message: %s\nwant: %s\n", e_.msg, why);     \
         CHECK(strstr(e_.msg, why) != NULL);                                    \
