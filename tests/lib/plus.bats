@@ -42,7 +42,10 @@ setup_file() {
         fail "the server did not store the message"
 
     # The same path with a wrong password: the server refuses the proof.
-    run --separate-stderr -77 xs --server "127.0.0.1:$SRV_PORT" \
+    # A state of its own: the SCRAM keys the first run kept would log in
+    # without the password (as a FAST token does; xmppsend(1), FILES).
+    XS_STATE_HOME=$BATS_TEST_TMPDIR/fresh \
+        run --separate-stderr -77 xs --server "127.0.0.1:$SRV_PORT" \
         --cafile "$SRV_CA" -j alice@localhost \
         --password-file "$BAD_PW_FILE" -d -m "$body wrong" bob@localhost
     assert_match "$stderr" "mechanism='SCRAM-SHA-(1|256|512)-PLUS'"
