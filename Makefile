@@ -149,7 +149,7 @@ check:
 	$(MAKE) backports
 	$(MAKE) WERROR=1 all unit
 	$(MAKE) -j2 --output-sync=target asan-build valgrind-build
-	$(SUITES) $(PLAIN_ENV) , $(ASAN_ENV) , $(VG_ENV)
+	$(SUITES) $(PLAIN_ENV) , $(ASAN_ENV) XS_SAMPLE=2:1 , $(VG_ENV)
 	$(MAKE) fuzz-regress
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	$(MAKE) -j2 --output-sync=target lint
