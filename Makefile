@@ -41,6 +41,11 @@ LDHARDEN = -pie -Wl,-z,relro,-z,now
 XS_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -I. \
               $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 XS_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS)
+# A --coverage build ends with exit(), not _exit(): gcov writes its
+# counters at exit (xmppsend.c, finish).
+ifneq ($(findstring --coverage,$(CFLAGS) $(LDFLAGS)),)
+XS_CPPFLAGS += -DXS_COVERAGE
+endif
 # libcurl is not linked but loaded on first use (see http.c): only its
 # headers are needed at build time.
 LIBS = $(shell $(PKG_CONFIG) --libs gnutls libxml-2.0 icu-uc 2>/dev/null) \

@@ -35,8 +35,8 @@ static int has_ctl_or(const char *s, size_t n, const char *bad)
 
 /* The reason for a part refused by PRECIS, in a buffer of this
  * thread (jid_parse's reasons are otherwise static strings). */
-static const char *precis_reason(const char *part, enum precis_why w,
-                                 unsigned long cp)
+static const char *
+precis_reason(const char *part, enum precis_why w, unsigned long cp)
 {
     static _Thread_local char msg[96];
     switch (w) {
@@ -55,11 +55,11 @@ static const char *precis_reason(const char *part, enum precis_why w,
     case PRECIS_BIDI:
         (void)snprintf(msg, sizeof msg,
                        "%s: mixes right-to-left and left-to-right text "
-                       "(RFC 5893)", part);
+                       "(RFC 5893)",
+                       part);
         break;
     default:
-        (void)snprintf(msg, sizeof msg, "%s: not a valid PRECIS string",
-                       part);
+        (void)snprintf(msg, sizeof msg, "%s: not a valid PRECIS string", part);
         break;
     }
     return msg;
@@ -213,8 +213,8 @@ char *jid_domain_alabel(const char *d)
 {
     size_t n = strlen(d);
     gnutls_datum_t a = {NULL, 0};
-    if (is_ascii(d, n) ||
-        gnutls_idna_map(d, (unsigned)n, &a, 0) != 0 || a.data == NULL)
+    if (is_ascii(d, n) || gnutls_idna_map(d, (unsigned)n, &a, 0) != 0 ||
+        a.data == NULL)
         return xstrdup(d);
     char *r = xstrndup((const char *)a.data, a.size);
     gnutls_free(a.data);

@@ -62,9 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         jid_free(&b);
         if (!jid_bare_eq(s, j.bare))
             abort();
-        char *full = j.resource != NULL
-                         ? xasprintf("%s/%s", j.bare, j.resource)
-                         : xstrdup(j.bare);
+        char *full = j.resource != NULL ? xasprintf("%s/%s", j.bare, j.resource)
+                                        : xstrdup(j.bare);
         if (jid_parse(full, &b, NULL) != 0 || strcmp(b.bare, j.bare) != 0 ||
             (j.resource != NULL) != (b.resource != NULL) ||
             (j.resource != NULL && strcmp(j.resource, b.resource) != 0))

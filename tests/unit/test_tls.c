@@ -483,7 +483,9 @@ static void test_idn(void)
     cert_make(&idn, "xn--bcher-kva.test");
     cert_make(&plain, "bucher.test");
     cert_write_pem(&idn, path);
-    struct tls_opts o = {.domain = "b\xc3\xbc" "cher.test", .cafile = path};
+    struct tls_opts o = {.domain = "b\xc3\xbc"
+                                   "cher.test",
+                         .cafile = path};
     conn_open(&c, SERVER_TLS, &idn, &o);
     enum xs_err e = c.io.starttls(c.io.ctx, 20000, &err);
     conn_close(&c);
