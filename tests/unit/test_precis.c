@@ -245,6 +245,44 @@ int main(void)
     memcpy(big + 1024, "@x.y", 5);
     CHECK_EQ_INT(jid_parse(big, &j, NULL), -1);
 
+    /* RFC 5892 Appendix A: each CONTEXTJ/CONTEXTO rule in and out of
+     * its context. */
+    ok(U, "\xcd\xb5\xce\xb1", "\xcd\xb5\xce\xb1"); /* keraia, alpha */
+    bad(U,
+        "\xcd\xb5"
+        "a",
+        PRECIS_CONTEXT, 0x0375);
+    ok(U, "\xd7\x90\xd7\xb3", "\xd7\x90\xd7\xb3"); /* alef, geresh */
+    bad(U, "a\xd7\xb3", PRECIS_CONTEXT, 0x05F3);
+    ok(U, "\xe3\x83\xbb\xe3\x82\xa2", "\xe3\x83\xbb\xe3\x82\xa2");
+    bad(U,
+        "a\xe3\x83\xbb"
+        "b",
+        PRECIS_CONTEXT, 0x30FB);
+    /* ZWNJ between dual-joining letters, after a virama; not in Latin */
+    ok(U, "\xd8\xa8\xe2\x80\x8c\xd8\xa8", "\xd8\xa8\xe2\x80\x8c\xd8\xa8");
+    ok(U, "\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8c\xe0\xa4\x95",
+       "\xe0\xa4\x95\xe0\xa5\x8d\xe2\x80\x8c\xe0\xa4\x95");
+    bad(U,
+        "a\xe2\x80\x8c"
+        "b",
+        PRECIS_CONTEXT, 0x200C);
+    /* Arabic-Indic digits: in a right-to-left string; not mixed with
+     * the extended ones, not with European digits, not left-to-right */
+    ok(U, "\xd8\xa8\xd9\xa0", "\xd8\xa8\xd9\xa0");
+    bad(U, "\xd9\xa0\xdb\xb0", PRECIS_CONTEXT, 0x0660);
+    bad(U, "a\xd9\xa0", PRECIS_BIDI, 0);
+    bad(U,
+        "\xd8\xa8\xd9\xa0"
+        "1",
+        PRECIS_BIDI, 0);
+    ok(U, "\xd8\xa8+1", "\xd8\xa8+1"); /* ES and EN after R */
+    bad(U,
+        "\xd8\xa8"
+        "a",
+        PRECIS_BIDI, 0);
+    ok(O, "\xd8\xa8 \xd8\xa8", "\xd8\xa8 \xd8\xa8");
+
     TEST_DONE("test_precis");
     return 0;
 }
