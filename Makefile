@@ -139,13 +139,13 @@ test:
 	$(MAKE) backports || echo "make: no backports: their tests will skip"
 	$(SUITES) $(PLAIN_ENV)
 
-# The whole gate (about 42 minutes on 2 cores).  The benchmark belongs
+# The whole gate (2949 s at a2a7019 on 2 cores busy with other work too).  The benchmark belongs
 # here for its data-safety checks: a 200-process burst, 1 MiB and 1000
 # recipients, each proven from the server's store; its timings are the
 # quick ones (make bench measures properly).
-# The gate fuzzes each target briefly (a smoke run over the corpus and
+# The gate fuzzes each target briefly (10 s: a smoke run over the corpus and
 # past it); make fuzz runs FUZZ_SECONDS (60) each.
-CHECK_FUZZ_SECONDS ?= 20
+CHECK_FUZZ_SECONDS ?= 10
 CHECK_TOOLS = clang libclang-rt-14-dev valgrind cppcheck clang-tidy \
               shellcheck hyperfine go-sendxmpp sendxmpp xmppc iproute2 \
               parallel
