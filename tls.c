@@ -235,27 +235,32 @@ static int is_record_type(int c)
     return c >= 20 && c <= 24;
 }
 
+/* GnuTLS's verification text for 'st', without the sentence that says
+ * what the caller says already and the final period (allocated). */
+static char *status_text(struct transport *t, unsigned st)
+{
+    gnutls_datum_t msg = {NULL, 0};
+    gnutls_certificate_verification_status_print(
+        st, gnutls_certificate_type_get(t->tls), &msg, 0);
+    const char *why = msg.data != NULL ? (const char *)msg.data : "";
+    static const char nt[] = "The certificate is NOT trusted. ";
+    if (strncmp(why, nt, sizeof nt - 1) == 0)
+        why += sizeof nt - 1;
+    size_t len = strlen(why);
+    while (len > 0 && (why[len - 1] == '.' || why[len - 1] == ' '))
+        len--;
+    char *out = len > 0 ? xstrndup(why, len) : xstrdup("invalid");
+    gnutls_free(msg.data);
+    return out;
+}
+
 static enum xs_err
 handshake_error(struct transport *t, int r, struct xs_error *err)
 {
     if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-        unsigned st = gnutls_session_get_verify_cert_status(t->tls);
-        gnutls_datum_t msg = {NULL, 0};
-        gnutls_certificate_verification_status_print(
-            st, gnutls_certificate_type_get(t->tls), &msg, 0);
-        /* GnuTLS's text is sentences: drop the one that says what the
-         * line already says, and the final period. */
-        const char *why = msg.data != NULL ? (const char *)msg.data : "";
-        static const char nt[] = "The certificate is NOT trusted. ";
-        if (strncmp(why, nt, sizeof nt - 1) == 0)
-            why += sizeof nt - 1;
+        char *why =
+            status_text(t, gnutls_session_get_verify_cert_status(t->tls));
         size_t len = strlen(why);
-        while (len > 0 && (why[len - 1] == '.' || why[len - 1] == ' '))
-            len--;
-        if (len == 0) {
-            why = "invalid";
-            len = strlen(why);
-        }
         unsigned char h[TLS_PIN_LEN];
         char shown[7 + 2 * TLS_PIN_LEN + 1];
         if (peer_pin(t, h) == 0)
@@ -272,7 +277,7 @@ handshake_error(struct transport *t, int r, struct xs_error *err)
         if (len > room)
             len = room;
         xs_seterr(err, XS_EREFUSED, fmt, t->domain, (int)len, why, shown);
-        gnutls_free(msg.data);
+        free(why);
         return XS_EREFUSED;
     }
     /* Direct TLS: a server that answers in cleartext is not a direct
@@ -326,25 +331,6 @@ static ssize_t tls_push(gnutls_transport_ptr_t p, const void *buf, size_t n)
 {
     struct transport *t = p;
     return send(t->fd, buf, n, MSG_NOSIGNAL);
-}
-
-/* GnuTLS's verification text for 'st', without the sentence that says
- * what the caller says already and the final period (allocated). */
-static char *status_text(struct transport *t, unsigned st)
-{
-    gnutls_datum_t msg = {NULL, 0};
-    gnutls_certificate_verification_status_print(
-        st, gnutls_certificate_type_get(t->tls), &msg, 0);
-    const char *why = msg.data != NULL ? (const char *)msg.data : "";
-    static const char nt[] = "The certificate is NOT trusted. ";
-    if (strncmp(why, nt, sizeof nt - 1) == 0)
-        why += sizeof nt - 1;
-    size_t len = strlen(why);
-    while (len > 0 && (why[len - 1] == '.' || why[len - 1] == ' '))
-        len--;
-    char *out = len > 0 ? xstrndup(why, len) : xstrdup("invalid");
-    gnutls_free(msg.data);
-    return out;
 }
 
 /* --serverinfo: the verification the handshake skipped, done after it
