@@ -17,6 +17,7 @@ LONG_OPTS=(debug config help jid message password quiet subject version
 LONG_OPTS+=(message-file raw receipt skip-empty wait)
 
 setup() {
+    xs_sample "$BATS_TEST_DESCRIPTION" # ASan, valgrind: a half each
     # An account that gets as far as connecting: 127.0.0.1:1 refuses the
     # connection, which is exit 75, so reaching 75 proves that everything
     # before the network step was accepted.

@@ -45,6 +45,22 @@ fail() {
     return 1
 }
 
+# xs_sample NAME: under XS_SAMPLE=N[:K] (make check's ASan and valgrind
+# passes) run one test in N, those whose checksum of NAME is K modulo N
+# (K 0 by default), the same ones every time, and skip the rest; the
+# plain pass runs them all, and in make check ASan (K 1) and valgrind
+# (K 0) take a half each, so every test runs under one of them.  Used by
+# the hostile scenarios and cli.bats, the two longest files.
+xs_sample() {
+    if [[ ${XS_SAMPLE:-1} =~ ^([0-9]+)(:([0-9]+))?$ ]] &&
+        ((BASH_REMATCH[1] > 1)); then
+        local sum n=${BASH_REMATCH[1]} k=${BASH_REMATCH[3]:-0}
+        sum=$(cksum <<<"$1")
+        ((${sum%% *} % n == k)) ||
+            skip "one test in $n under this pass (XS_SAMPLE=$XS_SAMPLE)"
+    fi
+}
+
 # assert_match TEXT REGEX
 assert_match() {
     [[ $1 =~ $2 ]] || fail "expected to match /$2/, got: $1"

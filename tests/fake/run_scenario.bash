@@ -117,17 +117,7 @@ run_scenario() {
     local name=$1 base="$BATS_FILE_TMPDIR" d="$BATS_TEST_TMPDIR/$1"
     local scn="$FAKE_DIR/scenarios/$1.scn"
     [ -f "$scn" ] || fail "no scenario $scn" || return 1
-    # XS_SAMPLE=N[:K] (make check's ASan and valgrind passes): one
-    # scenario in N, those whose checksum of the name is K modulo N (K
-    # 0 by default), the same ones every time; the plain pass runs them
-    # all; in make check, ASan (K 1) and valgrind (K 0) take a half each.
-    if [[ ${XS_SAMPLE:-1} =~ ^([0-9]+)(:([0-9]+))?$ ]] &&
-        ((BASH_REMATCH[1] > 1)); then
-        local sum n=${BASH_REMATCH[1]} k=${BASH_REMATCH[3]:-0}
-        sum=$(cksum <<<"$name")
-        ((${sum%% *} % n == k)) ||
-            skip "one scenario in $n under this pass (XS_SAMPLE=$XS_SAMPLE)"
-    fi
+    xs_sample "$name" # make check's ASan and valgrind passes: a half each
     mkdir -p "$d"
 
     local want_exit want_err t args server creds rss_max re rcpts user
