@@ -185,6 +185,37 @@ part_a_wall() {
     done
 }
 
+# a2. CPU per send with the clients taking turns: part a runs each client's
+# series on its own, minutes apart, and xmppc only 3 times (it sleeps 10 s
+# before closing); here every round runs each client once, so that a change
+# in the machine's load hits all of them alike. Each message is counted in
+# the server's store.
+part_a_rounds() {
+    local tool n=10 spec=$OUT/rounds.tsv
+    ROUNDS_OK=1
+    [[ $BENCH_QUICK == 1 ]] && n=2
+    : >"$spec"
+    declare -A before
+    for tool in "${TOOLS[@]}"; do
+        [[ ${STATUS[$tool]} == ok ]] || continue
+        tool_cmd "$tool" "$PROSODY_PORT" "cpu-$tool"
+        before[$tool]=$(sink_count "cpu-$tool")
+        (IFS=$'\t' && printf '%s\t%s\n' "$tool" "${CMD[*]}") >>"$spec"
+    done
+    say "a2. CPU: $n rounds of ${!before[*]}"
+    "${XSB[@]}" rounds "$n" "$OUT/rounds.json" "$spec" >>"$LOG" 2>&1 ||
+        say "a2. some runs failed (see $OUT/rounds.json)"
+    local stored
+    for tool in "${!before[@]}"; do
+        stored=$(($(sink_count "cpu-$tool") - before[$tool]))
+        fact "rounds.stored.$tool" "$stored"
+        if [[ $tool == xmppsend ]] && ((stored != n)); then
+            ROUNDS_OK=0
+            say "a2. xmppsend: $stored of $n messages reached the server"
+        fi
+    done
+}
+
 # Round trips: every tool runs through a relay on 127.0.0.1:5222 that holds
 # each chunk RT_DELAY_MS in each direction, once with no delay and once
 # with it. The extra wall time divided by the added RTT is the number of
@@ -337,6 +368,7 @@ inner() {
     fact nagle "$(grep -o 'network_settings = {[^}]*}' "$PROSODY_CFG" || echo 'nagle left on (Prosody default)')"
     fact loglevel "info while timing; debug during the round-trip runs"
     part_a_wall
+    part_a_rounds
     # Round trips: Prosody moves to 5224 behind the relay on 5222.
     prosody_stop "$SRV"
     start_server "$RT_PORT" debug
@@ -355,7 +387,7 @@ inner() {
     prosody_stop "$SRV"
 
     local verdict=ok
-    [[ $BURST_OK == 1 && $BIG_OK == 1 && $FAN_OK == 1 ]] || verdict=FAILED
+    [[ $BURST_OK == 1 && $BIG_OK == 1 && $FAN_OK == 1 && $ROUNDS_OK == 1 ]] || verdict=FAILED
     [[ ${STATUS[xmppsend]} == ok ]] || verdict=FAILED
     fact load "$(grep -P '^load\t' "$FACTS" | cut -f2); at end: $(cut -d' ' -f1-3 /proc/loadavg)"
     fact verdict "$verdict"

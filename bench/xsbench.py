@@ -11,6 +11,13 @@
                                  each pair with bench/delay.c (PID) adding no
                                  delay (SIGUSR1), the second with its delay
                                  (SIGUSR2); "%RUN%" becomes 0z, 0d, 1z, ...
+  rounds N OUT.json SPEC.tsv      N rounds in which every client of SPEC.tsv
+                                 (a line each: name, then its argument
+                                 words, tab-separated) runs once, in the
+                                 file's order, so that all of them see the
+                                 same machine load; "%RUN%" becomes the
+                                 round's number; OUT.json maps each name to
+                                 its runs
   burst OUT.json ARGS.txt -- CMD...
                                  start one process per line of ARGS.txt at
                                  once (CMD + the words of that line), all
@@ -190,6 +197,34 @@ def cmd_alternate(args):
         bad += sum(1 for r in runs if r["rc"] != 0)
     if bad:
         print(f"xsbench: {argv[0]}: {bad} non-zero exits", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_rounds(args):
+    if len(args) != 3:
+        print("usage: rounds N OUT.json SPEC.tsv", file=sys.stderr)
+        return 64
+    n, out = int(args[0]), args[1]
+    spec = []
+    with open(args[2]) as f:
+        for line in f:
+            words = line.rstrip("\n").split("\t")
+            if len(words) >= 2:
+                spec.append((words[0], words[1:]))
+    res = {name: {"argv": argv, "runs": []} for name, argv in spec}
+    for i in range(n):
+        for name, argv in spec:
+            argv_i = [a.replace("%RUN%", str(i)) for a in argv]
+            res[name]["runs"].append(one_run(
+                argv_i, stderr_path=out + f".{name}.stderr"))
+    with open(out, "w") as f:
+        json.dump(res, f, indent=1)
+    bad = {name: sum(1 for r in d["runs"] if r["rc"] != 0)
+           for name, d in res.items()}
+    bad = {k: v for k, v in bad.items() if v}
+    if bad:
+        print(f"xsbench: rounds: non-zero exits {bad}", file=sys.stderr)
         return 1
     return 0
 
@@ -511,6 +546,18 @@ def collect(d):
         tools[name] = t
     res = {"facts": facts, "rt_delay_ms": delay, "relay_rtt": rtt,
            "relay_rtt0": rtt0, "cost": tools}
+    rd = _load(os.path.join(d, "rounds.json"))
+    if rd:
+        res["rounds"] = {
+            name: {"runs": len(v["runs"]),
+                   "ok": sum(1 for r in v["runs"] if r["rc"] == 0),
+                   "cpu_median": _runs_median(v, "cpu"),
+                   "cpu_min": min((r["user"] + r["sys"] for r in v["runs"]
+                                   if r["rc"] == 0), default=None),
+                   "user_median": _runs_median(v, "user"),
+                   "sys_median": _runs_median(v, "sys"),
+                   "rss_median": _runs_median(v, "maxrss_kib")}
+            for name, v in rd.items()}
     b = _load(os.path.join(d, "burst.json"))
     if b:
         b.pop("attempts", None)
@@ -587,6 +634,38 @@ def cmd_summary(args):
     p(f"   / (its measured RTT {R['relay_rtt'] * 1000:.1f} ms - "
       f"{R['relay_rtt0'] * 1000:.2f} ms), + 1 for the TCP handshake, which "
       "the relay cannot delay")
+    rd = R.get("rounds")
+    if rd:
+        n = max(v["runs"] for v in rd.values())
+        p("")
+        p(f"a2. CPU per send, the clients taking turns ({n} rounds, each "
+          "client once per round, so that all see the same load); medians "
+          "of successful runs")
+        p("")
+        p("| client | CPU user+sys | user | sys | vs xmppsend | "
+          "peak RSS | ok runs |")
+        p("|---|---|---|---|---|---|---|")
+        xs = rd.get("xmppsend", {}).get("cpu_median")
+        for name, v in rd.items():
+            if v["cpu_median"] is None:
+                p(f"| {name} | no successful run | | | | | 0/{v['runs']} |")
+                continue
+            r = f"{v['cpu_median'] / xs:.2f}x" if xs else "n/a"
+            p(f"| {name} | {_ms(v['cpu_median'])} | {_ms(v['user_median'])}"
+              f" | {_ms(v['sys_median'])} | {r} | "
+              f"{v['rss_median'] / 1024:.1f} MiB | {v['ok']}/{v['runs']} |")
+        facts = R["facts"]
+        p("")
+        p("   messages found in the server's store after the rounds: " +
+          ", ".join(f"{name} {facts.get('rounds.stored.' + name, '?')}/"
+                    f"{v['runs']}" for name, v in rd.items()))
+        peers = [(v["cpu_median"], name) for name, v in rd.items()
+                 if name != "xmppsend" and v["cpu_median"]]
+        if xs and peers:
+            best = min(peers)
+            p("")
+            p(f"   xmppsend / the peer with the least CPU ({best[1]}): "
+              f"{xs / best[0]:.2f}x")
     b = R.get("burst")
     if b:
         p("")
@@ -629,6 +708,7 @@ def main():
         print(__doc__, file=sys.stderr)
         return 64
     cmds = {"runs": cmd_runs, "alternate": cmd_alternate,
+            "rounds": cmd_rounds,
             "burst": cmd_burst, "proxy": cmd_proxy,
             "bigbody": cmd_bigbody, "verify-burst": cmd_verify_burst,
             "calibrate": cmd_calibrate,
