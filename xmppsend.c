@@ -811,7 +811,8 @@ static void pretend_servers(struct cli *c, struct pretend *p)
         pretend_add(p, "servers", "(no account JID)", xstrdup("default"));
         return;
     }
-    const char *d = j.domain;
+    /* The names DNS is asked for: A-labels (jid.c). */
+    char *d = jid_domain_alabel(j.domain);
     if (direct)
         v = xasprintf("SRV _xmpps-client._tcp.%s, then %s:%d", d, d,
                       NET_XMPPS_PORT);
@@ -825,6 +826,7 @@ static void pretend_servers(struct cli *c, struct pretend *p)
     pretend_add(p, "servers", v,
                 xstrdup("from the JID's domain; no DNS lookup done"));
     free(v);
+    free(d);
     jid_free(&j);
 }
 

@@ -313,6 +313,10 @@ EOF
     run -0 --separate-stderr xs -j a@example.org --tls starttls --pretend
     pretend_has servers 'SRV _xmpp-client\._tcp\.example\.org, then example\.org:5222' '.*'
     pretend_has password '\(asked on the terminal\)' default
+    # An internationalised domain: the names DNS is asked for, A-labels.
+    run -0 --separate-stderr xs -j a@BÜCHER.example --tls starttls --pretend
+    pretend_has jid 'a@BÜCHER\.example' '.*'
+    pretend_has servers 'SRV _xmpp-client\._tcp\.xn--bcher-kva\.example, then xn--bcher-kva\.example:5222' '.*'
     run -0 --separate-stderr xs --pretend
     pretend_has servers '\(no account JID\)' default
     # --json: one object, the same settings.
