@@ -42,6 +42,13 @@ outer() {
     # CPU/RSS meter for single runs (see rusage.c for why not time(1)).
     timeout 60 "${CC:-cc}" -std=c11 -O2 -Wall -Wextra -o "$OUT/xsb-rusage" \
         "$BENCH_DIR/rusage.c" || die "cannot compile bench/rusage.c"
+    # The stack's floor for part a2 (see floor.c); none without pkg-config.
+    local libs
+    libs=$(pkg-config --libs gnutls libxml-2.0 icu-uc) || libs=
+    # shellcheck disable=SC2086 # $libs: words
+    [[ -n $libs ]] && timeout 60 "${CC:-cc}" -O2 -o "$OUT/xsb-floor" \
+        "$BENCH_DIR/floor.c" -Wl,--no-as-needed $libs ||
+        say "cannot build bench/floor.c: part a2 goes without the floor row"
     if timeout 10 unshare --net -- true 2>/dev/null; then
         # Everything below, Prosody included, lives in the new namespace;
         # it disappears with the last process in it.
@@ -191,9 +198,9 @@ part_a_wall() {
 # in the machine's load hits all of them alike. Each message is counted in
 # the server's store.
 part_a_rounds() {
-    local tool n=10 spec=$OUT/rounds.tsv
+    local tool n=12 spec=$OUT/rounds.tsv
     ROUNDS_OK=1
-    [[ $BENCH_QUICK == 1 ]] && n=2
+    [[ $BENCH_QUICK == 1 ]] && n=4
     : >"$spec"
     declare -A before
     for tool in "${TOOLS[@]}"; do
@@ -202,6 +209,7 @@ part_a_rounds() {
         before[$tool]=$(sink_count "cpu-$tool")
         (IFS=$'\t' && printf '%s\t%s\n' "$tool" "${CMD[*]}") >>"$spec"
     done
+    [[ ! -x $OUT/xsb-floor ]] || printf 'floor\t%s\n' "$OUT/xsb-floor" >>"$spec"
     say "a2. CPU: $n rounds of ${!before[*]}"
     "${XSB[@]}" rounds "$n" "$OUT/rounds.json" "$spec" >>"$LOG" 2>&1 ||
         say "a2. some runs failed (see $OUT/rounds.json)"

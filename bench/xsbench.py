@@ -13,9 +13,10 @@
                                  (SIGUSR2); "%RUN%" becomes 0z, 0d, 1z, ...
   rounds N OUT.json SPEC.tsv      N rounds in which every client of SPEC.tsv
                                  (a line each: name, then its argument
-                                 words, tab-separated) runs once, in the
-                                 file's order, so that all of them see the
-                                 same machine load; "%RUN%" becomes the
+                                 words, tab-separated) runs once, each
+                                 round in its own (seeded) order, so that
+                                 all of them see the same machine load and
+                                 follow each other; "%RUN%" becomes the
                                  round's number; OUT.json maps each name to
                                  its runs
   burst OUT.json ARGS.txt -- CMD...
@@ -213,11 +214,21 @@ def cmd_rounds(args):
             if len(words) >= 2:
                 spec.append((words[0], words[1:]))
     res = {name: {"argv": argv, "runs": []} for name, argv in spec}
+    # Each round in its own order (shuffled, seeded: the same orders every
+    # time): a run costs more right after an idle machine than right after
+    # another client, and xmppc sleeps 10 s before it exits, so a fixed
+    # order would hand that cost to whoever follows xmppc every time.
+    rng = random.Random(n)
+    prev = None
     for i in range(n):
-        for name, argv in spec:
+        order = list(spec)
+        rng.shuffle(order)
+        for name, argv in order:
             argv_i = [a.replace("%RUN%", str(i)) for a in argv]
-            res[name]["runs"].append(one_run(
-                argv_i, stderr_path=out + f".{name}.stderr"))
+            r = one_run(argv_i, stderr_path=out + f".{name}.stderr")
+            r["after"] = prev
+            res[name]["runs"].append(r)
+            prev = name
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
     bad = {name: sum(1 for r in d["runs"] if r["rc"] != 0)
@@ -639,8 +650,9 @@ def cmd_summary(args):
         n = max(v["runs"] for v in rd.values())
         p("")
         p(f"a2. CPU per send, the clients taking turns ({n} rounds, each "
-          "client once per round, so that all see the same load); medians "
-          "of successful runs")
+          "client once per round, each round in its own order, so that all "
+          "see the same load and follow each other); medians of successful "
+          "runs")
         p("")
         p("| client | CPU user+sys | user | sys | vs xmppsend | "
           "peak RSS | ok runs |")
@@ -658,9 +670,15 @@ def cmd_summary(args):
         p("")
         p("   messages found in the server's store after the rounds: " +
           ", ".join(f"{name} {facts.get('rounds.stored.' + name, '?')}/"
-                    f"{v['runs']}" for name, v in rd.items()))
+                    f"{v['runs']}" for name, v in rd.items()
+                    if name != "floor"))
+        fl = rd.get("floor", {}).get("cpu_median")
+        if fl:
+            p("   floor: a program linked with GnuTLS, libxml2 and ICU as "
+              "xmppsend is, which exits at once (bench/floor.c); xmppsend "
+              f"above it: {_ms(xs - fl) if xs else 'n/a'}")
         peers = [(v["cpu_median"], name) for name, v in rd.items()
-                 if name != "xmppsend" and v["cpu_median"]]
+                 if name not in ("xmppsend", "floor") and v["cpu_median"]]
         if xs and peers:
             best = min(peers)
             p("")
