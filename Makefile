@@ -69,6 +69,8 @@ LIBSRC += precis.c
 LIBSRC += state.c runlog.c
 # --serverinfo (serverinfo.c)
 LIBSRC += serverinfo.c
+# service discovery for upload.c and serverinfo.c (disco.c)
+LIBSRC += disco.c
 UNITS += test_digest
 UNITS += test_lines
 UNITS += test_precis

@@ -24,13 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disco.h"
 #include "serverinfo.h"
 #include "upload.h"
 #include "xml.h"
 
-#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-#define MAX_ITEMS 32
 
 struct probe {
     const struct serverinfo_opts *o;
@@ -178,12 +177,12 @@ enum xs_err serverinfo_probe(const struct serverinfo_opts *o,
 /* ---------------------------------------------------------------- */
 /* --login: services                                                 */
 
-struct disco {
-    char *jid[MAX_ITEMS];
-    char id[MAX_ITEMS][24];
-    int answered[MAX_ITEMS];
-    int muc[MAX_ITEMS];
-    size_t n, pending;
+/* What the disco#info answers say (disco.c): the upload service and its
+ * limit, the group chat service. */
+struct services {
+    int upload[DISCO_MAX];
+    long long max[DISCO_MAX];
+    int muc[DISCO_MAX];
 };
 
 /* Does a disco#info <query/> name a text group chat service? */
@@ -199,96 +198,40 @@ static int is_muc(const struct xnode *q)
     return 0;
 }
 
-static int on_info(void *ud,
-                   struct xmpp_session *s,
-                   const struct xnode *n,
-                   struct xs_error *err)
+static void on_info(void *ud, size_t i, const struct xnode *query)
 {
-    struct disco *d = ud;
-    (void)err;
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->answered[i] || !xmpp_is_reply(s, n, d->id[i], d->jid[i]))
-            continue;
-        d->answered[i] = 1;
-        d->pending--;
-        const char *type = xnode_attr(n, "type");
-        if (type != NULL && strcmp(type, "result") == 0)
-            d->muc[i] = is_muc(xnode_child(n, "query", NS_DISCO_INFO));
-        break;
-    }
-    return d->pending == 0 ? XMPP_WAIT_DONE : XMPP_WAIT_MORE;
+    struct services *sv = ud;
+    sv->upload[i] = upload_parse_info(query, &sv->max[i]);
+    sv->muc[i] = i > 0 && is_muc(query); /* an item, not the domain */
 }
 
-/* The group chat service of the domain: the first item of its
- * disco#items whose disco#info says conference/text. */
-static enum xs_err find_muc(struct xmpp_session *s,
-                            const char *domain,
-                            char **out,
-                            struct xs_error *err)
-{
-    struct disco d = {0};
-    struct xnode *items = NULL;
-    struct xs_error ierr = {0};
-    enum xs_err e =
-        xmpp_iq(s, "get", domain, "<query xmlns='" NS_DISCO_ITEMS "'/>",
-                "discovering the group chat service", &items, &ierr);
-    if (e != XS_OK && items == NULL) {
-        *err = ierr;
-        return e;
-    }
-    const struct xnode *q =
-        e == XS_OK ? xnode_child(items, "query", NS_DISCO_ITEMS) : NULL;
-    for (const struct xnode *c = q ? q->children : NULL;
-         c != NULL && d.n < MAX_ITEMS; c = c->next) {
-        const char *jid = xnode_attr(c, "jid");
-        if (xnode_is(c, "item", NS_DISCO_ITEMS) && jid != NULL && *jid &&
-            xnode_attr(c, "node") == NULL)
-            d.jid[d.n++] = xstrdup(jid);
-    }
-    xnode_free(items);
-    if (d.n == 0)
-        return XS_OK;
-    struct buf b = {0};
-    for (size_t i = 0; i < d.n; i++) {
-        xmpp_new_id(s, d.id[i], sizeof d.id[i]);
-        buf_reset(&b);
-        buf_printf(&b, "<iq type='get' id='%s' to='", d.id[i]);
-        buf_add_xml(&b, d.jid[i], strlen(d.jid[i]));
-        buf_addstr(&b, "'><query xmlns='" NS_DISCO_INFO "'/></iq>");
-        xmpp_queue(s, b.data);
-    }
-    buf_free(&b);
-    d.pending = d.n;
-    struct xmpp_wait w = {.what = "discovering the group chat service",
-                          .need_done = 1,
-                          .on_stanza = on_info,
-                          .ud = &d};
-    e = xmpp_flight(s, &w, err);
-    for (size_t i = 0; i < d.n; i++) {
-        if (e == XS_OK && *out == NULL && d.muc[i])
-            *out = xstrdup(d.jid[i]);
-        free(d.jid[i]);
-    }
-    return e;
-}
-
+/* One discovery for both services (what upload.c and a group chat
+ * would find): the first entity that offers HTTP upload, and the first
+ * item whose disco#info says conference/text. */
 enum xs_err serverinfo_login(struct xmpp_session *s,
                              struct serverinfo *si,
                              struct xs_error *err)
 {
     const char *domain = strchr(xmpp_account(s), '@');
     domain = domain != NULL ? domain + 1 : xmpp_account(s);
-    struct xs_error uerr = {0};
     free(si->upload);
-    si->upload = NULL;
-    si->upload_max = -1;
-    enum xs_err e = upload_find_service(s, &si->upload, &si->upload_max, &uerr);
-    /* No upload service (XS_EREFUSED): a fact, not a failure. */
-    if (e != XS_OK && !(e == XS_EREFUSED && si->upload == NULL))
-        return xs_seterr(err, e, "%s", uerr.msg);
     free(si->muc);
-    si->muc = NULL;
-    e = find_muc(s, domain, &si->muc, err);
+    si->upload = si->muc = NULL;
+    si->upload_max = -1;
+    struct disco d;
+    struct services sv;
+    memset(&sv, 0, sizeof sv);
+    enum xs_err e = disco_services(s, domain, "discovering the services", &d,
+                                   on_info, &sv, err);
+    for (size_t i = 0; e == XS_OK && i < d.n; i++) {
+        if (sv.upload[i] && si->upload == NULL) {
+            si->upload = xstrdup(d.jid[i]);
+            si->upload_max = sv.max[i];
+        }
+        if (sv.muc[i] && si->muc == NULL)
+            si->muc = xstrdup(d.jid[i]);
+    }
+    disco_free(&d);
     const char *bound = xmpp_bound_jid(s);
     free(si->bound_jid);
     si->bound_jid = bound != NULL ? xstrdup(bound) : NULL;

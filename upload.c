@@ -28,17 +28,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "disco.h"
 #include "http.h"
 #include "upload.h"
 #include "xml.h"
 #include "xmpp.h"
 
-#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define NS_XDATA "jabber:x:data"
-
-/* Candidates asked for their features: the domain and its first items. */
-#define UPLOAD_MAX_CANDIDATES 32
 
 /* ---------------------------------------------------------------- */
 /* Files                                                             */
@@ -276,109 +273,16 @@ void upload_slot_free(struct upload_slot *slot)
 /* ---------------------------------------------------------------- */
 /* Discovery                                                         */
 
-struct disco {
-    char *jid[UPLOAD_MAX_CANDIDATES];
-    char id[UPLOAD_MAX_CANDIDATES][24];
-    int answered[UPLOAD_MAX_CANDIDATES];
-    int offers[UPLOAD_MAX_CANDIDATES];
-    long long max[UPLOAD_MAX_CANDIDATES];
-    size_t n, pending;
+/* What the disco#info answers of the candidates say (disco.c). */
+struct offers {
+    int offers[DISCO_MAX];
+    long long max[DISCO_MAX];
 };
 
-static int on_info(void *ud,
-                   struct xmpp_session *s,
-                   const struct xnode *n,
-                   struct xs_error *err)
+static void on_info(void *ud, size_t i, const struct xnode *query)
 {
-    struct disco *d = ud;
-    (void)err;
-    for (size_t i = 0; i < d->n; i++) {
-        if (d->answered[i] || !xmpp_is_reply(s, n, d->id[i], d->jid[i]))
-            continue;
-        d->answered[i] = 1;
-        d->pending--;
-        if (strcmp(xnode_attr(n, "type"), "result") == 0)
-            d->offers[i] = upload_parse_info(
-                xnode_child(n, "query", NS_DISCO_INFO), &d->max[i]);
-        break;
-    }
-    return d->pending == 0 ? XMPP_WAIT_DONE : XMPP_WAIT_MORE;
-}
-
-static void disco_add(struct disco *d, const char *jid)
-{
-    if (jid == NULL || *jid == '\0' || d->n == UPLOAD_MAX_CANDIDATES)
-        return;
-    for (size_t i = 0; i < d->n; i++)
-        if (strcmp(d->jid[i], jid) == 0)
-            return;
-    d->jid[d->n++] = xstrdup(jid);
-}
-
-/* Find the upload service: *service (allocated) and its *max. */
-static enum xs_err find_service(struct xmpp_session *s,
-                                char **service,
-                                long long *max,
-                                struct xs_error *err)
-{
-    struct disco d = {0};
-    const char *domain = strchr(xmpp_account(s), '@');
-    domain = domain != NULL ? domain + 1 : xmpp_account(s);
-    disco_add(&d, domain);
-
-    struct xnode *items = NULL;
-    struct xs_error ierr = {0};
-    enum xs_err e =
-        xmpp_iq(s, "get", domain, "<query xmlns='" NS_DISCO_ITEMS "'/>",
-                "discovering the upload service", &items, &ierr);
-    if (e != XS_OK && items == NULL) {
-        /* No answer at all (timeout, closed stream): that is the run's
-         * failure.  An error reply only means no items. */
-        *err = ierr;
-        return e;
-    }
-    const struct xnode *q =
-        e == XS_OK ? xnode_child(items, "query", NS_DISCO_ITEMS) : NULL;
-    for (const struct xnode *c = q ? q->children : NULL; c != NULL; c = c->next)
-        if (xnode_is(c, "item", NS_DISCO_ITEMS) &&
-            xnode_attr(c, "node") == NULL)
-            disco_add(&d, xnode_attr(c, "jid"));
-    xnode_free(items);
-
-    /* disco#info to every candidate in one flight. */
-    struct buf b = {0};
-    for (size_t i = 0; i < d.n; i++) {
-        xmpp_new_id(s, d.id[i], sizeof d.id[i]);
-        buf_reset(&b);
-        buf_printf(&b, "<iq type='get' id='%s' to='", d.id[i]);
-        buf_add_xml(&b, d.jid[i], strlen(d.jid[i]));
-        buf_addstr(&b, "'><query xmlns='" NS_DISCO_INFO "'/></iq>");
-        xmpp_queue(s, b.data);
-    }
-    buf_free(&b);
-    d.pending = d.n;
-    struct xmpp_wait w = {.what = "discovering the upload service",
-                          .need_done = 1,
-                          .on_stanza = on_info,
-                          .ud = &d};
-    e = xmpp_flight(s, &w, err);
-    if (e == XS_OK) {
-        e = XS_EREFUSED;
-        for (size_t i = 0; i < d.n && e != XS_OK; i++) {
-            if (!d.offers[i])
-                continue;
-            *service = xstrdup(d.jid[i]);
-            *max = d.max[i];
-            e = XS_OK;
-        }
-        if (e != XS_OK)
-            xs_seterr(err, XS_EREFUSED,
-                      "the server offers no HTTP upload service "
-                      "(XEP-0363)");
-    }
-    for (size_t i = 0; i < d.n; i++)
-        free(d.jid[i]);
-    return e;
+    struct offers *o = ud;
+    o->offers[i] = upload_parse_info(query, &o->max[i]);
 }
 
 enum xs_err upload_find_service(struct xmpp_session *s,
@@ -386,7 +290,29 @@ enum xs_err upload_find_service(struct xmpp_session *s,
                                 long long *max,
                                 struct xs_error *err)
 {
-    return find_service(s, service, max, err);
+    struct disco d;
+    struct offers o;
+    memset(&o, 0, sizeof o);
+    const char *domain = strchr(xmpp_account(s), '@');
+    domain = domain != NULL ? domain + 1 : xmpp_account(s);
+    enum xs_err e = disco_services(s, domain, "discovering the upload service",
+                                   &d, on_info, &o, err);
+    if (e == XS_OK) {
+        e = XS_EREFUSED;
+        for (size_t i = 0; i < d.n && e != XS_OK; i++) {
+            if (!o.offers[i])
+                continue;
+            *service = xstrdup(d.jid[i]);
+            *max = o.max[i];
+            e = XS_OK;
+        }
+        if (e != XS_OK)
+            xs_seterr(err, XS_EREFUSED,
+                      "the server offers no HTTP upload service "
+                      "(XEP-0363)");
+    }
+    disco_free(&d);
+    return e;
 }
 
 /* ---------------------------------------------------------------- */
@@ -495,7 +421,7 @@ enum xs_err upload_run(struct xmpp_session *s,
 {
     char *service = NULL;
     long long max = -1;
-    enum xs_err e = find_service(s, &service, &max, err);
+    enum xs_err e = upload_find_service(s, &service, &max, err);
     /* Every file within the limit before any slot is requested. */
     for (size_t i = 0; e == XS_OK && i < n; i++)
         if (max >= 0 && f[i].size > max)

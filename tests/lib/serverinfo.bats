@@ -101,6 +101,17 @@ print(v if isinstance(v, str) else json.dumps(v))
     run --separate-stderr -0 si --login -j alice@localhost \
         --password-file "$PW_FILE" --cafile "$SRV_CA"
     assert_match "$output" $'\nlogin:\n  jid: alice@localhost/[^\n]+\n  upload: upload\\.localhost \\(max-file-size '"$UPLOAD_MAX"$'\\)\n  muc: conference\\.localhost'
+    # Both services from one discovery: one disco#items, then the
+    # disco#info queries together (the domain and each item once).
+    run --separate-stderr -0 si --login -d -j alice@localhost \
+        --password-file "$PW_FILE" --cafile "$SRV_CA"
+    local sent items infos
+    sent=$(grep '^C: ' <<<"$stderr") || true
+    items=$(grep -c "disco#items'" <<<"$sent") || true
+    infos=$(grep -o "to='[^']*'><query xmlns='http://jabber.org/protocol/disco#info'" <<<"$sent" | sort | uniq -d | wc -l)
+    [ "$items" -eq 1 ] || fail "disco#items sent $items times: $sent"
+    [ "$infos" -eq 0 ] || fail "an entity asked twice for disco#info: $sent"
+    assert_match "$sent" "to='conference\\.localhost'><query xmlns='http://jabber\\.org/protocol/disco#info'"
 }
 
 @test "--serverinfo: a certificate that does not verify is reported with the reason and its pin, 69, no credentials nor the JID sent; a closed port is 75 as for a send" {
