@@ -451,9 +451,14 @@ static enum xs_err connect_host(const char *host,
                      port, strerror(last));
 }
 
-/* Who is told of each target tried (net_connect_seen), or NULL. */
-static net_seen_fn seen_fn;
-static void *seen_ud;
+/* What each connected socket goes to, and who is told of each target
+ * tried (net_connect_seen; seen NULL otherwise). */
+struct handoff {
+    net_ready_fn ready;
+    void *ud;
+    net_seen_fn seen;
+    void *sud;
+};
 
 /* Connect to host:port and hand the socket to 'ready'; *connected tells
  * whether a failure came from 'ready'. */
@@ -461,8 +466,7 @@ static enum xs_err connect_ready(const char *host,
                                  unsigned port,
                                  int direct,
                                  long long deadline,
-                                 net_ready_fn ready,
-                                 void *ud,
+                                 const struct handoff *h,
                                  int *connected,
                                  struct xs_error *err)
 {
@@ -470,14 +474,22 @@ static enum xs_err connect_ready(const char *host,
     enum xs_err e = connect_host(host, port, deadline, &fd, err);
     *connected = e == XS_OK;
     if (e == XS_OK)
-        e = ready(ud, fd, direct, err);
-    if (seen_fn != NULL) {
+        e = h->ready(h->ud, fd, direct, err);
+    if (h->seen != NULL) {
         struct net_attempt a = {host,       port, direct,
                                 *connected, e,    e != XS_OK ? err->msg : ""};
-        seen_fn(seen_ud, &a);
+        h->seen(h->sud, &a);
     }
     return e;
 }
+
+static enum xs_err connect_any(const char *domain,
+                               const char *host,
+                               int port,
+                               enum net_tls tls,
+                               long long deadline,
+                               const struct handoff *h,
+                               struct xs_error *err);
 
 enum xs_err net_connect_seen(const char *domain,
                              const char *host,
@@ -490,13 +502,8 @@ enum xs_err net_connect_seen(const char *domain,
                              void *sud,
                              struct xs_error *err)
 {
-    seen_fn = seen;
-    seen_ud = sud;
-    enum xs_err e =
-        net_connect(domain, host, port, tls, deadline, ready, ud, err);
-    seen_fn = NULL;
-    seen_ud = NULL;
-    return e;
+    struct handoff h = {ready, ud, seen, sud};
+    return connect_any(domain, host, port, tls, deadline, &h, err);
 }
 
 enum xs_err net_connect(const char *domain,
@@ -508,6 +515,18 @@ enum xs_err net_connect(const char *domain,
                         void *ud,
                         struct xs_error *err)
 {
+    struct handoff h = {ready, ud, NULL, NULL};
+    return connect_any(domain, host, port, tls, deadline, &h, err);
+}
+
+static enum xs_err connect_any(const char *domain,
+                               const char *host,
+                               int port,
+                               enum net_tls tls,
+                               long long deadline,
+                               const struct handoff *h,
+                               struct xs_error *err)
+{
     int connected = 0;
     if (host != NULL) {
         unsigned p =
@@ -515,8 +534,7 @@ enum xs_err net_connect(const char *domain,
                      : (tls == NET_TLS_DIRECT ? NET_XMPPS_PORT : NET_XMPP_PORT);
         int direct = tls == NET_TLS_DIRECT ||
                      (tls == NET_TLS_AUTO && p == NET_XMPPS_PORT);
-        return connect_ready(host, p, direct, deadline, ready, ud, &connected,
-                             err);
+        return connect_ready(host, p, direct, deadline, h, &connected, err);
     }
 
     struct net_srv *recs = xcalloc(2 * MAX_SRV, sizeof *recs);
@@ -539,7 +557,7 @@ enum xs_err net_connect(const char *domain,
          * only when direct TLS was asked for. */
         int direct = tls == NET_TLS_DIRECT;
         e = connect_ready(alabel, direct ? NET_XMPPS_PORT : NET_XMPP_PORT,
-                          direct, deadline, ready, ud, &connected, err);
+                          direct, deadline, h, &connected, err);
     } else {
         /* Every target in order, also after a failed direct TLS
          * handshake (XEP-0368).  Reported: the first failure of a
@@ -550,7 +568,7 @@ enum xs_err net_connect(const char *domain,
         for (int i = 0; i < n; i++) {
             struct xs_error one = {0};
             e = connect_ready(recs[i].target, recs[i].port, recs[i].direct,
-                              deadline, ready, ud, &connected, &one);
+                              deadline, h, &connected, &one);
             if (e == XS_OK)
                 break;
             /* Our own side (CA file, GnuTLS): no other target helps. */
