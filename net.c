@@ -489,42 +489,6 @@ static enum xs_err connect_any(const char *domain,
                                enum net_tls tls,
                                long long deadline,
                                const struct handoff *h,
-                               struct xs_error *err);
-
-enum xs_err net_connect_seen(const char *domain,
-                             const char *host,
-                             int port,
-                             enum net_tls tls,
-                             long long deadline,
-                             net_ready_fn ready,
-                             void *ud,
-                             net_seen_fn seen,
-                             void *sud,
-                             struct xs_error *err)
-{
-    struct handoff h = {ready, ud, seen, sud};
-    return connect_any(domain, host, port, tls, deadline, &h, err);
-}
-
-enum xs_err net_connect(const char *domain,
-                        const char *host,
-                        int port,
-                        enum net_tls tls,
-                        long long deadline,
-                        net_ready_fn ready,
-                        void *ud,
-                        struct xs_error *err)
-{
-    struct handoff h = {ready, ud, NULL, NULL};
-    return connect_any(domain, host, port, tls, deadline, &h, err);
-}
-
-static enum xs_err connect_any(const char *domain,
-                               const char *host,
-                               int port,
-                               enum net_tls tls,
-                               long long deadline,
-                               const struct handoff *h,
                                struct xs_error *err)
 {
     int connected = 0;
@@ -588,6 +552,34 @@ static enum xs_err connect_any(const char *domain,
     free(recs);
     free(alabel);
     return e;
+}
+
+enum xs_err net_connect_seen(const char *domain,
+                             const char *host,
+                             int port,
+                             enum net_tls tls,
+                             long long deadline,
+                             net_ready_fn ready,
+                             void *ud,
+                             net_seen_fn seen,
+                             void *sud,
+                             struct xs_error *err)
+{
+    struct handoff h = {ready, ud, seen, sud};
+    return connect_any(domain, host, port, tls, deadline, &h, err);
+}
+
+enum xs_err net_connect(const char *domain,
+                        const char *host,
+                        int port,
+                        enum net_tls tls,
+                        long long deadline,
+                        net_ready_fn ready,
+                        void *ud,
+                        struct xs_error *err)
+{
+    struct handoff h = {ready, ud, NULL, NULL};
+    return connect_any(domain, host, port, tls, deadline, &h, err);
 }
 
 void net_quickack(int fd)
