@@ -2,7 +2,7 @@
 # run.sh - benchmarks of xmppsend against a throwaway Prosody on loopback
 # (`make bench`). See bench/README.md for what each number means.
 #
-#   bash bench/run.sh            everything (about 2 minutes)
+#   bash bench/run.sh            everything (about 5 minutes)
 #
 # Environment: XMPPSEND (binary, default ./xmppsend), BENCH_QUICK=1 (fewer
 # runs, for trying the script out; the numbers are then noisier),
