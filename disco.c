@@ -54,13 +54,14 @@ static int on_info(void *ud,
 }
 
 enum xs_err disco_services(struct xmpp_session *s,
-                           const char *domain,
                            const char *what,
                            struct disco *d,
                            disco_info_fn fn,
                            void *ud,
                            struct xs_error *err)
 {
+    const char *domain = strchr(xmpp_account(s), '@');
+    domain = domain != NULL ? domain + 1 : xmpp_account(s);
     memset(d, 0, sizeof *d);
     add(d, domain);
     struct xnode *items = NULL;

@@ -26,8 +26,8 @@ struct disco {
 typedef void (*disco_info_fn)(void *ud, size_t i, const struct xnode *query);
 
 /*
- * disco#items on 'domain', then disco#info to the domain and to each
- * item (items with a node are left out, a JID is asked once) in one
+ * disco#items on the account's domain, then disco#info to the domain and to
+ * each item (items with a node are left out, a JID is asked once) in one
  * flight; 'fn' sees every result, errors are skipped.  An error reply to
  * disco#items only means no items.  'what' names the step in a timeout
  * message.  Free 'd' with disco_free, whatever the outcome.
@@ -35,7 +35,6 @@ typedef void (*disco_info_fn)(void *ud, size_t i, const struct xnode *query);
  * stream closed, the deadline).
  */
 enum xs_err disco_services(struct xmpp_session *s,
-                           const char *domain,
                            const char *what,
                            struct disco *d,
                            disco_info_fn fn,

@@ -483,14 +483,18 @@ static enum xs_err connect_ready(const char *host,
     return e;
 }
 
-static enum xs_err connect_any(const char *domain,
-                               const char *host,
-                               int port,
-                               enum net_tls tls,
-                               long long deadline,
-                               const struct handoff *h,
-                               struct xs_error *err)
+enum xs_err net_connect_seen(const char *domain,
+                             const char *host,
+                             int port,
+                             enum net_tls tls,
+                             long long deadline,
+                             net_ready_fn ready,
+                             void *ud,
+                             net_seen_fn seen,
+                             void *sud,
+                             struct xs_error *err)
 {
+    const struct handoff h = {ready, ud, seen, sud};
     int connected = 0;
     if (host != NULL) {
         unsigned p =
@@ -498,7 +502,7 @@ static enum xs_err connect_any(const char *domain,
                      : (tls == NET_TLS_DIRECT ? NET_XMPPS_PORT : NET_XMPP_PORT);
         int direct = tls == NET_TLS_DIRECT ||
                      (tls == NET_TLS_AUTO && p == NET_XMPPS_PORT);
-        return connect_ready(host, p, direct, deadline, h, &connected, err);
+        return connect_ready(host, p, direct, deadline, &h, &connected, err);
     }
 
     struct net_srv *recs = xcalloc(2 * MAX_SRV, sizeof *recs);
@@ -521,7 +525,7 @@ static enum xs_err connect_any(const char *domain,
          * only when direct TLS was asked for. */
         int direct = tls == NET_TLS_DIRECT;
         e = connect_ready(alabel, direct ? NET_XMPPS_PORT : NET_XMPP_PORT,
-                          direct, deadline, h, &connected, err);
+                          direct, deadline, &h, &connected, err);
     } else {
         /* Every target in order, also after a failed direct TLS
          * handshake (XEP-0368).  Reported: the first failure of a
@@ -532,7 +536,7 @@ static enum xs_err connect_any(const char *domain,
         for (int i = 0; i < n; i++) {
             struct xs_error one = {0};
             e = connect_ready(recs[i].target, recs[i].port, recs[i].direct,
-                              deadline, h, &connected, &one);
+                              deadline, &h, &connected, &one);
             if (e == XS_OK)
                 break;
             /* Our own side (CA file, GnuTLS): no other target helps. */
@@ -554,21 +558,6 @@ static enum xs_err connect_any(const char *domain,
     return e;
 }
 
-enum xs_err net_connect_seen(const char *domain,
-                             const char *host,
-                             int port,
-                             enum net_tls tls,
-                             long long deadline,
-                             net_ready_fn ready,
-                             void *ud,
-                             net_seen_fn seen,
-                             void *sud,
-                             struct xs_error *err)
-{
-    struct handoff h = {ready, ud, seen, sud};
-    return connect_any(domain, host, port, tls, deadline, &h, err);
-}
-
 enum xs_err net_connect(const char *domain,
                         const char *host,
                         int port,
@@ -578,8 +567,8 @@ enum xs_err net_connect(const char *domain,
                         void *ud,
                         struct xs_error *err)
 {
-    struct handoff h = {ready, ud, NULL, NULL};
-    return connect_any(domain, host, port, tls, deadline, &h, err);
+    return net_connect_seen(domain, host, port, tls, deadline, ready, ud, NULL,
+                            NULL, err);
 }
 
 void net_quickack(int fd)

@@ -212,8 +212,6 @@ enum xs_err serverinfo_login(struct xmpp_session *s,
                              struct serverinfo *si,
                              struct xs_error *err)
 {
-    const char *domain = strchr(xmpp_account(s), '@');
-    domain = domain != NULL ? domain + 1 : xmpp_account(s);
     free(si->upload);
     free(si->muc);
     si->upload = si->muc = NULL;
@@ -221,8 +219,8 @@ enum xs_err serverinfo_login(struct xmpp_session *s,
     struct disco d;
     struct services sv;
     memset(&sv, 0, sizeof sv);
-    enum xs_err e = disco_services(s, domain, "discovering the services", &d,
-                                   on_info, &sv, err);
+    enum xs_err e =
+        disco_services(s, "discovering the services", &d, on_info, &sv, err);
     for (size_t i = 0; e == XS_OK && i < d.n; i++) {
         if (sv.upload[i] && si->upload == NULL) {
             si->upload = xstrdup(d.jid[i]);

@@ -293,10 +293,8 @@ enum xs_err upload_find_service(struct xmpp_session *s,
     struct disco d;
     struct offers o;
     memset(&o, 0, sizeof o);
-    const char *domain = strchr(xmpp_account(s), '@');
-    domain = domain != NULL ? domain + 1 : xmpp_account(s);
-    enum xs_err e = disco_services(s, domain, "discovering the upload service",
-                                   &d, on_info, &o, err);
+    enum xs_err e = disco_services(s, "discovering the upload service", &d,
+                                   on_info, &o, err);
     if (e == XS_OK) {
         e = XS_EREFUSED;
         for (size_t i = 0; i < d.n && e != XS_OK; i++) {

@@ -563,8 +563,6 @@ def collect(d):
             name: {"runs": len(v["runs"]),
                    "ok": sum(1 for r in v["runs"] if r["rc"] == 0),
                    "cpu_median": _runs_median(v, "cpu"),
-                   "cpu_min": min((r["user"] + r["sys"] for r in v["runs"]
-                                   if r["rc"] == 0), default=None),
                    "user_median": _runs_median(v, "user"),
                    "sys_median": _runs_median(v, "sys"),
                    "rss_median": _runs_median(v, "maxrss_kib")}
