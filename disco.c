@@ -11,9 +11,6 @@
 #include "xml.h"
 #include "xmpp.h"
 
-#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-
 struct flight {
     struct disco *d;
     char id[DISCO_MAX][24];

@@ -13,6 +13,9 @@
 struct xmpp_session;
 struct xnode;
 
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+
 /* Entities asked for their features: the domain and its first items. */
 #define DISCO_MAX 32
 

@@ -29,8 +29,6 @@
 #include "upload.h"
 #include "xml.h"
 
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
-
 struct probe {
     const struct serverinfo_opts *o;
     struct serverinfo *si;

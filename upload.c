@@ -34,7 +34,6 @@
 #include "xml.h"
 #include "xmpp.h"
 
-#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 #define NS_XDATA "jabber:x:data"
 
 /* ---------------------------------------------------------------- */

@@ -219,16 +219,13 @@ def cmd_rounds(args):
     # another client, and xmppc sleeps 10 s before it exits, so a fixed
     # order would hand that cost to whoever follows xmppc every time.
     rng = random.Random(n)
-    prev = None
     for i in range(n):
         order = list(spec)
         rng.shuffle(order)
         for name, argv in order:
             argv_i = [a.replace("%RUN%", str(i)) for a in argv]
-            r = one_run(argv_i, stderr_path=out + f".{name}.stderr")
-            r["after"] = prev
-            res[name]["runs"].append(r)
-            prev = name
+            res[name]["runs"].append(one_run(
+                argv_i, stderr_path=out + f".{name}.stderr"))
     with open(out, "w") as f:
         json.dump(res, f, indent=1)
     bad = {name: sum(1 for r in d["runs"] if r["rc"] != 0)
